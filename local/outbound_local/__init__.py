@@ -1,0 +1,1 @@
+"""The local stack: dev-only code (server, emulators, CLI, benchmarks). Never deployed."""

@@ -1,0 +1,231 @@
+"""``outbound``: the local stack and the operators' tools.
+
+  outbound serve [--host 127.0.0.1] [--port 3000] [--seed FILE]
+  outbound seed FILE [--local-server URL | --table NAME --secret-prefix PREFIX]
+  outbound invoke FUNCTION_LOGICAL_ID EVENT_FILE [--seed FILE]
+  outbound api-key create ORG_ID [--local-server URL | --table NAME]
+  outbound bench cold-start [--json]
+"""
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+import os
+import secrets
+import sys
+from pathlib import Path
+from typing import Any
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="outbound", description="Outbound calls: local stack and operator tools")
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    serve = commands.add_parser("serve", help="run the API locally with demo data")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=3000)
+    serve.add_argument("--seed", metavar="FILE", help="fixture to load (default: the demo data, events/fixture.json)")
+
+    seed = commands.add_parser("seed", help="load a fixture into the tables (local server or a deployed stack)")
+    seed.add_argument("file")
+    _target_arguments(seed)
+
+    invoke = commands.add_parser("invoke", help="run one function on one event (sam local invoke, no container)")
+    invoke.add_argument("function", metavar="FUNCTION_LOGICAL_ID")
+    invoke.add_argument("event", metavar="EVENT_FILE")
+    invoke.add_argument("--seed", metavar="FILE", help="run on a fresh local stack loaded with this fixture")
+
+    api_key = commands.add_parser("api-key", help="manage API keys")
+    api_key_commands = api_key.add_subparsers(dest="action", required=True)
+    create = api_key_commands.add_parser("create", help="create a key; it is printed once, only its hash is stored")
+    create.add_argument("organization_id", metavar="ORG_ID")
+    _target_arguments(create)
+
+    bench = commands.add_parser("bench", help="benchmarks")
+    bench_commands = bench.add_subparsers(dest="benchmark", required=True)
+    cold = bench_commands.add_parser("cold-start", help="fresh process to first placed call, per provider")
+    cold.add_argument("--json", action="store_true")
+    cold.add_argument("--runs", type=int, default=5)
+
+    args = parser.parse_args(argv)
+    try:
+        return COMMANDS[args.command](args)
+    except CliError as exc:
+        print(f"outbound: {exc}", file=sys.stderr)
+        return 2
+
+
+class CliError(Exception):
+    pass
+
+
+def _target_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--local-server", metavar="URL", help="a running `outbound serve` (e.g. http://127.0.0.1:3000)")
+    parser.add_argument("--table", help="a deployed stack's table (its CallsTableName output); default $TABLE_NAME")
+    parser.add_argument("--secret-prefix", help="the stack's CredentialsSecretPrefix output; default $CREDENTIALS_SECRET_PREFIX")
+
+
+def _use_target(args: argparse.Namespace) -> bool:
+    """Point the store at the chosen tables; True when the target is a local server."""
+    from outbound_local.stack import reset_cached_clients
+
+    if args.local_server:
+        import urllib.request
+
+        try:
+            with urllib.request.urlopen(args.local_server.rstrip("/") + "/_local/aws", timeout=5) as response:
+                info = json.load(response)
+        except OSError as exc:
+            raise CliError(f"no local server at {args.local_server}: {exc}") from None
+        os.environ.update({"AWS_ENDPOINT_URL": info["endpoint_url"], "TABLE_NAME": info["table_name"],
+                           "CREDENTIALS_SECRET_PREFIX": info["credentials_secret_prefix"],
+                           "AWS_ACCESS_KEY_ID": "local", "AWS_SECRET_ACCESS_KEY": "local",
+                           "AWS_DEFAULT_REGION": info["region"]})
+    else:
+        if args.table:
+            os.environ["TABLE_NAME"] = args.table
+        if args.secret_prefix:
+            os.environ["CREDENTIALS_SECRET_PREFIX"] = args.secret_prefix
+        if not os.environ.get("TABLE_NAME"):
+            raise CliError("say which tables: --local-server URL, or --table NAME (or $TABLE_NAME)")
+    reset_cached_clients()
+    return bool(args.local_server)
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    from outbound_local.server import LocalServer
+    from outbound_local.stack import DEMO_FIXTURE, LocalStack
+
+    public_url = f"http://{args.host}:{args.port}"
+    stack = LocalStack(public_url=public_url).start()
+    try:
+        counts = stack.seed(args.seed or DEMO_FIXTURE)
+        server = LocalServer(stack, args.host, args.port)
+    except OSError as exc:
+        stack.stop()
+        raise CliError(f"cannot listen on {args.host}:{args.port}: {exc}") from None
+    except Exception:
+        stack.stop()
+        raise
+    print(f"Loaded {counts['items']} items and {counts['secrets']} credential secrets "
+          f"from {args.seed or DEMO_FIXTURE}", flush=True)
+    if not args.seed:
+        print(DEMO_HELP.format(url=server.url), flush=True)
+    print(f"Listening on {server.url}", flush=True)
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.stop()
+        stack.stop()
+    return 0
+
+
+DEMO_HELP = """
+Demo data: organization org_acme, API key sk_live_acme_demo, +15551234567 (Twilio) assigned to
+assistant 123 "Sarah". Place a call:
+
+  curl -X POST {url}/calls/initiate \\
+    -H "Authorization: Bearer sk_live_acme_demo" \\
+    -H "Content-Type: application/json" \\
+    -d '{{"from_phone_number": "+15551234567", "to_phone_number": "+15559876543"}}'
+
+Then: GET {url}/calls/<call_sid> (same header), and {url}/_local/provider-requests
+to see what the Twilio emulator received.
+"""
+
+
+def cmd_seed(args: argparse.Namespace) -> int:
+    import boto3
+
+    from outbound_local import fixture as fixtures
+
+    local = _use_target(args)
+    try:
+        data = fixtures.read(args.file)
+    except fixtures.FixtureError as exc:
+        raise CliError(str(exc)) from None
+    defaults = _emulator_defaults() if local else None
+    counts = fixtures.load(data, boto3.client("secretsmanager"), defaults)
+    print(f"Loaded {counts['items']} items into {os.environ['TABLE_NAME']} and "
+          f"{counts['secrets']} credential secrets")
+    return 0
+
+
+def _emulator_defaults() -> dict[str, dict]:
+    from outbound_local.stack import LocalStack
+
+    return LocalStack.default_credentials()
+
+
+def cmd_invoke(args: argparse.Namespace) -> int:
+    event = _read_json(args.event)
+    stack = None
+    # Function logs go to stderr: stdout carries only the Lambda result, as sam local invoke.
+    with contextlib.redirect_stdout(sys.stderr):
+        if args.seed:
+            from outbound_local.stack import LocalStack
+
+            stack = LocalStack().start()
+            try:
+                stack.seed(args.seed)
+            except Exception as exc:
+                stack.stop()
+                raise CliError(str(exc)) from None
+        try:
+            result = _invoke(args.function, event)
+        finally:
+            if stack is not None:
+                for request in stack.requests.entries():
+                    print("provider request: " + json.dumps(request), file=sys.stderr)
+                stack.stop()
+    print(json.dumps(result, indent=2))
+    return 0
+
+
+def _invoke(function: str, event: dict) -> Any:
+    from outbound_local import functions
+
+    try:
+        functions.handler(function)
+    except KeyError as exc:
+        raise CliError(exc.args[0]) from None
+    try:
+        return functions.invoke(function, event)
+    except Exception as exc:  # what the Lambda service reports for an unhandled error
+        return {"errorMessage": str(exc), "errorType": type(exc).__name__}
+
+
+def cmd_api_key(args: argparse.Namespace) -> int:
+    from outbound import store
+
+    _use_target(args)
+    if store.get_item(store.organization_key(args.organization_id)) is None:
+        raise CliError(f"no organization {args.organization_id} in {os.environ['TABLE_NAME']}")
+    key = "sk_live_" + secrets.token_urlsafe(32)
+    store.put_item({**store.api_key_key(store.hash_api_key(key)), "organization_id": args.organization_id,
+                    "created_at": store.now_iso()})
+    print(key)
+    print(f"API key for {args.organization_id}. It is shown once: only its SHA-256 is stored.", file=sys.stderr)
+    return 0
+
+
+def cmd_bench(args: argparse.Namespace) -> int:
+    from outbound_local import bench
+
+    return bench.cold_start(runs=args.runs, as_json=args.json)
+
+
+def _read_json(path: str) -> Any:
+    try:
+        return json.loads(Path(path).read_text())
+    except (OSError, ValueError) as exc:
+        raise CliError(f"{path}: {exc}") from None
+
+
+COMMANDS = {"serve": cmd_serve, "seed": cmd_seed, "invoke": cmd_invoke, "api-key": cmd_api_key, "bench": cmd_bench}
+
+if __name__ == "__main__":
+    sys.exit(main())

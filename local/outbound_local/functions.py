@@ -1,0 +1,66 @@
+"""Runs a template.yaml function in this process, as the Lambda runtime would."""
+from __future__ import annotations
+
+import importlib.util
+import sys
+import threading
+import time
+import uuid
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+from .template import Function, load
+
+
+@dataclass
+class LambdaContext:
+    """The attributes handlers (and Powertools) read from the Lambda context."""
+
+    function_name: str
+    memory_limit_in_mb: int = 1024
+    timeout_s: float = 29.0
+    aws_request_id: str = field(default_factory=lambda: str(uuid.uuid4()))
+    log_group_name: str = "/aws/lambda/local"
+    log_stream_name: str = "local"
+    _started: float = field(default_factory=time.monotonic)
+
+    @property
+    def invoked_function_arn(self) -> str:
+        return f"arn:aws:lambda:us-east-1:123456789012:function:{self.function_name}"
+
+    @property
+    def function_version(self) -> str:
+        return "$LATEST"
+
+    def get_remaining_time_in_millis(self) -> int:
+        return max(0, int((self.timeout_s - (time.monotonic() - self._started)) * 1000))
+
+
+_lock = threading.Lock()
+_handlers: dict[str, Callable] = {}
+
+
+def handler(logical_id: str) -> Callable[[dict, Any], Any]:
+    """The function's handler, imported once from its CodeUri (like a warm Lambda)."""
+    with _lock:
+        if logical_id not in _handlers:
+            functions = load().functions()
+            if logical_id not in functions:
+                raise KeyError(f"No function {logical_id} in template.yaml (have: {', '.join(functions)})")
+            _handlers[logical_id] = _import(functions[logical_id])
+        return _handlers[logical_id]
+
+
+def _import(function: Function) -> Callable:
+    module_name, _, attr = function.handler.rpartition(".")
+    path = function.code_uri / f"{module_name.replace('.', '/')}.py"
+    unique = f"lambda_{function.logical_id}_{module_name}"
+    spec = importlib.util.spec_from_file_location(unique, path)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[unique] = module
+    spec.loader.exec_module(module)
+    return getattr(module, attr)
+
+
+def invoke(logical_id: str, event: dict) -> Any:
+    return handler(logical_id)(event, LambdaContext(function_name=logical_id))

@@ -1,0 +1,80 @@
+"""``outbound serve``: the API on loopback, plus the local-only ``/_local/...`` routes."""
+from __future__ import annotations
+
+import json
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+from .gateway import LocalApiGateway
+from .stack import LocalStack
+
+
+class LocalServer:
+    def __init__(self, stack: LocalStack, host: str = "127.0.0.1", port: int = 3000):
+        self.stack = stack
+        self.gateway = LocalApiGateway()
+        self.httpd = ThreadingHTTPServer((host, port), self._handler_class())
+        self.httpd.daemon_threads = True
+        self._thread: threading.Thread | None = None
+
+    @property
+    def url(self) -> str:
+        host, port = self.httpd.server_address[:2]
+        return f"http://{host}:{port}"
+
+    def start_background(self) -> "LocalServer":
+        self._thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
+        self._thread.start()
+        return self
+
+    def serve_forever(self) -> None:
+        self.httpd.serve_forever()
+
+    def stop(self) -> None:
+        self.httpd.shutdown()
+        self.httpd.server_close()
+
+    def _local_route(self, path: str) -> Any:
+        if path == "/_local/provider-requests":
+            return self.stack.requests.entries()
+        if path == "/_local/aws":  # where `outbound seed --local-server` writes
+            return self.stack.aws_info()
+        if path == "/_local/dynamodb-operations":
+            return self.stack.dynamodb_operations()
+        return None
+
+    def _handler_class(self) -> type[BaseHTTPRequestHandler]:
+        server = self
+
+        class _Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def log_message(self, fmt: str, *args: Any) -> None:
+                pass  # the function logs are the record
+
+            def _serve(self) -> None:
+                path, _, query = self.path.partition("?")
+                length = int(self.headers.get("Content-Length") or 0)
+                body = self.rfile.read(length) if length else b""
+                if path.startswith("/_local/") and self.command == "GET":
+                    data = server._local_route(path)
+                    if data is not None:
+                        return self._send(200, {"Content-Type": "application/json"}, json.dumps(data).encode())
+                host = self.headers.get("Host") or server.url.split("//", 1)[1]
+                status, headers, payload = server.gateway.handle(
+                    self.command, path, query, dict(self.headers.items()), body, host, self.client_address[0])
+                self._send(status, headers, payload)
+
+            def _send(self, status: int, headers: dict[str, str], payload: bytes) -> None:
+                self.send_response(status)
+                for key, value in headers.items():
+                    if key.lower() not in ("content-length", "connection"):
+                        self.send_header(key, value)
+                self.send_header("Content-Length", str(len(payload)))
+                self.end_headers()
+                self.wfile.write(payload)
+
+            do_GET = do_POST = do_PUT = do_DELETE = do_PATCH = do_OPTIONS = _serve
+
+        return _Handler

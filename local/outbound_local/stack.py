@@ -1,0 +1,162 @@
+"""The local stack: moto (DynamoDB, Secrets Manager), the provider emulators, the function
+environment from template.yaml, and the fixture loaded. Used by serve, invoke and the tests."""
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+from . import fixture as fixtures
+from .aws import LocalAws
+from .emulators.base import HttpEmulatorHost, RequestLog
+from .template import PROJECT_ROOT, Template, load
+
+DEMO_FIXTURE = PROJECT_ROOT / "events" / "fixture.json"
+STACK_NAME = "local"
+TABLE_NAME = "outbound-local"
+REGION = "us-east-1"
+# Local values of template parameters that have no default.
+LOCAL_PARAMETERS = {"VoiceStreamUrl": "wss://voice-runtime.localhost/stream"}
+LOCAL_PROVIDER_TIMEOUT_S = "3"  # the silent emulator number answers after 30 s
+
+
+def _emulator_modules() -> dict[str, Any]:
+    from .emulators import freeswitch, telnyx, twilio, vonage
+
+    return {"twilio": twilio, "telnyx": telnyx, "vonage": vonage, "sip": freeswitch}
+
+
+def reset_cached_clients() -> None:
+    """Warm-Lambda caches hold endpoints and settings: a new local stack starts them afresh."""
+    from aws_lambda_powertools.utilities import parameters
+    from aws_lambda_powertools.utilities.parameters import base
+
+    from outbound import store
+    from outbound.config import settings
+
+    settings.cache_clear()
+    store.client.cache_clear()
+    parameters.clear_caches()
+    base.DEFAULT_PROVIDERS.clear()
+
+
+class LocalStack:
+    def __init__(self, public_url: str = "", parameters: dict[str, str] | None = None):
+        self.template: Template = load()
+        self.parameters = {**LOCAL_PARAMETERS, **(parameters or {})}
+        self.public_url = public_url
+        self.requests = RequestLog()
+        self.aws: LocalAws | None = None
+        self.http_emulators: HttpEmulatorHost | None = None
+        self.esl_emulator = None
+
+    # --- lifecycle ----------------------------------------------------------------------------
+    def start(self) -> "LocalStack":
+        self.aws = LocalAws().start()
+        self._configure_environment()
+        self._create_tables()
+        self._start_emulators()
+        return self
+
+    def stop(self) -> None:
+        for part in (self.http_emulators, self.esl_emulator, self.aws):
+            if part is not None:
+                part.stop()
+
+    def __enter__(self) -> "LocalStack":
+        return self.start()
+
+    def __exit__(self, *exc: Any) -> None:
+        self.stop()
+
+    # --- environment --------------------------------------------------------------------------
+    def _resolve(self, value: Any) -> str:
+        """A template value with !Ref / !Sub resolved to its local equivalent."""
+        if isinstance(value, dict) and "Ref" in value:
+            name = value["Ref"]
+            if name in self.template.resources:
+                return TABLE_NAME if self.template.resources[name]["Type"] == "AWS::DynamoDB::Table" else name
+            return str(self.parameters.get(name, self.template.parameter_default(name) or ""))
+        if isinstance(value, dict) and "Fn::Sub" in value:
+            text = value["Fn::Sub"]
+            text = text.replace("${AWS::StackName}", STACK_NAME).replace("${AWS::Region}", REGION)
+            for name in self.template.parameters:
+                text = text.replace("${%s}" % name, self._resolve({"Ref": name}))
+            return text
+        return str(value)
+
+    def function_environment(self) -> dict[str, str]:
+        env: dict[str, str] = {}
+        for function in self.template.functions().values():
+            for key, value in function.environment.items():
+                if key != "POWERTOOLS_SERVICE_NAME":  # one process hosts every function
+                    env[key] = self._resolve(value)
+        return env
+
+    def _configure_environment(self) -> None:
+        os.environ.update(self.function_environment())
+        os.environ.update({
+            "AWS_ENDPOINT_URL": self.aws.endpoint_url,
+            "AWS_ACCESS_KEY_ID": "local", "AWS_SECRET_ACCESS_KEY": "local",
+            "AWS_DEFAULT_REGION": REGION, "AWS_REGION": REGION,
+            "OUTBOUND_PROVIDER_TIMEOUT_S": LOCAL_PROVIDER_TIMEOUT_S,
+            "POWERTOOLS_TRACE_DISABLED": "1", "POWERTOOLS_METRICS_DISABLED": "1",
+        })
+        if self.public_url:
+            os.environ["PUBLIC_API_URL"] = self.public_url
+        reset_cached_clients()
+
+    def boto(self, service: str):
+        import boto3
+
+        return boto3.client(service, region_name=REGION, endpoint_url=self.aws.endpoint_url,
+                            aws_access_key_id="local", aws_secret_access_key="local")
+
+    def _create_tables(self) -> None:
+        dynamodb = self.boto("dynamodb")
+        for args in self.template.tables().values():
+            dynamodb.create_table(TableName=TABLE_NAME, **args)
+
+    # --- emulators ----------------------------------------------------------------------------
+    def accepted_credentials(self, provider: str) -> list[dict]:
+        """What an emulator accepts: every organization's credentials for that provider, as
+        seeded into (local) Secrets Manager."""
+        client = self.boto("secretsmanager")
+        accepted = []
+        for page in client.get_paginator("list_secrets").paginate():
+            for secret in page["SecretList"]:
+                if secret["Name"].endswith(f"/{provider}"):
+                    accepted.append(json.loads(client.get_secret_value(SecretId=secret["ARN"])["SecretString"]))
+        return accepted
+
+    def _start_emulators(self) -> None:
+        modules = _emulator_modules()
+        routes = {"/2010-04-01/": ("twilio", modules["twilio"].handle),
+                  "/v2/": ("telnyx", modules["telnyx"].handle),
+                  "/v1/": ("vonage", modules["vonage"].handle)}
+        self.http_emulators = HttpEmulatorHost(routes, self.requests, self.accepted_credentials).start()
+        self.esl_emulator = modules["sip"].EslEmulator(self.requests, self.accepted_credentials).start()
+        os.environ.update({
+            "OUTBOUND_TWILIO_API_URL": self.http_emulators.url,
+            "OUTBOUND_TELNYX_API_URL": self.http_emulators.url + "/v2",
+            "OUTBOUND_VONAGE_API_URL": self.http_emulators.url,
+            "OUTBOUND_SIP_BRIDGE": self.esl_emulator.address,
+        })
+
+    @staticmethod
+    def default_credentials() -> dict[str, dict]:
+        """The emulators' own credentials, for organizations whose fixture gives none."""
+        return {name: module.DEFAULT_CREDENTIALS for name, module in _emulator_modules().items()}
+
+    # --- data ---------------------------------------------------------------------------------
+    def seed(self, path: str | Path = DEMO_FIXTURE) -> dict[str, int]:
+        data = fixtures.read(path)
+        return fixtures.load(data, self.boto("secretsmanager"), self.default_credentials())
+
+    def aws_info(self) -> dict[str, str]:
+        return {"endpoint_url": self.aws.endpoint_url, "table_name": TABLE_NAME, "region": REGION,
+                "credentials_secret_prefix": os.environ["CREDENTIALS_SECRET_PREFIX"]}
+
+    def dynamodb_operations(self) -> dict[str, int]:
+        return dict(self.aws.app.operation_counts())

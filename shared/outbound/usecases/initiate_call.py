@@ -1,0 +1,160 @@
+"""Initiate an outbound call: the steps of the business process, in order."""
+from __future__ import annotations
+
+import secrets
+from typing import Any
+
+from aws_lambda_powertools import Logger
+
+from .. import store
+from ..config import settings
+from ..credentials import CredentialsMissing, credentials_for
+from ..errors import (
+    INSUFFICIENT_BALANCE, INVALID_API_KEY, PaymentRequired, ProviderFailed, ProviderTimedOut,
+    Unauthenticated, assistant_not_yours, no_assistant_for, number_not_yours,
+)
+from ..models import InitiateCallRequest, InitiateCallResponse
+from ..phone import mask
+from ..providers import OutboundCall, ProviderError, ProviderTimeout, get_adapter
+from ..templates import render_all
+
+logger = Logger(child=True)
+
+
+def initiate_call(organization_id: str, request: InitiateCallRequest, public_api_url: str) -> InitiateCallResponse:
+    number, organization, override = load_caller_context(organization_id, request)
+    assistant = resolve_assistant(organization_id, request, number, override)
+    texts = render_all(
+        {"welcome_message": request.welcome_message if request.welcome_message is not None
+         else assistant.get("welcome_message"),
+         "agenda": request.agenda if request.agenda is not None else assistant.get("agenda")},
+        request.variables,
+    )
+    provider = number["provider"]
+    credentials = provider_credentials(organization_id, provider)
+    reserve_cents = organization.get("call_reserve_cents", settings().call_reserve_cents)
+    record = new_call_record(organization_id, request, assistant["id"], provider, texts, reserve_cents)
+    try:
+        store.reserve_and_create_call(record, reserve_cents)
+    except store.ReserveRefused:
+        raise PaymentRequired(INSUFFICIENT_BALANCE) from None
+    call_sid = place_call(record, number, organization, credentials, public_api_url)
+    store.mark_call_placed(record["call_id"], call_sid)
+    logger.info("Call placed", extra={"call_id": record["call_id"], "provider": provider,
+                                       "to": mask(request.to_phone_number)})
+    return InitiateCallResponse(call_sid=call_sid, call_id=record["call_id"], assistant_id=assistant["id"],
+                                provider=provider, status="queued")
+
+
+def load_caller_context(organization_id: str, request: InitiateCallRequest) -> tuple[dict, dict, dict | None]:
+    """One BatchGetItem: the from number, the organization and the override assistant."""
+    keys = [store.phone_number_key(request.from_phone_number), store.organization_key(organization_id)]
+    if request.assistant_id is not None:
+        keys.append(store.assistant_key(request.assistant_id))
+    items = store.get_items(keys)
+    number = items.get(tuple(keys[0].values()))
+    if number is None or number.get("organization_id") != organization_id:
+        # Unknown and foreign numbers answer alike: no enumeration of other tenants' numbers.
+        raise number_not_yours(request.from_phone_number)
+    organization = items.get(tuple(keys[1].values()))
+    if organization is None:  # a key whose organization was removed
+        raise Unauthenticated(INVALID_API_KEY)
+    override = items.get(tuple(keys[2].values())) if request.assistant_id is not None else None
+    return number, organization, override
+
+
+def resolve_assistant(organization_id: str, request: InitiateCallRequest, number: dict,
+                      override: dict | None) -> dict[str, Any]:
+    """Explicit assistant_id > the number's assistant > the number's graph's entry assistant."""
+    if request.assistant_id is not None:
+        if override is None or override.get("organization_id") != organization_id:
+            raise assistant_not_yours(request.assistant_id)
+        return override
+    if number.get("assistant_id") is not None:
+        assistant = store.get_item(store.assistant_key(number["assistant_id"]))
+    elif number.get("graph_id") is not None:
+        assistant = graph_entry_assistant(number)
+    else:
+        assistant = None
+    if assistant is None or assistant.get("organization_id") != organization_id:
+        raise no_assistant_for(request.from_phone_number)
+    return assistant
+
+
+def graph_entry_assistant(number: dict) -> dict | None:
+    """The graph and its entry assistant in one BatchGetItem, using the entry id the number
+    caches (``graph_entry_hint``); when the graph's entry has changed since, one more read."""
+    graph_key = store.graph_key(number["graph_id"])
+    keys = [graph_key]
+    hint = number.get("graph_entry_hint")
+    if hint is not None:
+        keys.append(store.assistant_key(hint))
+    items = store.get_items(keys)
+    graph = items.get(tuple(graph_key.values()))
+    if graph is None or graph.get("organization_id") != number["organization_id"]:
+        return None
+    entry_key = store.assistant_key(graph["entry_assistant_id"])
+    return items.get(tuple(entry_key.values())) or store.get_item(entry_key)
+
+
+def provider_credentials(organization_id: str, provider: str) -> dict[str, Any]:
+    try:
+        return credentials_for(organization_id, provider)
+    except CredentialsMissing as exc:
+        # Before any reserve is held: nothing to release, nothing charged.
+        raise ProviderFailed(f"Telephony provider error: {exc}") from None
+
+
+def new_call_record(organization_id: str, request: InitiateCallRequest, assistant_id: int, provider: str,
+                    texts: dict[str, str | None], reserve_cents: int) -> dict[str, Any]:
+    now = store.now_iso()
+    call_id = f"call_{secrets.token_hex(12)}"
+    return {
+        "call_id": call_id,
+        "organization_id": organization_id,
+        "assistant_id": assistant_id,
+        "from_phone_number": request.from_phone_number,
+        "to_phone_number": request.to_phone_number,
+        "provider": provider,
+        "status": "initiating",  # reserve held, provider not yet asked
+        "welcome_message": texts["welcome_message"],
+        "agenda": texts["agenda"],
+        "variables": dict(request.variables),
+        "reserve_cents": reserve_cents,
+        "created_at": now,
+        "updated_at": now,
+        "gsi1pk": f"ORG#{organization_id}#CALLS",
+        "gsi1sk": f"{now}#{call_id}",
+    }
+
+
+def place_call(record: dict, number: dict, organization: dict, credentials: dict, public_api_url: str) -> str:
+    provider = record["provider"]
+    provider_settings = dict(number.get("provider_settings") or {})
+    if provider == "sip":
+        provider_settings["trunks"] = organization.get("sip_trunks", [])
+    call = OutboundCall(
+        call_id=record["call_id"],
+        from_number=record["from_phone_number"],
+        to_number=record["to_phone_number"],
+        stream_url=settings().voice_stream_url,
+        status_callback_url=f"{public_api_url}/webhooks/{provider}?call_id={record['call_id']}",
+        provider_settings=provider_settings,
+        ring_timeout_s=settings().ring_timeout_s,
+        time_limit_s=settings().max_call_seconds,
+    )
+    try:
+        return get_adapter(provider).place_call(call, credentials)
+    except ProviderTimeout as exc:
+        store.mark_call_unconfirmed(record["call_id"], exc.message)
+        logger.warning("Provider timed out", extra={"call_id": record["call_id"], "provider": provider})
+        raise ProviderTimedOut(
+            "Telephony provider did not answer in time; the call may still be placed. "
+            "Its status will be reconciled by the provider's webhook.",
+            call_id=record["call_id"],
+        ) from None
+    except ProviderError as exc:
+        store.fail_call_and_release(record["call_id"], record["organization_id"], record["reserve_cents"],
+                                    exc.message)
+        logger.warning("Provider refused the call", extra={"call_id": record["call_id"], "provider": provider})
+        raise ProviderFailed(f"Telephony provider error: {exc.message}") from None
