@@ -97,17 +97,18 @@ def cmd_serve(args: argparse.Namespace) -> int:
     from outbound_local.server import LocalServer
     from outbound_local.stack import DEMO_FIXTURE, LocalStack
 
-    public_url = f"http://{args.host}:{args.port}"
-    stack = LocalStack(public_url=public_url).start()
+    try:  # bind first: with --port 0 the webhook URLs need the port the OS chose
+        server = LocalServer(None, args.host, args.port)
+    except OSError as exc:
+        raise CliError(f"cannot listen on {args.host}:{args.port}: {exc}") from None
+    stack = LocalStack(public_url=server.url).start()
+    server.stack = stack
     try:
         counts = stack.seed(args.seed or DEMO_FIXTURE)
-        server = LocalServer(stack, args.host, args.port)
-    except OSError as exc:
+    except Exception as exc:
+        server.stop()
         stack.stop()
-        raise CliError(f"cannot listen on {args.host}:{args.port}: {exc}") from None
-    except Exception:
-        stack.stop()
-        raise
+        raise CliError(str(exc)) from None
     print(f"Loaded {counts['items']} items and {counts['secrets']} credential secrets "
           f"from {args.seed or DEMO_FIXTURE}", flush=True)
     if not args.seed:

@@ -11,8 +11,8 @@ from .stack import LocalStack
 
 
 class LocalServer:
-    def __init__(self, stack: LocalStack, host: str = "127.0.0.1", port: int = 3000):
-        self.stack = stack
+    def __init__(self, stack: LocalStack | None = None, host: str = "127.0.0.1", port: int = 3000):
+        self.stack = stack  # may be set after binding, once the public URL (port 0) is known
         self.gateway = LocalApiGateway()
         self.httpd = ThreadingHTTPServer((host, port), self._handler_class())
         self.httpd.daemon_threads = True

@@ -1,0 +1,93 @@
+"""Shared fixtures: a real `outbound serve` process on loopback, and HTTP helpers."""
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import pytest
+import requests
+
+ROOT = Path(__file__).resolve().parents[1]
+EVENTS = ROOT / "events"
+DEMO_KEY = "sk_live_acme_demo"
+OUTBOUND = [sys.executable, "-m", "outbound_local.cli"]
+
+
+class Server:
+    def __init__(self, url: str, process: subprocess.Popen, output: list[str]):
+        self.url = url
+        self.process = process
+        self.output = output
+
+    def request(self, method: str, path: str, body=None, key: str | None = DEMO_KEY, raw: str | None = None,
+                headers: dict | None = None) -> requests.Response:
+        all_headers = {"Content-Type": "application/json", **(headers or {})}
+        if key is not None:
+            all_headers["Authorization"] = f"Bearer {key}"
+        data = raw if raw is not None else (json.dumps(body) if body is not None else None)
+        return requests.request(method, self.url + path, data=data, headers=all_headers, timeout=30)
+
+    def initiate(self, body, key: str = DEMO_KEY) -> requests.Response:
+        return self.request("POST", "/calls/initiate", body, key=key)
+
+    def provider_requests(self) -> list[dict]:
+        return requests.get(self.url + "/_local/provider-requests", timeout=10).json()
+
+    def dynamodb_operations(self) -> dict[str, int]:
+        return requests.get(self.url + "/_local/dynamodb-operations", timeout=10).json()
+
+    def aws(self) -> dict:
+        return requests.get(self.url + "/_local/aws", timeout=10).json()
+
+    def dynamodb(self):
+        import boto3
+
+        info = self.aws()
+        return boto3.client("dynamodb", endpoint_url=info["endpoint_url"], region_name=info["region"],
+                            aws_access_key_id="local", aws_secret_access_key="local")
+
+    def organization(self, organization_id: str) -> dict:
+        item = self.dynamodb().get_item(TableName=self.aws()["table_name"],
+                                        Key={"pk": {"S": f"ORG#{organization_id}"}, "sk": {"S": "ORG"}})["Item"]
+        return {k: int(v["N"]) for k, v in item.items() if "N" in v}
+
+
+def start_server(*extra: str) -> Server:
+    """`outbound serve --port 0`, as a user runs it; waits for its "Listening on" line."""
+    process = subprocess.Popen([*OUTBOUND, "serve", "--port", "0", *extra], cwd=ROOT, stdout=subprocess.PIPE,
+                               stderr=subprocess.STDOUT, text=True, env={**os.environ, "PYTHONUNBUFFERED": "1"})
+    output: list[str] = []
+    deadline = time.monotonic() + 60
+    url = None
+    while time.monotonic() < deadline:
+        line = process.stdout.readline()
+        if not line:
+            break
+        output.append(line)
+        found = re.match(r"Listening on (http://\S+)", line)
+        if found:
+            url = found.group(1)
+            break
+    if url is None:
+        process.kill()
+        raise RuntimeError("outbound serve did not start:\n" + "".join(output))
+    # Keep draining its output so the server never blocks on a full pipe.
+    threading.Thread(target=lambda: output.extend(process.stdout), daemon=True).start()
+    return Server(url, process, output)
+
+
+@pytest.fixture(scope="session")
+def server():
+    srv = start_server()
+    yield srv
+    srv.process.terminate()
+    try:
+        srv.process.wait(10)
+    except subprocess.TimeoutExpired:
+        srv.process.kill()
