@@ -1,0 +1,194 @@
+"""FreeSWITCH event-socket (ESL) emulator: the inbound-socket text protocol a SIP bridge speaks.
+
+Supported: ``auth``, ``event plain ...``, ``bgapi originate ...`` (reply ``+OK Job-UUID``, then a
+``BACKGROUND_JOB`` event with ``+OK <origination_uuid>`` or ``-ERR <CAUSE>``), ``exit``. Anything
+else: ``-ERR command not found``. Outcomes: a gateway whose name contains "down" ->
+``GATEWAY_DOWN``; the refused number -> ``UNALLOCATED_NUMBER``; the silent number -> the job
+never finishes; the dropped number -> the socket closes once the command is read.
+"""
+from __future__ import annotations
+
+import re
+import socket
+import socketserver
+import threading
+import uuid
+from urllib.parse import quote
+
+from .base import DROPPED_NUMBER, REFUSED_NUMBER, SILENT_NUMBER, Credentials, RequestLog
+
+DEFAULT_CREDENTIALS = {"bridge": "127.0.0.1:8021", "password": "ClueCon"}
+
+ORIGINATE = re.compile(r"originate\s+(?:\{(?P<vars>[^}]*)\})?(?P<dial>\S+)\s*(?P<app>.*)")
+GATEWAY_DIAL = re.compile(r"sofia/gateway/(?P<gateway>[^/]+)/(?P<to>.+)")
+
+
+def frame(headers: dict[str, str], body: str = "") -> bytes:
+    if body:
+        headers = {"Content-Length": str(len(body.encode())), **headers}
+    head = "".join(f"{name}: {value}\n" for name, value in headers.items())
+    return (head + "\n" + body).encode()
+
+
+def reply(text: str, **headers: str) -> bytes:
+    return frame({"Content-Type": "command/reply", "Reply-Text": text, **headers})
+
+
+def event(headers: dict[str, str], body: str = "") -> bytes:
+    """A ``text/event-plain`` frame: its payload is a url-encoded header block plus a body."""
+    if body:
+        headers = {**headers, "Content-Length": str(len(body.encode()))}
+    payload = "".join(f"{name}: {quote(value, safe='')}\n" for name, value in headers.items())
+    return frame({"Content-Type": "text/event-plain"}, payload + "\n" + body)
+
+
+def channel_variables(block: str) -> dict[str, str]:
+    """``a=1,b='x y'`` -> dict; commas inside single quotes do not split, quotes are dropped."""
+    variables: dict[str, str] = {}
+    for item in re.findall(r"(?:[^,']|'[^']*')+", block or ""):
+        name, _, value = item.partition("=")
+        variables[name.strip()] = value.strip().strip("'")
+    return variables
+
+
+def parse_originate(arguments: str) -> tuple[dict[str, str], str, str] | None:
+    """``{vars}sofia/gateway/<gateway>/<to> &app()`` -> (variables, gateway, to)."""
+    match = ORIGINATE.fullmatch("originate " + arguments.strip())
+    dial = GATEWAY_DIAL.fullmatch(match["dial"]) if match else None
+    if not dial:
+        return None
+    return channel_variables(match["vars"]), dial["gateway"], dial["to"]
+
+
+def originate_result(arguments: str) -> str | None:
+    """The BACKGROUND_JOB body for ``originate <arguments>``; None: the job never finishes."""
+    parsed = parse_originate(arguments)
+    if parsed is None:
+        return "-ERR CHAN_NOT_IMPLEMENTED\n"  # what FreeSWITCH says for an unknown endpoint
+    variables, gateway, to = parsed
+    if "down" in gateway:
+        return "-ERR GATEWAY_DOWN\n"
+    if to == REFUSED_NUMBER:
+        return "-ERR UNALLOCATED_NUMBER\n"
+    if to == SILENT_NUMBER:
+        return None
+    return f"+OK {variables.get('origination_uuid') or uuid.uuid4()}\n"
+
+
+class EslEmulator:
+    """A threaded TCP server on loopback speaking FreeSWITCH's inbound event socket."""
+
+    def __init__(self, log: RequestLog, credentials: Credentials, host: str = "127.0.0.1",
+                 port: int = 0):
+        self.log = log
+        self.credentials = credentials
+        self._connections: set[socket.socket] = set()
+        self._lock = threading.Lock()
+        self.server = socketserver.ThreadingTCPServer((host, port), self._handler_class())
+        self.server.daemon_threads = True
+
+    @property
+    def address(self) -> str:
+        host, port = self.server.server_address[:2]
+        return f"{host}:{port}"
+
+    def start(self) -> "EslEmulator":
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+        return self
+
+    def stop(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+        with self._lock:  # unblock sessions still waiting (e.g. a silent job's client)
+            for connection in self._connections:
+                try:
+                    connection.shutdown(socket.SHUT_RDWR)
+                except OSError:
+                    pass
+
+    def _accepted_passwords(self) -> set[str]:
+        return {c["password"] for c in self.credentials("sip") if c.get("password")}
+
+    def _log(self, command: str) -> None:
+        if command.startswith("auth "):
+            command = "auth ***"
+        self.log.add("sip", "ESL", command.split(" ", 1)[0], {}, command)
+
+    def _handler_class(self) -> type[socketserver.BaseRequestHandler]:
+        emulator = self
+
+        class _Session(socketserver.StreamRequestHandler):
+            def setup(self) -> None:
+                super().setup()
+                with emulator._lock:
+                    emulator._connections.add(self.connection)
+
+            def finish(self) -> None:
+                with emulator._lock:
+                    emulator._connections.discard(self.connection)
+                try:
+                    super().finish()
+                except OSError:
+                    pass
+
+            def handle(self) -> None:
+                try:
+                    self._serve()
+                except OSError:
+                    pass  # the client went away
+
+            def _read_command(self) -> str | None:
+                """One command: lines up to a blank line (extra header lines are ignored)."""
+                lines = []
+                while True:
+                    line = self.rfile.readline()
+                    if not line:
+                        return None
+                    line = line.decode("utf-8", "replace").rstrip("\r\n")
+                    if not line:
+                        if lines:
+                            return lines[0]
+                        continue
+                    lines.append(line)
+
+            def _serve(self) -> None:
+                send = self.wfile.write
+                send(frame({"Content-Type": "auth/request"}))
+                authenticated, subscribed = False, set()
+                while (command := self._read_command()) is not None:
+                    emulator._log(command)
+                    verb, _, rest = command.partition(" ")
+                    if verb == "auth":
+                        if rest in emulator._accepted_passwords():
+                            authenticated = True
+                            send(reply("+OK accepted"))
+                            continue
+                        send(reply("-ERR invalid"))
+                        send(frame({"Content-Type": "text/disconnect-notice"}))
+                        return
+                    if not authenticated:
+                        send(reply("-ERR invalid"))
+                        return
+                    if verb == "exit":
+                        send(reply("+OK bye"))
+                        return
+                    if verb == "event":
+                        kind, _, names = rest.partition(" ")
+                        subscribed.update(names.split())
+                        send(reply(f"+OK event listener enabled {kind}"))
+                    elif verb == "bgapi" and rest.startswith("originate "):
+                        arguments = rest.removeprefix("originate ")
+                        if (parse_originate(arguments) or ({}, "", ""))[2] == DROPPED_NUMBER:
+                            return  # the socket closes with the job maybe started: ambiguous
+                        job_uuid = str(uuid.uuid4())
+                        send(reply(f"+OK Job-UUID: {job_uuid}", **{"Job-UUID": job_uuid}))
+                        result = originate_result(arguments)
+                        if result is not None and ({"BACKGROUND_JOB", "ALL"} & subscribed):
+                            send(event({"Event-Name": "BACKGROUND_JOB", "Job-UUID": job_uuid,
+                                        "Job-Command": "originate",
+                                        "Job-Command-Arg": arguments},
+                                       result))
+                    else:
+                        send(reply("-ERR command not found"))
+
+        return _Session

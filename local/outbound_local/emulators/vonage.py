@@ -1,0 +1,167 @@
+"""Vonage Voice API emulator: ``POST /v1/calls`` (create call), checked the way Vonage does
+(RS256 application JWT verified against the application's public key) and answered in its
+documented shapes (RFC 7807 errors, ``201 {"uuid", "status", "direction", "conversation_uuid"}``)."""
+from __future__ import annotations
+
+import base64
+import json
+import re
+import time
+import uuid
+from typing import Any
+
+from .base import (DROPPED_NUMBER, REFUSED_NUMBER, SILENT_NUMBER, SILENT_SECONDS, Credentials,
+                   EmulatorRequest, EmulatorResponse)
+
+# An RSA-2048 key made once for the local stack (PKCS8, as Vonage's dashboard hands it out).
+LOCAL_PRIVATE_KEY = """-----BEGIN PRIVATE KEY-----
+MIIEvgIBADANBgkqhkiG9w0BAQEFAASCBKgwggSkAgEAAoIBAQDF53EQozXgyl3W
+RdhLES4UZ3D0Gw90mArqEmOI4JdskL8/U9p/TLeeGZju3Ykr75OmTXclYNHTp9KH
+/QgSV54PpcBLIHIQRm/cHm1Aw4NzM5wEKQjhTepaQ2C8Nn7HsVz0WK+kSlW9rzU1
+HaP6sHAXY8uC0U2T9Ru1vpiC8hHuoTVWQn8qmHgfXwGARYiVya9MrLda6wnr+uWM
+ikQ9v4CzcdAvmxpkzDvzy0jNSdaOSy5ZfT0T3zK6XBT/ojtsj0hsTQ+b4zLQIn8D
+a2vw89bqzp85xNOEPrnw4iowQ5o4VPl/h1914Xz1o4dIxPhOJVCKhO2Lihg8n12j
+6Tb0ccXHAgMBAAECggEAWVLZCXVhABDWwbvMoDUk4zi9FrCQDUQCyRt7qXAVaH78
+kwy59fMefVF4YXfETfxYXBtix5AnpKx+rbpbRkwdn1pkrIP8d7QTEPr6vNyCHCET
+Lh2HUInmWM9Ifirqlh9LoU3WGQUkJfVKwqqaNLAmJ6h3Vpg5t6pN034vQAsaZOW6
+A4Slf8Cg0Xw8MtYPwMiekUVyiUL3+XbGE5q5NN7XtbUpw7lZnTBynccpPT/pRxyN
+AA3TwW8yYrRsWVRx6w5FhtssKhDbTpezwS49z3wEcyGZk9JQPFFA5D3uiUrllPS5
+UAbLnsInlq3JpFozQMN8yxcn8Xou2eXoCLHgHRUG4QKBgQD41OFSO23NNLwphUD6
+ouqtB5Kmp3bpjBtyyxIE3LaoHlzM4K3JsgNWpzYo2lZqInRk5drBZFY1Br4AhlHR
+fhKwxkIIM0OV3jAgCqK6iw0cV+wiptxfYCvgfuOsD1AWNfXb1bD/rOFDIBaNc3qM
+17WauAJxk0JJ//QEwgDpIZA+RQKBgQDLmvlQEWuJbDO9b8PDBzBMKbgHXYTNN+Zg
+NuvvEZ7XOjyns5G0V3HVSVAjwOIglOosCdovZN+JnG8K1by9bzq1lVnlrhfLefgq
+nyzi2irSrN11+/CffpY21Ohqv9XbmBMKX+1UNZUHQAYRHNAVTrSwvuqWwjkxqL14
+ZZzCs/3qmwKBgQC7QUCbaJu17LSZLm168DVYpzVGcwn6sXRKi+VwgUR3+fluOLqv
+6WW3xTftwHl9f5ZGA+/+z2pMl1lO/cX+uDiKjXhNwX5f/wgKZNaXOWNRbB0I6rc2
+kyIR3IurBQ8I1+zAVezQS6JtqG0wX7He4coJt+Ym4GHnXFWfavvSdW6eXQKBgQC+
+zkAAaiLWCUG/sQLLPWxko+Ajft+all1eI3odc+zglGINYzoTwLMcB3WD3BnOIOAH
+X0BKlATs6F4j0EPtX1SsoQc7OFhyRp5sCvm8qmnhP0DXdcB9J9tMDWC10YtwHGcT
+nOxDs2czASvuU4spvLWWwYQEvoVs5U6Sit9Kk/VMKwKBgDNWPL2BRCbcDY1l1RPc
+Pi0f4HdiZi6hxaHe6hwC3Pc/TqBxbU5YY43Yr67uZ4q7oSGbjwbG4wPe8oL/9KVj
+ER96Wap1s8EvtZvy1c3YV6sHjBWtniguAs4/0ZDTu0UB91biWhCtMGDgJPfyO6Rk
+Rx7O8KOVCdGzu3vdRrZ7nTcd
+-----END PRIVATE KEY-----
+"""
+
+DEFAULT_CREDENTIALS = {"application_id": "local-vonage-app", "private_key": LOCAL_PRIVATE_KEY,
+                       "signature_secret": "local-vonage-signature-secret"}
+
+CLOCK_SKEW_S = 60  # how far in the future an iat may be
+VONAGE_NUMBER = re.compile(r"[1-9][0-9]{6,14}")  # E.164 without the "+"
+
+_public_keys: dict[str, Any] = {}  # private PEM -> its public key (parsing is slow)
+
+
+def problem(status: int, kind: str, title: str, detail: str, **extra: Any) -> EmulatorResponse:
+    return EmulatorResponse.json(status, {
+        "type": f"https://developer.nexmo.com/api-errors#{kind}", "title": title,
+        "detail": detail, "instance": str(uuid.uuid4()), **extra})
+
+
+def _b64url_decode(part: str) -> bytes:
+    return base64.urlsafe_b64decode(part + "=" * (-len(part) % 4))
+
+
+def _public_key(private_pem: str) -> Any:
+    from cryptography.hazmat.primitives import serialization
+
+    if private_pem not in _public_keys:
+        _public_keys[private_pem] = serialization.load_pem_private_key(
+            private_pem.encode(), password=None).public_key()
+    return _public_keys[private_pem]
+
+
+def verify_application_jwt(authorization: str | None, credentials: Credentials) -> str | None:
+    """None when the token is good, else why it is not (Vonage's detail is generic anyway)."""
+    from cryptography.exceptions import InvalidSignature
+    from cryptography.hazmat.primitives import hashes
+    from cryptography.hazmat.primitives.asymmetric import padding
+
+    scheme, _, token = (authorization or "").partition(" ")
+    parts = token.split(".")
+    if scheme != "Bearer" or len(parts) != 3:
+        return "missing or malformed bearer token"
+    try:
+        header = json.loads(_b64url_decode(parts[0]))
+        claims = json.loads(_b64url_decode(parts[1]))
+        signature = _b64url_decode(parts[2])
+    except ValueError:
+        return "token is not valid JSON/base64url"
+    if not isinstance(header, dict) or header.get("alg") != "RS256" or not isinstance(claims, dict):
+        return "token algorithm must be RS256"
+    app_keys = [c["private_key"] for c in credentials("vonage")
+                if c.get("application_id") == claims.get("application_id") and c.get("private_key")]
+    if not app_keys:
+        return "unknown application_id"
+    signed = f"{parts[0]}.{parts[1]}".encode()
+    for pem in app_keys:
+        try:
+            _public_key(pem).verify(signature, signed, padding.PKCS1v15(), hashes.SHA256())
+            break
+        except InvalidSignature:
+            continue
+    else:
+        return "bad signature"
+    now = time.time()
+    iat, exp = claims.get("iat"), claims.get("exp")
+    if not isinstance(iat, (int, float)) or iat > now + CLOCK_SKEW_S:
+        return "iat missing or in the future"
+    if isinstance(exp, (int, float)) and exp <= now:
+        return "token expired"
+    if not claims.get("jti"):
+        return "jti missing"
+    return None
+
+
+def _invalid_endpoint(endpoint: Any) -> bool:
+    return not (isinstance(endpoint, dict) and endpoint.get("type") == "phone"
+                and VONAGE_NUMBER.fullmatch(str(endpoint.get("number", ""))))
+
+
+def validate(body: Any) -> list[dict[str, str]]:
+    """Vonage's invalid_parameters list for a create-call body (empty when valid)."""
+    if not isinstance(body, dict):
+        return [{"name": "body", "reason": "must be a JSON object"}]
+    invalid = []
+    to = body.get("to")
+    if not isinstance(to, list) or not to or any(_invalid_endpoint(e) for e in to):
+        invalid.append({"name": "to", "reason": "must be a list of phone endpoints, numbers in E.164 without '+'"})
+    if _invalid_endpoint(body.get("from")) and not body.get("random_from_number"):
+        invalid.append({"name": "from", "reason": "must be a phone endpoint, number in E.164 without '+'"})
+    ncco, answer_url = body.get("ncco"), body.get("answer_url")
+    if ncco is None and answer_url is None:
+        invalid.append({"name": "ncco", "reason": "either ncco or answer_url is required"})
+    elif ncco is not None and (not isinstance(ncco, list) or not ncco
+                               or not all(isinstance(a, dict) and a.get("action") for a in ncco)):
+        invalid.append({"name": "ncco", "reason": "must be a list of actions"})
+    elif answer_url is not None and not (isinstance(answer_url, list) and answer_url):
+        invalid.append({"name": "answer_url", "reason": "must be a list of URLs"})
+    return invalid
+
+
+def handle(request: EmulatorRequest, credentials: Credentials) -> EmulatorResponse:
+    if request.method != "POST" or request.path.rstrip("/") != "/v1/calls":
+        return problem(404, "not-found", "Not Found", f"No route for {request.method} {request.path}")
+    if verify_application_jwt(request.header("Authorization"), credentials):
+        return problem(401, "unauthorized", "Unauthorized",
+                       "You did not provide correct credentials.")
+    try:
+        body = request.json()
+    except ValueError:
+        body = None
+    invalid = validate(body)
+    if invalid:
+        return problem(400, "bad-request", "Bad Request",
+                       "The request failed due to validation errors", invalid_parameters=invalid)
+    to = "+" + str(body["to"][0]["number"])
+    if to == REFUSED_NUMBER:
+        return problem(400, "bad-request", "Bad Request", f"Invalid number: {to[1:]} cannot be called",
+                       invalid_parameters=[{"name": "to", "reason": "invalid number"}])
+    if to == DROPPED_NUMBER:
+        return EmulatorResponse(0, drop_connection=True)
+    # A silent destination is placed too, but answered only after any adapter gave up.
+    delay_s = SILENT_SECONDS if to == SILENT_NUMBER else 0.0
+    return EmulatorResponse.json(201, {
+        "uuid": str(uuid.uuid4()), "status": "started", "direction": "outbound",
+        "conversation_uuid": f"CON-{uuid.uuid4()}"}, delay_s=delay_s)

@@ -1,0 +1,143 @@
+"""Vonage Voice API "create call" over its documented REST API (``POST /v1/calls``), not the SDK.
+
+Why not the ``vonage`` SDK: its HTTP client silently re-sends a request up to 10 times on a
+dropped connection, and a create-call is not idempotent (each re-send can ring the callee
+again). It also costs ~0.4 s to import (~0.8 s for ``import vonage``) and re-parses the RSA key
+on every call (~45 ms). Here: urllib3 (already loaded by botocore) with retries off, and the
+RS256 JWT signed with ``cryptography`` (~18 ms to import), the parsed key cached per PEM.
+"""
+from __future__ import annotations
+
+import base64
+import json
+import os
+import time
+import uuid
+from typing import Any
+
+import urllib3
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import padding, rsa
+
+from . import OutboundCall, ProviderAuthError, ProviderError, ProviderRefused, ProviderTimeout
+
+DEFAULT_API_URL = "https://api.nexmo.com"
+JWT_TTL_S = 900  # Vonage's own default (15 minutes); a fresh token is signed per request
+STREAM_CONTENT_TYPE = "audio/l16;rate=16000"
+
+_http = urllib3.PoolManager(retries=False)  # never re-send a create-call
+_private_keys: dict[str, rsa.RSAPrivateKey] = {}  # PEM -> parsed key, kept across invocations
+
+
+def _api_url() -> str:
+    # Read per call: the local stack and the tests point it at the emulator.
+    return os.environ.get("OUTBOUND_VONAGE_API_URL", DEFAULT_API_URL).rstrip("/")
+
+
+def _http_timeout() -> float:
+    return float(os.environ.get("OUTBOUND_PROVIDER_TIMEOUT_S", "10"))
+
+
+def _b64url(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
+
+
+def _private_key(pem: str) -> rsa.RSAPrivateKey:
+    key = _private_keys.get(pem)
+    if key is None:
+        try:
+            # Skipping the RSA consistency check cuts parsing from ~45 ms to ~0.1 ms on a cold
+            # start. It guards against untrusted keys; ours is the organization's own secret,
+            # and a broken key only yields signatures Vonage rejects (ProviderAuthError).
+            key = serialization.load_pem_private_key(pem.encode(), password=None,
+                                                     unsafe_skip_rsa_key_validation=True)
+        except (ValueError, TypeError):
+            raise ProviderAuthError("The Vonage private key is not a valid PEM") from None
+        if not isinstance(key, rsa.RSAPrivateKey):
+            raise ProviderAuthError("The Vonage private key is not an RSA key")
+        _private_keys[pem] = key
+    return key
+
+
+def application_jwt(application_id: str, private_key_pem: str, now: float | None = None) -> str:
+    """The RS256 JWT Vonage's Voice API authenticates an application with."""
+    iat = int(time.time() if now is None else now)
+    header = _b64url(b'{"alg":"RS256","typ":"JWT"}')
+    claims = _b64url(json.dumps({"application_id": application_id, "iat": iat,
+                                 "jti": str(uuid.uuid4()), "exp": iat + JWT_TTL_S}).encode())
+    signing_input = f"{header}.{claims}".encode()
+    signature = _private_key(private_key_pem).sign(signing_input, padding.PKCS1v15(), hashes.SHA256())
+    return f"{header}.{claims}.{_b64url(signature)}"
+
+
+def _digits(number: str) -> str:
+    return number.lstrip("+")  # Vonage numbers are E.164 without the "+"
+
+
+def create_call_body(call: OutboundCall) -> dict[str, Any]:
+    return {
+        "to": [{"type": "phone", "number": _digits(call.to_number)}],
+        "from": {"type": "phone", "number": _digits(call.from_number)},
+        # On answer, connect the callee to the voice runtime's WebSocket. Vonage sends these
+        # headers in the socket's first message: how the runtime knows which call it serves.
+        "ncco": [{
+            "action": "connect",
+            "from": _digits(call.from_number),  # required by connect, even for a websocket
+            "endpoint": [{"type": "websocket", "uri": call.stream_url,
+                          "content-type": STREAM_CONTENT_TYPE,
+                          "headers": {"call_id": call.call_id}}],
+        }],
+        "event_url": [call.status_callback_url],
+        "event_method": "POST",
+        "ringing_timer": call.ring_timeout_s,
+        "length_timer": call.time_limit_s,
+    }
+
+
+def error_message(data: Any, status: int) -> str:
+    """Vonage's own words, RFC 7807: ``{"type", "title", "detail", "instance"}``."""
+    if isinstance(data, dict) and (data.get("detail") or data.get("title")):
+        return str(data.get("detail") or data.get("title"))
+    return f"HTTP {status}"
+
+
+class VonageAdapter:
+    name = "vonage"
+
+    def place_call(self, call: OutboundCall, credentials: dict[str, Any]) -> str:
+        body = create_call_body(call)
+        token = application_jwt(credentials["application_id"], credentials["private_key"])
+        timeout = _http_timeout()
+        try:
+            response = _http.request(
+                "POST",
+                f"{_api_url()}/v1/calls",
+                body=json.dumps(body).encode(),
+                headers={"Authorization": f"Bearer {token}",
+                         "Content-Type": "application/json", "Accept": "application/json"},
+                timeout=urllib3.Timeout(connect=timeout, read=timeout),
+            )
+        except urllib3.exceptions.NewConnectionError:  # before ConnectTimeoutError: a subclass
+            raise ProviderRefused("Vonage is unreachable: connection refused") from None
+        except urllib3.exceptions.ConnectTimeoutError:
+            # Nothing was sent, so nothing was placed: a plain refusal, safe to release.
+            raise ProviderRefused("Vonage is unreachable: connection timed out") from None
+        except (urllib3.exceptions.ReadTimeoutError, urllib3.exceptions.ProtocolError):
+            raise ProviderTimeout("No answer from Vonage in time") from None
+        except urllib3.exceptions.HTTPError as exc:  # TLS and other transport failures
+            raise ProviderRefused(f"Vonage is unreachable: {type(exc).__name__}") from None
+
+        try:
+            data = json.loads(response.data or b"null")
+        except ValueError:
+            data = None
+        if response.status in (401, 403):
+            raise ProviderAuthError(error_message(data, response.status))
+        if response.status >= 300:
+            raise ProviderRefused(error_message(data, response.status))
+        if not isinstance(data, dict) or not data.get("uuid"):
+            raise ProviderError("Vonage answered without a call uuid")
+        return str(data["uuid"])
+
+
+ADAPTER = VonageAdapter()
