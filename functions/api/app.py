@@ -2,14 +2,18 @@
 
 Thin: parse the event, call one use case, shape the response. The organization comes from
 the API-key authorizer's (cached) context, never from the request body.
+
+Routing is a dict lookup on the REST API's ``resource`` rather than Powertools' event-handler
+resolver: importing the resolver measured ~110 ms of a ~330 ms cold-start floor
+(``outbound bench cold-start``), for two routes that API Gateway has already matched.
+Powertools' Logger (~25 ms) stays: structured JSON logs with the request's correlation id.
 """
 from __future__ import annotations
 
 import json
+from typing import Any, Callable
 
 from aws_lambda_powertools import Logger
-from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response, content_types
-from aws_lambda_powertools.logging import correlation_paths
 
 from outbound.config import settings
 from outbound.errors import INVALID_API_KEY, ApiError, NotFound, Unauthenticated
@@ -18,58 +22,61 @@ from outbound.usecases.get_call import get_call
 from outbound.usecases.initiate_call import initiate_call
 
 logger = Logger(service="outbound-calls")
-app = APIGatewayRestResolver()
 
 
-@app.post("/calls/initiate")
-def initiate():
-    request = parse_initiate_request(app.current_event.decoded_body)
-    result = initiate_call(organization_id(), request, public_api_url())
-    return result.model_dump()
+def initiate(event: dict) -> dict:
+    request = parse_initiate_request(_body(event))
+    return initiate_call(organization_id(event), request, public_api_url(event))
 
 
-@app.get("/calls/<call_ref>")
-def read_call(call_ref: str):
-    return get_call(organization_id(), call_ref).model_dump()
+def read_call(event: dict) -> dict:
+    return get_call(organization_id(event), event["pathParameters"]["call_ref"])
 
 
-def organization_id() -> str:
-    authorizer = app.current_event.request_context.authorizer or {}
-    org = authorizer.get("organization_id")
-    if not org:  # only if the route were deployed without the authorizer
+ROUTES: dict[tuple[str, str], Callable[[dict], dict]] = {
+    ("POST", "/calls/initiate"): initiate,
+    ("GET", "/calls/{call_ref}"): read_call,
+}
+
+
+def organization_id(event: dict) -> str:
+    org = ((event.get("requestContext") or {}).get("authorizer") or {}).get("organization_id")
+    if not org:  # only if a route were deployed without the authorizer
         raise Unauthenticated(INVALID_API_KEY)
     return org
 
 
-def public_api_url() -> str:
+def public_api_url(event: dict) -> str:
     """Where providers send status webhooks: the configured URL (custom domain), else the URL
     this request came in on."""
     if settings().public_api_url:
         return settings().public_api_url
-    context = app.current_event.request_context
-    return f"https://{context.domain_name}/{context.stage}"
+    context = event["requestContext"]
+    return f"https://{context['domainName']}/{context['stage']}"
 
 
-def detail(status: int, body: dict) -> Response:
-    return Response(status_code=status, content_type=content_types.APPLICATION_JSON, body=json.dumps(body))
+def _body(event: dict) -> str | None:
+    body = event.get("body")
+    if body and event.get("isBase64Encoded"):
+        import base64
+
+        body = base64.b64decode(body).decode("utf-8", "replace")
+    return body
 
 
-@app.exception_handler(ApiError)
-def on_api_error(exc: ApiError) -> Response:
-    return detail(exc.status, exc.body())
+def response(status: int, body: dict[str, Any]) -> dict[str, Any]:
+    return {"statusCode": status, "headers": {"Content-Type": "application/json"}, "body": json.dumps(body)}
 
 
-@app.not_found
-def on_not_found(_exc: Exception) -> Response:
-    return detail(404, NotFound("Not found").body())
-
-
-@app.exception_handler(Exception)
-def on_unexpected(exc: Exception) -> Response:
-    logger.exception("Unhandled error")
-    return detail(500, {"detail": "Internal server error"})
-
-
-@logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)
-def lambda_handler(event: dict, context) -> dict:
-    return app.resolve(event, context)
+@logger.inject_lambda_context(correlation_id_path="requestContext.requestId")
+def lambda_handler(event: dict, context: Any) -> dict:
+    route = ROUTES.get((event.get("httpMethod", ""), event.get("resource", "")))
+    if route is None:
+        return response(404, NotFound("Not found").body())
+    try:
+        return response(200, route(event))
+    except ApiError as exc:
+        return response(exc.status, exc.body())
+    except Exception:
+        logger.exception("Unhandled error")
+        return response(500, {"detail": "Internal server error"})

@@ -15,34 +15,19 @@ DynamoDB condition cannot do arithmetic: the reserve's condition is ``available_
 from __future__ import annotations
 
 import hashlib
-import os
 from datetime import datetime, timezone
-from functools import lru_cache
 from typing import Any, Iterable
 
-import boto3
-from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
-from botocore.config import Config
-
+from . import aws
 from .config import settings
+from .dynamodb_json import from_item, to_item
 
 BY_ORGANIZATION_INDEX = "ByOrganization"
 BY_CALL_SID_INDEX = "ByCallSid"
 
-_serializer = TypeSerializer()
-_deserializer = TypeDeserializer()
 
-
-@lru_cache(maxsize=1)
 def client():
-    # Adaptive retries back off under throttling; short connect timeout so a stuck endpoint
-    # fails the request instead of the whole Lambda timeout. AWS_ENDPOINT_URL (local stack) is
-    # honoured by botocore itself.
-    return boto3.client(
-        "dynamodb",
-        region_name=os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION") or "us-east-1",
-        config=Config(retries={"mode": "adaptive", "max_attempts": 5}, connect_timeout=2, read_timeout=5),
-    )
+    return aws.client("dynamodb")
 
 
 def table() -> str:
@@ -81,32 +66,6 @@ def call_key(call_id: str) -> dict[str, str]:
 
 def hash_api_key(api_key: str) -> str:
     return hashlib.sha256(api_key.encode()).hexdigest()
-
-
-# --- (de)serialization ------------------------------------------------------------------------
-
-def to_item(data: dict[str, Any]) -> dict[str, Any]:
-    return {k: _serializer.serialize(v) for k, v in data.items() if v is not None}
-
-
-def from_item(item: dict[str, Any] | None) -> dict[str, Any] | None:
-    if item is None:
-        return None
-    data = {k: _deserializer.deserialize(v) for k, v in item.items()}
-    return {k: _plain(v) for k, v in data.items()}
-
-
-def _plain(value: Any) -> Any:
-    """DynamoDB numbers come back as Decimal; the domain uses int (all amounts are cents)."""
-    from decimal import Decimal
-
-    if isinstance(value, Decimal):
-        return int(value) if value == value.to_integral_value() else float(value)
-    if isinstance(value, list):
-        return [_plain(v) for v in value]
-    if isinstance(value, dict):
-        return {k: _plain(v) for k, v in value.items()}
-    return value
 
 
 def _key_id(key: dict[str, str]) -> tuple[str, str]:

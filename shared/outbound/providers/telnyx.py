@@ -13,24 +13,17 @@ import json
 import os
 from typing import Any
 
-import urllib3
 
-from . import OutboundCall, ProviderAuthError, ProviderError, ProviderRefused, ProviderTimeout
+from . import OutboundCall, ProviderError, ProviderRefused, _http
 
 DEFAULT_API_URL = "https://api.telnyx.com/v2"
 
-# retries=False: urllib3 must never re-send a create-call (it is not idempotent at Telnyx).
-# One pool per process, kept warm across invocations (saves the TLS handshake).
-_http = urllib3.PoolManager(retries=False)
 
 
 def _api_url() -> str:
     # Read per call: the local stack and the tests point it at the emulator.
     return os.environ.get("OUTBOUND_TELNYX_API_URL", DEFAULT_API_URL).rstrip("/")
 
-
-def _http_timeout() -> float:
-    return float(os.environ.get("OUTBOUND_PROVIDER_TIMEOUT_S", "10"))
 
 
 def client_state(call_id: str) -> str:
@@ -74,34 +67,9 @@ class TelnyxAdapter:
 
     def place_call(self, call: OutboundCall, credentials: dict[str, Any]) -> str:
         body = dial_body(call)
-        timeout = _http_timeout()
-        try:
-            response = _http.request(
-                "POST",
-                f"{_api_url()}/calls",
-                body=json.dumps(body).encode(),
-                headers={"Authorization": f"Bearer {credentials['api_key']}",
-                         "Content-Type": "application/json", "Accept": "application/json"},
-                timeout=urllib3.Timeout(connect=timeout, read=timeout),
-            )
-        except urllib3.exceptions.NewConnectionError:  # before ConnectTimeoutError: a subclass
-            raise ProviderRefused("Telnyx is unreachable: connection refused") from None
-        except urllib3.exceptions.ConnectTimeoutError:
-            # Nothing was sent, so nothing was placed: a plain refusal, safe to release.
-            raise ProviderRefused("Telnyx is unreachable: connection timed out") from None
-        except (urllib3.exceptions.ReadTimeoutError, urllib3.exceptions.ProtocolError):
-            raise ProviderTimeout("No answer from Telnyx in time") from None
-        except urllib3.exceptions.HTTPError as exc:  # TLS and other transport failures
-            raise ProviderRefused(f"Telnyx is unreachable: {type(exc).__name__}") from None
-
-        try:
-            data = json.loads(response.data or b"null")
-        except ValueError:
-            data = None
-        if response.status in (401, 403):
-            raise ProviderAuthError(error_message(data, response.status))
-        if response.status >= 300:
-            raise ProviderRefused(error_message(data, response.status))
+        data = _http.post("Telnyx", f"{_api_url()}/calls", json.dumps(body).encode(),
+                          {"Authorization": f"Bearer {credentials['api_key']}", "Content-Type": "application/json"},
+                          error_message)
         try:
             return str(data["data"]["call_control_id"])
         except (KeyError, TypeError):

@@ -1,104 +1,74 @@
-"""Twilio through its SDK (``calls.create`` with inline TwiML).
+"""Twilio: ``POST /2010-04-01/Accounts/{sid}/Calls.json`` with inline TwiML built by the SDK.
 
-The SDK is cheap enough to keep on the request path (~0.2 s import, measured in the README's
-cold-start table) and sends a create-call exactly once on a dropped connection (requests does
-not retry a POST that was sent), so it needs no retry guard.
+The twilio SDK builds the TwiML (its ``twilio.twiml`` builder: XML escaping, attribute names;
+~20 ms to import). The create-call POST itself goes through the shared urllib3 path instead of
+``Client.calls.create``: ``twilio.rest`` plus ``requests`` cost ~150 ms on a cold start
+(measured with ``outbound bench cold-start``), a third of the whole budget, for one form POST.
+tests/unit/test_adapters_twilio.py proves the wire request equals what ``calls.create`` sends.
 """
 from __future__ import annotations
 
+import base64
 import os
 from typing import Any
+from urllib.parse import urlencode
 
-from twilio.base.exceptions import TwilioException, TwilioRestException
-from twilio.http.http_client import TwilioHttpClient
-from twilio.rest import Client
 from twilio.twiml.voice_response import Connect, VoiceResponse
 
-from . import OutboundCall, ProviderAuthError, ProviderError, ProviderRefused, ProviderTimeout
+from . import OutboundCall, ProviderError, _http
 
+DEFAULT_API_URL = "https://api.twilio.com"
 STATUS_EVENTS = ["initiated", "ringing", "answered", "completed"]
-
-_clients: dict[tuple[str, str, str], Client] = {}
 
 
 def _api_url() -> str:
-    # The local stack points this at its emulator; unset in a deployment (Twilio's own URL).
-    return os.environ.get("OUTBOUND_TWILIO_API_URL", "").rstrip("/")
-
-
-def _http_timeout() -> float:
-    return float(os.environ.get("OUTBOUND_PROVIDER_TIMEOUT_S", "10"))
-
-
-def _client(credentials: dict[str, Any]) -> Client:
-    """One client per account, kept warm across invocations (connection reuse)."""
-    key = (credentials["account_sid"], credentials["auth_token"], _api_url())
-    if key not in _clients:
-        client = Client(key[0], key[1], http_client=TwilioHttpClient(timeout=_http_timeout()))
-        if key[2]:
-            client.api.base_url = key[2]
-        _clients[key] = client
-    return _clients[key]
+    # The local stack points this at its emulator; unset in a deployment.
+    return os.environ.get("OUTBOUND_TWILIO_API_URL", DEFAULT_API_URL).rstrip("/")
 
 
 def twiml(call: OutboundCall) -> str:
     """Connect the call's media to the voice runtime, telling it which call this is."""
     response = VoiceResponse()
     connect = Connect()
-    stream = connect.stream(url=call.stream_url)
-    stream.parameter(name="call_id", value=call.call_id)
+    connect.stream(url=call.stream_url).parameter(name="call_id", value=call.call_id)
     response.append(connect)
     return str(response)
+
+
+def create_call_form(call: OutboundCall) -> list[tuple[str, str]]:
+    """The form ``calls.create`` sends for these arguments (list values as repeated keys)."""
+    return [
+        ("To", call.to_number),
+        ("From", call.from_number),
+        ("Twiml", twiml(call)),
+        ("StatusCallback", call.status_callback_url),
+        *(("StatusCallbackEvent", event) for event in STATUS_EVENTS),
+        ("StatusCallbackMethod", "POST"),
+        ("Timeout", str(call.ring_timeout_s)),  # ring seconds before no-answer
+        ("TimeLimit", str(call.time_limit_s)),
+    ]
+
+
+def error_message(data: Any, status: int) -> str:
+    """Twilio's own words: ``{"code", "message", "more_info", "status"}``."""
+    if isinstance(data, dict) and data.get("message"):
+        return str(data["message"])
+    return f"HTTP {status}"
 
 
 class TwilioAdapter:
     name = "twilio"
 
     def place_call(self, call: OutboundCall, credentials: dict[str, Any]) -> str:
-        import requests  # already loaded by the twilio SDK
-
-        try:
-            created = _client(credentials).calls.create(
-                to=call.to_number,
-                from_=call.from_number,
-                twiml=twiml(call),
-                status_callback=call.status_callback_url,
-                status_callback_event=STATUS_EVENTS,
-                status_callback_method="POST",
-                timeout=call.ring_timeout_s,
-                time_limit=call.time_limit_s,
-            )
-        except TwilioRestException as exc:
-            message = _provider_message(exc)
-            if exc.status in (401, 403):
-                raise ProviderAuthError(message) from None
-            raise ProviderRefused(message) from None
-        except TwilioException as exc:  # e.g. TwilioServiceException, not a TwilioRestException
-            raise ProviderRefused(str(exc)) from None
-        except requests.exceptions.ConnectTimeout as exc:
-            raise ProviderRefused(f"Twilio is unreachable: {type(exc).__name__}") from None
-        except requests.exceptions.ConnectionError as exc:
-            if _never_sent(exc):
-                raise ProviderRefused("Twilio is unreachable: connection refused") from None
-            raise ProviderTimeout("No answer from Twilio (connection lost)") from None
-        except requests.exceptions.Timeout:
-            raise ProviderTimeout("No answer from Twilio in time") from None
-        if not created.sid:
+        sid, token = credentials["account_sid"], credentials["auth_token"]
+        basic = base64.b64encode(f"{sid}:{token}".encode()).decode()
+        data = _http.post("Twilio", f"{_api_url()}/2010-04-01/Accounts/{sid}/Calls.json",
+                          urlencode(create_call_form(call)).encode(),
+                          {"Authorization": f"Basic {basic}", "Content-Type": "application/x-www-form-urlencoded"},
+                          error_message)
+        if not isinstance(data, dict) or not data.get("sid"):
             raise ProviderError("Twilio answered without a call sid")
-        return created.sid
-
-
-def _provider_message(exc: TwilioRestException) -> str:
-    """Twilio's own words, without the SDK's "Unable to create record: " preamble."""
-    return str(exc.msg).split(": ", 1)[-1] if str(exc.msg).startswith("Unable to") else str(exc.msg)
-
-
-def _never_sent(exc: Exception) -> bool:
-    """True when the connection failed before the request went out (safe: nothing placed)."""
-    from urllib3.exceptions import NewConnectionError
-
-    reason = getattr(exc.args[0], "reason", None) if exc.args else None  # urllib3's MaxRetryError
-    return isinstance(reason, NewConnectionError)
+        return str(data["sid"])
 
 
 ADAPTER = TwilioAdapter()

@@ -15,17 +15,15 @@ import time
 import uuid
 from typing import Any
 
-import urllib3
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 
-from . import OutboundCall, ProviderAuthError, ProviderError, ProviderRefused, ProviderTimeout
+from . import OutboundCall, ProviderAuthError, ProviderError, ProviderRefused, _http
 
 DEFAULT_API_URL = "https://api.nexmo.com"
 JWT_TTL_S = 900  # Vonage's own default (15 minutes); a fresh token is signed per request
 STREAM_CONTENT_TYPE = "audio/l16;rate=16000"
 
-_http = urllib3.PoolManager(retries=False)  # never re-send a create-call
 _private_keys: dict[str, rsa.RSAPrivateKey] = {}  # PEM -> parsed key, kept across invocations
 
 
@@ -33,9 +31,6 @@ def _api_url() -> str:
     # Read per call: the local stack and the tests point it at the emulator.
     return os.environ.get("OUTBOUND_VONAGE_API_URL", DEFAULT_API_URL).rstrip("/")
 
-
-def _http_timeout() -> float:
-    return float(os.environ.get("OUTBOUND_PROVIDER_TIMEOUT_S", "10"))
 
 
 def _b64url(data: bytes) -> str:
@@ -107,34 +102,9 @@ class VonageAdapter:
     def place_call(self, call: OutboundCall, credentials: dict[str, Any]) -> str:
         body = create_call_body(call)
         token = application_jwt(credentials["application_id"], credentials["private_key"])
-        timeout = _http_timeout()
-        try:
-            response = _http.request(
-                "POST",
-                f"{_api_url()}/v1/calls",
-                body=json.dumps(body).encode(),
-                headers={"Authorization": f"Bearer {token}",
-                         "Content-Type": "application/json", "Accept": "application/json"},
-                timeout=urllib3.Timeout(connect=timeout, read=timeout),
-            )
-        except urllib3.exceptions.NewConnectionError:  # before ConnectTimeoutError: a subclass
-            raise ProviderRefused("Vonage is unreachable: connection refused") from None
-        except urllib3.exceptions.ConnectTimeoutError:
-            # Nothing was sent, so nothing was placed: a plain refusal, safe to release.
-            raise ProviderRefused("Vonage is unreachable: connection timed out") from None
-        except (urllib3.exceptions.ReadTimeoutError, urllib3.exceptions.ProtocolError):
-            raise ProviderTimeout("No answer from Vonage in time") from None
-        except urllib3.exceptions.HTTPError as exc:  # TLS and other transport failures
-            raise ProviderRefused(f"Vonage is unreachable: {type(exc).__name__}") from None
-
-        try:
-            data = json.loads(response.data or b"null")
-        except ValueError:
-            data = None
-        if response.status in (401, 403):
-            raise ProviderAuthError(error_message(data, response.status))
-        if response.status >= 300:
-            raise ProviderRefused(error_message(data, response.status))
+        data = _http.post("Vonage", f"{_api_url()}/v1/calls", json.dumps(body).encode(),
+                          {"Authorization": f"Bearer {token}", "Content-Type": "application/json"},
+                          error_message)
         if not isinstance(data, dict) or not data.get("uuid"):
             raise ProviderError("Vonage answered without a call uuid")
         return str(data["uuid"])

@@ -13,7 +13,7 @@ from ..errors import (
     INSUFFICIENT_BALANCE, INVALID_API_KEY, PaymentRequired, ProviderFailed, ProviderTimedOut,
     Unauthenticated, assistant_not_yours, no_assistant_for, number_not_yours,
 )
-from ..models import InitiateCallRequest, InitiateCallResponse
+from ..models import InitiateCallRequest
 from ..phone import mask
 from ..providers import OutboundCall, ProviderError, ProviderTimeout, get_adapter
 from ..templates import render_all
@@ -21,7 +21,7 @@ from ..templates import render_all
 logger = Logger(child=True)
 
 
-def initiate_call(organization_id: str, request: InitiateCallRequest, public_api_url: str) -> InitiateCallResponse:
+def initiate_call(organization_id: str, request: InitiateCallRequest, public_api_url: str) -> dict[str, Any]:
     number, organization, override = load_caller_context(organization_id, request)
     assistant = resolve_assistant(organization_id, request, number, override)
     texts = render_all(
@@ -42,8 +42,8 @@ def initiate_call(organization_id: str, request: InitiateCallRequest, public_api
     store.mark_call_placed(record["call_id"], call_sid)
     logger.info("Call placed", extra={"call_id": record["call_id"], "provider": provider,
                                        "to": mask(request.to_phone_number)})
-    return InitiateCallResponse(call_sid=call_sid, call_id=record["call_id"], assistant_id=assistant["id"],
-                                provider=provider, status="queued")
+    return {"message": "Call initiated successfully", "call_sid": call_sid, "call_id": record["call_id"],
+            "assistant_id": assistant["id"], "provider": provider, "status": "queued"}
 
 
 def load_caller_context(organization_id: str, request: InitiateCallRequest) -> tuple[dict, dict, dict | None]:

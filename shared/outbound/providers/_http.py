@@ -1,0 +1,50 @@
+"""The one HTTP path every REST adapter uses to place a call.
+
+urllib3 is already loaded by botocore, so it costs nothing on a cold start. ``retries=False``:
+a create-call is not idempotent at any provider, so it is sent exactly once; a connection that
+drops after the request went out is a ProviderTimeout (the provider may have placed the call),
+never a retry. One pool per process keeps connections (and TLS sessions) warm across
+invocations.
+"""
+from __future__ import annotations
+
+import json
+import os
+from typing import Any, Callable
+
+import urllib3
+
+from . import ProviderAuthError, ProviderRefused, ProviderTimeout
+
+_pool = urllib3.PoolManager(retries=False)
+
+
+def timeout_s() -> float:
+    return float(os.environ.get("OUTBOUND_PROVIDER_TIMEOUT_S", "10"))
+
+
+def post(provider: str, url: str, body: bytes, headers: dict[str, str],
+         error_message: Callable[[Any, int], str]) -> Any:
+    """POST once; return the parsed JSON of a 2xx, or raise the typed ProviderError."""
+    seconds = timeout_s()
+    try:
+        response = _pool.request("POST", url, body=body, headers={"Accept": "application/json", **headers},
+                                 timeout=urllib3.Timeout(connect=seconds, read=seconds))
+    except urllib3.exceptions.NewConnectionError:  # before ConnectTimeoutError: a subclass
+        raise ProviderRefused(f"{provider} is unreachable: connection refused") from None
+    except urllib3.exceptions.ConnectTimeoutError:
+        # Nothing was sent, so nothing was placed: a plain refusal, safe to release.
+        raise ProviderRefused(f"{provider} is unreachable: connection timed out") from None
+    except (urllib3.exceptions.ReadTimeoutError, urllib3.exceptions.ProtocolError):
+        raise ProviderTimeout(f"No answer from {provider} in time") from None
+    except urllib3.exceptions.HTTPError as exc:  # TLS and other transport failures
+        raise ProviderRefused(f"{provider} is unreachable: {type(exc).__name__}") from None
+    try:
+        data = json.loads(response.data or b"null")
+    except ValueError:
+        data = None
+    if response.status in (401, 403):
+        raise ProviderAuthError(error_message(data, response.status))
+    if response.status >= 300:
+        raise ProviderRefused(error_message(data, response.status))
+    return data
