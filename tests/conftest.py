@@ -57,11 +57,29 @@ class Server:
                                         Key={"pk": {"S": f"ORG#{organization_id}"}, "sk": {"S": "ORG"}})["Item"]
         return {k: int(v["N"]) for k, v in item.items() if "N" in v}
 
+    def add_funds(self, organization_id: str, cents: int) -> None:
+        """Top up a balance, as an operator would. Reserves are settled only by status webhooks,
+        so every call a test places keeps its reserve for the rest of the session: a module
+        that places many calls on a shared demo organization funds them here."""
+        self.dynamodb().update_item(
+            TableName=self.aws()["table_name"], Key={"pk": {"S": f"ORG#{organization_id}"}, "sk": {"S": "ORG"}},
+            UpdateExpression="ADD balance_cents :c, available_cents :c",
+            ConditionExpression="attribute_exists(pk)", ExpressionAttributeValues={":c": {"N": str(cents)}})
 
-def start_server(*extra: str) -> Server:
+
+# The session server's settings:
+# - credentials are read from Secrets Manager on every call (no 5-minute cache), so a test that
+#   rewrites an organization's secret sees its effect at once, and restores it just as fast;
+# - providers that do not answer are given up after 1 s (3 s by default locally), which is
+#   what a timeout test waits for.
+TEST_SERVER_ENV = {"OUTBOUND_SECRETS_CACHE_SECONDS": "0", "OUTBOUND_LOCAL_PROVIDER_TIMEOUT_S": "1"}
+
+
+def start_server(*extra: str, env: dict[str, str] | None = None) -> Server:
     """`outbound serve --port 0`, as a user runs it; waits for its "Listening on" line."""
     process = subprocess.Popen([*OUTBOUND, "serve", "--port", "0", *extra], cwd=ROOT, stdout=subprocess.PIPE,
-                               stderr=subprocess.STDOUT, text=True, env={**os.environ, "PYTHONUNBUFFERED": "1"})
+                               stderr=subprocess.STDOUT, text=True,
+                               env={**os.environ, "PYTHONUNBUFFERED": "1", **(env or {})})
     output: list[str] = []
     deadline = time.monotonic() + 60
     url = None
@@ -84,7 +102,7 @@ def start_server(*extra: str) -> Server:
 
 @pytest.fixture(scope="session")
 def server():
-    srv = start_server()
+    srv = start_server(env=TEST_SERVER_ENV)
     yield srv
     srv.process.terminate()
     try:

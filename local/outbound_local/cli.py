@@ -101,8 +101,12 @@ def cmd_serve(args: argparse.Namespace) -> int:
         server = LocalServer(None, args.host, args.port)
     except OSError as exc:
         raise CliError(f"cannot listen on {args.host}:{args.port}: {exc}") from None
-    stack = LocalStack(public_url=server.url).start()
-    server.stack = stack
+    try:
+        stack = LocalStack(public_url=server.url)
+    except ValueError as exc:  # a bad local setting (e.g. $OUTBOUND_LOCAL_PROVIDER_TIMEOUT_S)
+        server.stop()
+        raise CliError(str(exc)) from None
+    server.stack = stack.start()
     try:
         counts = stack.seed(args.seed or DEMO_FIXTURE)
     except Exception as exc:
@@ -152,7 +156,26 @@ def cmd_seed(args: argparse.Namespace) -> int:
     counts = fixtures.load(data, boto3.client("secretsmanager"), defaults)
     print(f"Loaded {counts['items']} items into {os.environ['TABLE_NAME']} and "
           f"{counts['secrets']} credential secrets")
+    if local:
+        # The server's emulators know the provider accounts they had at their last snapshot:
+        # have them register the accounts just seeded, as the providers would know them.
+        accounts = _reload_provider_accounts(args.local_server)
+        print("Provider accounts registered with the local emulators: "
+              + ", ".join(f"{provider} {count}" for provider, count in accounts.items()))
     return 0
+
+
+def _reload_provider_accounts(server_url: str) -> dict[str, int]:
+    import urllib.request
+
+    request = urllib.request.Request(server_url.rstrip("/") + "/_local/provider-accounts/reload",
+                                     data=b"", method="POST")
+    try:
+        with urllib.request.urlopen(request, timeout=10) as response:
+            return json.load(response)["accounts"]
+    except (OSError, ValueError, KeyError) as exc:
+        raise CliError(f"the fixture was loaded, but {server_url} did not register its provider accounts "
+                       f"(its emulators will refuse the new credentials): {exc}") from None
 
 
 def _emulator_defaults() -> dict[str, dict]:
@@ -169,7 +192,11 @@ def cmd_invoke(args: argparse.Namespace) -> int:
         if args.seed:
             from outbound_local.stack import LocalStack
 
-            stack = LocalStack().start()
+            try:
+                stack = LocalStack()
+            except ValueError as exc:  # a bad local setting (e.g. $OUTBOUND_LOCAL_PROVIDER_TIMEOUT_S)
+                raise CliError(str(exc)) from None
+            stack.start()
             try:
                 stack.seed(args.seed)
             except Exception as exc:

@@ -17,6 +17,7 @@ class LocalServer:
         self.httpd = ThreadingHTTPServer((host, port), self._handler_class())
         self.httpd.daemon_threads = True
         self._thread: threading.Thread | None = None
+        self._serving = False
 
     @property
     def url(self) -> str:
@@ -24,24 +25,35 @@ class LocalServer:
         return f"http://{host}:{port}"
 
     def start_background(self) -> "LocalServer":
+        self._serving = True
         self._thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
         self._thread.start()
         return self
 
     def serve_forever(self) -> None:
+        self._serving = True
         self.httpd.serve_forever()
 
     def stop(self) -> None:
-        self.httpd.shutdown()
+        # shutdown() waits for the serve loop to finish: with no loop started (the stack failed
+        # to start or seed), it would wait forever.
+        if self._serving:
+            self.httpd.shutdown()
         self.httpd.server_close()
 
-    def _local_route(self, path: str) -> Any:
-        if path == "/_local/provider-requests":
-            return self.stack.requests.entries()
-        if path == "/_local/aws":  # where `outbound seed --local-server` writes
-            return self.stack.aws_info()
-        if path == "/_local/dynamodb-operations":
-            return self.stack.dynamodb_operations()
+    def _local_route(self, method: str, path: str) -> Any:
+        """The local-only routes' answer, or None (then the API's own 404 answers)."""
+        if method == "GET":
+            if path == "/_local/provider-requests":
+                return self.stack.requests.entries()
+            if path == "/_local/aws":  # where `outbound seed --local-server` writes
+                return self.stack.aws_info()
+            if path == "/_local/dynamodb-operations":
+                return self.stack.dynamodb_operations()
+        if method == "POST" and path == "/_local/provider-accounts/reload":
+            # `outbound seed --local-server` calls this after loading: the emulators then
+            # accept the accounts just seeded (counts only: credentials never leave the stack).
+            return {"accounts": self.stack.snapshot_provider_accounts()}
         return None
 
     def _handler_class(self) -> type[BaseHTTPRequestHandler]:
@@ -57,8 +69,8 @@ class LocalServer:
                 path, _, query = self.path.partition("?")
                 length = int(self.headers.get("Content-Length") or 0)
                 body = self.rfile.read(length) if length else b""
-                if path.startswith("/_local/") and self.command == "GET":
-                    data = server._local_route(path)
+                if path.startswith("/_local/"):
+                    data = server._local_route(self.command, path)
                     if data is not None:
                         return self._send(200, {"Content-Type": "application/json"}, json.dumps(data).encode())
                 host = self.headers.get("Host") or server.url.split("//", 1)[1]

@@ -18,7 +18,20 @@ TABLE_NAME = "outbound-local"
 REGION = "us-east-1"
 # Local values of template parameters that have no default.
 LOCAL_PARAMETERS = {"VoiceStreamUrl": "wss://voice-runtime.localhost/stream"}
-LOCAL_PROVIDER_TIMEOUT_S = "3"  # the silent emulator number answers after 30 s
+# How long adapters wait for a provider locally (the silent emulator number answers after
+# 30 s). $OUTBOUND_LOCAL_PROVIDER_TIMEOUT_S overrides it: the tests use 1 s to stay fast.
+LOCAL_PROVIDER_TIMEOUT_S = "3"
+PROVIDER_TIMEOUT_ENV = "OUTBOUND_LOCAL_PROVIDER_TIMEOUT_S"
+
+
+def local_provider_timeout() -> str:
+    value = os.environ.get(PROVIDER_TIMEOUT_ENV) or LOCAL_PROVIDER_TIMEOUT_S
+    try:
+        if not 0 < float(value) < float("inf"):  # nan and inf fail too
+            raise ValueError
+    except ValueError:
+        raise ValueError(f"{PROVIDER_TIMEOUT_ENV} must be a positive number of seconds, not {value!r}") from None
+    return value
 
 
 def _emulator_modules() -> dict[str, Any]:
@@ -29,16 +42,32 @@ def _emulator_modules() -> dict[str, Any]:
 
 def reset_cached_clients() -> None:
     """Warm-Lambda caches hold endpoints and settings: a new local stack starts them afresh."""
-    from aws_lambda_powertools.utilities import parameters
-    from aws_lambda_powertools.utilities.parameters import base
-
-    from outbound import store
+    from outbound import aws, credentials
     from outbound.config import settings
 
     settings.cache_clear()
-    store.client.cache_clear()
-    parameters.clear_caches()
-    base.DEFAULT_PROVIDERS.clear()
+    aws.reset()
+    credentials.clear_cache()
+
+
+class ProviderAccounts:
+    """The accounts the emulated providers know, as a provider's own registry would: a snapshot
+    taken when a fixture is seeded, not a live view of Secrets Manager. Rewriting an
+    organization's secret afterwards (a rotated or mistyped key) then gets that secret refused,
+    as the real provider would refuse it, until the accounts are re-snapshotted (``reload``)."""
+
+    def __init__(self) -> None:
+        self._accounts: dict[str, list[dict]] = {}
+
+    def replace(self, accounts: dict[str, list[dict]]) -> None:
+        self._accounts = {provider: list(values) for provider, values in accounts.items()}  # one atomic swap
+
+    def __call__(self, provider: str) -> list[dict]:
+        """The emulators' ``Credentials`` callable: provider -> accepted credential dicts."""
+        return list(self._accounts.get(provider, ()))
+
+    def counts(self) -> dict[str, int]:
+        return {provider: len(values) for provider, values in sorted(self._accounts.items())}
 
 
 class LocalStack:
@@ -47,6 +76,8 @@ class LocalStack:
         self.parameters = {**LOCAL_PARAMETERS, **(parameters or {})}
         self.public_url = public_url
         self.requests = RequestLog()
+        self.provider_accounts = ProviderAccounts()
+        self.provider_timeout_s = local_provider_timeout()  # a bad override fails before anything starts
         self.aws: LocalAws | None = None
         self.http_emulators: HttpEmulatorHost | None = None
         self.esl_emulator = None
@@ -100,7 +131,7 @@ class LocalStack:
             "AWS_ENDPOINT_URL": self.aws.endpoint_url,
             "AWS_ACCESS_KEY_ID": "local", "AWS_SECRET_ACCESS_KEY": "local",
             "AWS_DEFAULT_REGION": REGION, "AWS_REGION": REGION,
-            "OUTBOUND_PROVIDER_TIMEOUT_S": LOCAL_PROVIDER_TIMEOUT_S,
+            "OUTBOUND_PROVIDER_TIMEOUT_S": self.provider_timeout_s,
             "POWERTOOLS_TRACE_DISABLED": "1", "POWERTOOLS_METRICS_DISABLED": "1",
         })
         if self.public_url:
@@ -120,15 +151,32 @@ class LocalStack:
 
     # --- emulators ----------------------------------------------------------------------------
     def accepted_credentials(self, provider: str) -> list[dict]:
-        """What an emulator accepts: every organization's credentials for that provider, as
-        seeded into (local) Secrets Manager."""
+        """What an emulator accepts: the provider accounts as last snapshotted (see
+        :meth:`snapshot_provider_accounts`), never what Secrets Manager holds right now."""
+        return self.provider_accounts(provider)
+
+    def snapshot_provider_accounts(self) -> dict[str, int]:
+        """Register, as the providers' accounts, every organization's credentials currently in
+        (local) Secrets Manager under the stack's prefix. Returns how many per provider."""
+        from outbound.providers import PROVIDERS
+
+        prefix = os.environ["CREDENTIALS_SECRET_PREFIX"]
         client = self.boto("secretsmanager")
-        accepted = []
+        accounts: dict[str, list[dict]] = {provider: [] for provider in PROVIDERS}
         for page in client.get_paginator("list_secrets").paginate():
             for secret in page["SecretList"]:
-                if secret["Name"].endswith(f"/{provider}"):
-                    accepted.append(json.loads(client.get_secret_value(SecretId=secret["ARN"])["SecretString"]))
-        return accepted
+                name = secret["Name"]
+                provider = name.rpartition("/")[2]
+                if not name.startswith(prefix) or provider not in accounts:
+                    continue
+                try:
+                    value = json.loads(client.get_secret_value(SecretId=secret["ARN"]).get("SecretString") or "")
+                except ValueError:
+                    continue  # not a credentials object: no provider would know such an account
+                if isinstance(value, dict):
+                    accounts[provider].append(value)
+        self.provider_accounts.replace(accounts)
+        return self.provider_accounts.counts()
 
     def _start_emulators(self) -> None:
         modules = _emulator_modules()
@@ -152,7 +200,9 @@ class LocalStack:
     # --- data ---------------------------------------------------------------------------------
     def seed(self, path: str | Path = DEMO_FIXTURE) -> dict[str, int]:
         data = fixtures.read(path)
-        return fixtures.load(data, self.boto("secretsmanager"), self.default_credentials())
+        counts = fixtures.load(data, self.boto("secretsmanager"), self.default_credentials())
+        self.snapshot_provider_accounts()
+        return counts
 
     def aws_info(self) -> dict[str, str]:
         return {"endpoint_url": self.aws.endpoint_url, "table_name": TABLE_NAME, "region": REGION,
