@@ -3,9 +3,10 @@ from __future__ import annotations
 
 import json
 import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
 
+from .emulators.base import LoopbackHTTPServer
 from .gateway import LocalApiGateway
 from .stack import LocalStack
 
@@ -14,7 +15,7 @@ class LocalServer:
     def __init__(self, stack: LocalStack | None = None, host: str = "127.0.0.1", port: int = 3000):
         self.stack = stack  # may be set after binding, once the public URL (port 0) is known
         self.gateway = LocalApiGateway()
-        self.httpd = ThreadingHTTPServer((host, port), self._handler_class())
+        self.httpd = LoopbackHTTPServer((host, port), self._handler_class())
         self.httpd.daemon_threads = True
         self._thread: threading.Thread | None = None
         self._serving = False
