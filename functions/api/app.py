@@ -1,11 +1,12 @@
-"""CallsApiFunction: POST /calls/initiate and GET /calls/{call_ref}.
+"""CallsApiFunction: POST /calls/initiate, GET /calls/{call_ref}, GET /calls (list) and
+GET /organization/balance.
 
 Thin: parse the event, call one use case, shape the response. The organization comes from
 the API-key authorizer's (cached) context, never from the request body.
 
 Routing is a dict lookup on the REST API's ``resource`` rather than Powertools' event-handler
 resolver: importing the resolver measured ~110 ms of a ~330 ms cold-start floor
-(``outbound bench cold-start``), for two routes that API Gateway has already matched.
+(``outbound bench cold-start``), for routes that API Gateway has already matched.
 Powertools' Logger (~25 ms) stays: structured JSON logs with the request's correlation id.
 """
 from __future__ import annotations
@@ -20,6 +21,7 @@ from outbound.errors import INVALID_API_KEY, ApiError, NotFound, Unauthenticated
 from outbound.models import parse_initiate_request
 from outbound.usecases.get_call import get_call
 from outbound.usecases.initiate_call import initiate_call
+from outbound.usecases.list_calls import get_balance, list_calls
 
 logger = Logger(service="outbound-calls")
 
@@ -33,9 +35,20 @@ def read_call(event: dict) -> dict:
     return get_call(organization_id(event), event["pathParameters"]["call_ref"])
 
 
+def list_organization_calls(event: dict) -> dict:
+    query = event.get("queryStringParameters") or {}
+    return list_calls(organization_id(event), query.get("status"), query.get("limit"), query.get("next_token"))
+
+
+def read_balance(event: dict) -> dict:
+    return get_balance(organization_id(event))
+
+
 ROUTES: dict[tuple[str, str], Callable[[dict], dict]] = {
     ("POST", "/calls/initiate"): initiate,
     ("GET", "/calls/{call_ref}"): read_call,
+    ("GET", "/calls"): list_organization_calls,
+    ("GET", "/organization/balance"): read_balance,
 }
 
 

@@ -5,6 +5,7 @@
   outbound invoke FUNCTION_LOGICAL_ID EVENT_FILE [--seed FILE]
   outbound api-key create ORG_ID [--local-server URL | --table NAME]
   outbound bench cold-start [--json]
+  outbound emulate-call CALL_SID [--outcome completed] [--duration N] [--server URL] [--answered-by human]
 """
 from __future__ import annotations
 
@@ -41,6 +42,14 @@ def main(argv: list[str] | None = None) -> int:
     create = api_key_commands.add_parser("create", help="create a key; it is printed once, only its hash is stored")
     create.add_argument("organization_id", metavar="ORG_ID")
     _target_arguments(create)
+
+    emulate = commands.add_parser(
+        "emulate-call", help="send a call's provider status callbacks (signed as the provider signs) to a local server")
+    emulate.add_argument("call_ref", metavar="CALL_SID", help="the call's call_sid (or its call_id)")
+    emulate.add_argument("--outcome", default="completed", choices=["completed", "busy", "no-answer", "failed", "canceled"])
+    emulate.add_argument("--duration", type=int, default=60, help="answered seconds (outcome completed)")
+    emulate.add_argument("--server", default="http://127.0.0.1:3000", help="the running `outbound serve`")
+    emulate.add_argument("--answered-by", help="answering-machine detection result, e.g. human or machine")
 
     bench = commands.add_parser("bench", help="benchmarks")
     bench_commands = bench.add_subparsers(dest="benchmark", required=True)
@@ -115,6 +124,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
         raise CliError(str(exc)) from None
     print(f"Loaded {counts['items']} items and {counts['secrets']} credential secrets "
           f"from {args.seed or DEMO_FIXTURE}", flush=True)
+    stack.start_scheduler()  # fires POST /calls/schedule's schedules when due, as EventBridge Scheduler would
     if not args.seed:
         print(DEMO_HELP.format(url=server.url), flush=True)
     print(f"Listening on {server.url}", flush=True)
@@ -138,7 +148,11 @@ assistant 123 "Sarah". Place a call:
     -d '{{"from_phone_number": "+15551234567", "to_phone_number": "+15559876543"}}'
 
 Then: GET {url}/calls/<call_sid> (same header), and {url}/_local/provider-requests
-to see what the Twilio emulator received.
+to see what the Twilio emulator received. Play the call's status webhooks, signed as Twilio
+signs them, and see it settle (3 started minutes charged, the reserve released):
+
+  outbound emulate-call <call_sid> --outcome completed --duration 125 --server {url}
+  curl {url}/organization/balance -H "Authorization: Bearer sk_live_acme_demo"
 """
 
 
@@ -240,6 +254,22 @@ def cmd_api_key(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_emulate_call(args: argparse.Namespace) -> int:
+    from outbound_local.emulators.webhooks import emulate_call
+
+    if args.duration < 0:
+        raise CliError("--duration must be zero or more seconds")
+    try:
+        results = emulate_call(args.server, args.call_ref, args.outcome, args.duration, args.answered_by)
+    except (LookupError, ValueError) as exc:
+        raise CliError(str(exc)) from None
+    except OSError as exc:
+        raise CliError(f"no local server at {args.server}: {exc}") from None
+    for callback, status, body in results:
+        print(f"{callback.provider} {callback.label:<12} -> {status} {json.dumps(body)}")
+    return 0 if all(200 <= status < 300 for _, status, _ in results) else 1
+
+
 def cmd_bench(args: argparse.Namespace) -> int:
     from outbound_local import bench
 
@@ -253,7 +283,8 @@ def _read_json(path: str) -> Any:
         raise CliError(f"{path}: {exc}") from None
 
 
-COMMANDS = {"serve": cmd_serve, "seed": cmd_seed, "invoke": cmd_invoke, "api-key": cmd_api_key, "bench": cmd_bench}
+COMMANDS = {"serve": cmd_serve, "seed": cmd_seed, "invoke": cmd_invoke, "api-key": cmd_api_key, "bench": cmd_bench,
+            "emulate-call": cmd_emulate_call}
 
 if __name__ == "__main__":
     sys.exit(main())

@@ -77,12 +77,53 @@ class PhoneNumber(_Strict):
         return self
 
 
+class Call(_Strict):
+    """A call already placed and not yet ended (e.g. for the status-webhook sample events): it
+    holds its reserve, which the fixture's organization item accounts for."""
+
+    call_id: str = Field(pattern=r"^call_[A-Za-z0-9_]+$")
+    organization_id: str
+    provider: Literal["twilio", "telnyx", "vonage", "sip"]
+    from_phone_number: str
+    to_phone_number: str
+    call_sid: str | None = None
+    assistant_id: int | None = None
+    status: Literal["initiating", "unconfirmed", "queued", "ringing", "in-progress"] = "queued"
+    reserve_cents: int | None = Field(default=None, ge=0)  # default: the organization's reserve
+    welcome_message: str | None = None
+    agenda: str | None = None
+    variables: dict[str, str | int | float | bool] = Field(default_factory=dict)
+    created_at: str | None = None  # ISO 8601; default: when seeded
+
+
 class Fixture(_Strict):
     organizations: list[Organization] = Field(default_factory=list)
     assistants: list[Assistant] = Field(default_factory=list)
     assistant_graphs: list[AssistantGraph] = Field(default_factory=list)
     sip_trunks: list[SipTrunk] = Field(default_factory=list)
     phone_numbers: list[PhoneNumber] = Field(default_factory=list)
+    calls: list[Call] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _calls_reserve_on_their_organization(self) -> "Fixture":
+        organizations = {org.id: org for org in self.organizations}
+        for call in self.calls:
+            if call.organization_id not in organizations:
+                raise ValueError(f"call {call.call_id}: organization {call.organization_id} is not in this fixture "
+                                 "(its reserve is held on the organization item the fixture writes)")
+        for org in self.organizations:
+            held = sum(_call_reserve(call, org) for call in self.calls if call.organization_id == org.id)
+            if held > org.balance_cents:
+                raise ValueError(f"organization {org.id}: its calls hold {held} cents, more than its balance")
+        return self
+
+
+def _call_reserve(call: Call, org: Organization) -> int:
+    from outbound.config import settings
+
+    if call.reserve_cents is not None:
+        return call.reserve_cents
+    return org.call_reserve_cents if org.call_reserve_cents is not None else settings().call_reserve_cents
 
 
 class FixtureError(Exception):
@@ -112,9 +153,10 @@ def items(fixture: Fixture) -> list[dict[str, Any]]:
     for trunk in fixture.sip_trunks:
         trunks_by_org.setdefault(trunk.organization_id, []).append(trunk.model_dump(by_alias=True, exclude={"password", "organization_id"}))
     for org in fixture.organizations:
+        held = sum(_call_reserve(call, org) for call in fixture.calls if call.organization_id == org.id)
         out.append({
             **store.organization_key(org.id), "id": org.id, "name": org.name,
-            "balance_cents": org.balance_cents, "reserved_cents": 0, "available_cents": org.balance_cents,
+            "balance_cents": org.balance_cents, "reserved_cents": held, "available_cents": org.balance_cents - held,
             "call_reserve_cents": org.call_reserve_cents, "per_minute_rate_cents": org.per_minute_rate_cents,
             "allowed_destination_countries": org.allowed_destination_countries,
             "sip_trunks": trunks_by_org.get(org.id),
@@ -132,6 +174,13 @@ def items(fixture: Fixture) -> list[dict[str, Any]]:
         if number.graph_id in graphs:  # lets one read fetch graph and entry assistant together
             item["graph_entry_hint"] = graphs[number.graph_id].entry_assistant_id
         out.append(item)
+    organizations = {org.id: org for org in fixture.organizations}
+    for call in fixture.calls:
+        created_at = call.created_at or store.now_iso()
+        out.append({**store.call_key(call.call_id), **call.model_dump(),
+                    "reserve_cents": _call_reserve(call, organizations[call.organization_id]),
+                    "created_at": created_at, "updated_at": created_at,
+                    "gsi1pk": f"ORG#{call.organization_id}#CALLS", "gsi1sk": f"{created_at}#{call.call_id}"})
     return out
 
 

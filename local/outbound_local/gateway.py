@@ -26,7 +26,9 @@ class LocalApiGateway:
     def __init__(self, template: Template | None = None, stage: str | None = None):
         self.template = template or load()
         self.stage = stage or self.template.parameter_default("StageName") or "v1"
-        self.routes = self.template.routes()
+        # API Gateway matches a literal path segment before a {parameter} (/calls/schedules
+        # before /calls/{call_ref}): try the routes with fewer parameters first.
+        self.routes = sorted(self.template.routes(), key=lambda route: route.path.count("{"))
         self.authorizer = self.template.authorizer()
         self._cache: dict[str, tuple[float, dict]] = {}
         self._cache_lock = threading.Lock()
@@ -39,16 +41,19 @@ class LocalApiGateway:
                 break
         else:
             return self._gateway_response("MISSING_AUTHENTICATION_TOKEN")
-        token = _header(headers, self.authorizer.header)
-        if not token:
-            return self._gateway_response("UNAUTHORIZED")
-        authorized = self._authorize(token, method, route.path)
-        if authorized is None:
-            return self._gateway_response("UNAUTHORIZED")
-        if authorized.get("effect") != "Allow":
-            return self._gateway_response("ACCESS_DENIED")
+        context = None
+        if route.authorizer is not None:  # `Auth: {Authorizer: NONE}` routes skip it, as on AWS
+            token = _header(headers, self.authorizer.header)
+            if not token:
+                return self._gateway_response("UNAUTHORIZED")
+            authorized = self._authorize(token, method, route.path)
+            if authorized is None:
+                return self._gateway_response("UNAUTHORIZED")
+            if authorized.get("effect") != "Allow":
+                return self._gateway_response("ACCESS_DENIED")
+            context = authorized["context"]
         event = self.proxy_event(method, path, query, headers, body, host, source_ip, route.path, params,
-                                 authorized["context"])
+                                 context)
         try:
             result = functions.invoke(route.function, event)
         except Exception:  # what API Gateway answers when the integration fails
@@ -79,7 +84,7 @@ class LocalApiGateway:
 
     def proxy_event(self, method: str, path: str, query: str, headers: dict[str, str], body: bytes,
                     host: str, source_ip: str, resource: str, params: dict[str, str],
-                    authorizer: dict[str, Any]) -> dict[str, Any]:
+                    authorizer: dict[str, Any] | None) -> dict[str, Any]:
         """The REST API (payload v1) proxy event, as API Gateway builds it."""
         multi_query = parse_qs(query, keep_blank_values=True) if query else None
         try:
@@ -106,7 +111,7 @@ class LocalApiGateway:
                 "stage": self.stage, "domainPrefix": host.split(".")[0], "domainName": host,
                 "apiId": API_ID,
                 "identity": {"sourceIp": source_ip, "userAgent": _header(headers, "User-Agent")},
-                "authorizer": authorizer,
+                **({"authorizer": authorizer} if authorizer is not None else {}),
             },
             "body": text if body else None,
             "isBase64Encoded": is_base64,

@@ -16,6 +16,7 @@ DEMO_FIXTURE = PROJECT_ROOT / "events" / "fixture.json"
 STACK_NAME = "local"
 TABLE_NAME = "outbound-local"
 REGION = "us-east-1"
+ACCOUNT_ID = "123456789012"
 # Local values of template parameters that have no default.
 LOCAL_PARAMETERS = {"VoiceStreamUrl": "wss://voice-runtime.localhost/stream"}
 # How long adapters wait for a provider locally (the silent emulator number answers after
@@ -81,17 +82,26 @@ class LocalStack:
         self.aws: LocalAws | None = None
         self.http_emulators: HttpEmulatorHost | None = None
         self.esl_emulator = None
+        self.scheduler = None  # the local EventBridge Scheduler (start_scheduler), serve only
 
     # --- lifecycle ----------------------------------------------------------------------------
     def start(self) -> "LocalStack":
         self.aws = LocalAws().start()
         self._configure_environment()
         self._create_tables()
+        self._create_schedule_groups()
         self._start_emulators()
         return self
 
+    def start_scheduler(self, interval: float = 0.25):
+        """Fire moto's schedules when due (moto never does): see outbound_local.scheduler."""
+        from .scheduler import LocalScheduler
+
+        self.scheduler = LocalScheduler(self, interval).start()
+        return self.scheduler
+
     def stop(self) -> None:
-        for part in (self.http_emulators, self.esl_emulator, self.aws):
+        for part in (self.scheduler, self.http_emulators, self.esl_emulator, self.aws):
             if part is not None:
                 part.stop()
 
@@ -109,13 +119,33 @@ class LocalStack:
             if name in self.template.resources:
                 return TABLE_NAME if self.template.resources[name]["Type"] == "AWS::DynamoDB::Table" else name
             return str(self.parameters.get(name, self.template.parameter_default(name) or ""))
+        if isinstance(value, dict) and "Fn::GetAtt" in value:
+            return self._local_attribute(*value["Fn::GetAtt"])
         if isinstance(value, dict) and "Fn::Sub" in value:
             text = value["Fn::Sub"]
             text = text.replace("${AWS::StackName}", STACK_NAME).replace("${AWS::Region}", REGION)
+            text = text.replace("${AWS::URLSuffix}", "amazonaws.com").replace("${AWS::AccountId}", ACCOUNT_ID)
             for name in self.template.parameters:
+                text = text.replace("${%s}" % name, self._resolve({"Ref": name}))
+            for name in self.template.resources:
+                text = text.replace("${%s.Arn}" % name, self._local_attribute(name, "Arn"))
                 text = text.replace("${%s}" % name, self._resolve({"Ref": name}))
             return text
         return str(value)
+
+    def _local_attribute(self, logical_id: str, attribute: str) -> str:
+        """!GetAtt X.Arn of the resources the functions' environment names, as local ARNs
+        (the local scheduler maps a target function ARN back to its logical id)."""
+        kind = self.template.resources.get(logical_id, {}).get("Type", "")
+        if attribute != "Arn":
+            return logical_id
+        if kind == "AWS::Serverless::Function":
+            return f"arn:aws:lambda:{REGION}:{ACCOUNT_ID}:function:{logical_id}"
+        if kind == "AWS::IAM::Role":
+            return f"arn:aws:iam::{ACCOUNT_ID}:role/{logical_id}"
+        if kind == "AWS::SQS::Queue":
+            return f"arn:aws:sqs:{REGION}:{ACCOUNT_ID}:{logical_id}"
+        return f"arn:aws:local:{REGION}:{ACCOUNT_ID}:{logical_id}"
 
     def function_environment(self) -> dict[str, str]:
         env: dict[str, str] = {}
@@ -148,6 +178,14 @@ class LocalStack:
         dynamodb = self.boto("dynamodb")
         for args in self.template.tables().values():
             dynamodb.create_table(TableName=TABLE_NAME, **args)
+
+    def _create_schedule_groups(self) -> None:
+        """Every AWS::Scheduler::ScheduleGroup of the template, in moto's Scheduler (named as
+        the functions' environment names them: by logical id)."""
+        scheduler = self.boto("scheduler")
+        for logical_id, resource in self.template.resources.items():
+            if resource["Type"] == "AWS::Scheduler::ScheduleGroup":
+                scheduler.create_schedule_group(Name=logical_id)
 
     # --- emulators ----------------------------------------------------------------------------
     def accepted_credentials(self, provider: str) -> list[dict]:

@@ -39,6 +39,7 @@ class Route:
     path: str  # API Gateway resource path, e.g. /calls/{call_ref}
     function: str  # logical id
     pattern: re.Pattern
+    authorizer: str | None = "default"  # None: `Auth: {Authorizer: NONE}` (no authorizer runs)
 
     def match(self, method: str, path: str) -> dict[str, str] | None:
         if method.upper() != self.method:
@@ -93,7 +94,9 @@ class Template:
                     continue
                 props = event["Properties"]
                 regex = re.sub(r"\\\{(\w+)\\\}", r"(?P<\1>[^/]+)", re.escape(props["Path"]))
-                routes.append(Route(props["Method"].upper(), props["Path"], logical_id, re.compile(regex)))
+                authorizer = (props.get("Auth") or {}).get("Authorizer", "default")
+                routes.append(Route(props["Method"].upper(), props["Path"], logical_id, re.compile(regex),
+                                    None if authorizer == "NONE" else authorizer))
         return routes
 
     def api(self) -> dict:

@@ -59,3 +59,11 @@ def assistant_not_yours(assistant_id: int) -> Forbidden:
 
 def no_assistant_for(number: str) -> NotFound:
     return NotFound(f"No assistant found for phone number {number}")
+
+
+class Conflict(ApiError):
+    status = 409
+
+
+class ServiceUnavailable(ApiError):
+    status = 503

@@ -49,6 +49,12 @@ def parse_initiate_request(raw_body: str | bytes | None) -> InitiateCallRequest:
         raise BadRequest("Request body must be a JSON object") from None
     if not isinstance(data, dict):
         raise BadRequest("Request body must be a JSON object")
+    return initiate_request_from(data)
+
+
+def initiate_request_from(data: dict[str, Any], allowed_extra: tuple[str, ...] = ()) -> InitiateCallRequest:
+    """Validate an already-decoded initiate body (also the ``call`` of a scheduled fire, and the
+    call fields of POST /calls/schedule, whose own fields are ``allowed_extra``)."""
     for name in REQUIRED:  # "" counts as missing
         if data.get(name) in (None, ""):
             raise BadRequest(f"{name} is required")
@@ -61,7 +67,7 @@ def parse_initiate_request(raw_body: str | bytes | None) -> InitiateCallRequest:
         _check_text(name, data.get(name))
     variables = data.get("variables", {})
     _check_variables(variables)
-    unknown = [name for name in data if name not in REQUIRED + OPTIONAL]
+    unknown = [name for name in data if name not in REQUIRED + OPTIONAL + allowed_extra]
     if unknown:
         raise BadRequest(f"Unknown field: {unknown[0]}")
     require_e164(data["from_phone_number"])
@@ -98,6 +104,10 @@ CALL_RECORD_FIELDS = (
     "call_id", "call_sid", "organization_id", "assistant_id", "from_phone_number", "to_phone_number",
     "provider", "status", "welcome_message", "agenda", "variables", "reserve_cents", "failure_reason",
     "created_at", "updated_at",
+    # call lifecycle (status webhooks and settlement)
+    "answered_by", "answered_at", "ended_at", "duration_seconds", "hangup_cause", "charged_cents", "settled_at",
+    # scheduled calls: the schedule and the fire that placed it (null for POST /calls/initiate)
+    "schedule_id", "scheduled_time",
 )
 
 

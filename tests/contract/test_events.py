@@ -38,15 +38,41 @@ def test_event_gives_its_expected_result(name, invocations):
     if "status" in expected:
         assert result["statusCode"] == expected["status"], result
         body = json.loads(result["body"])
-        if expected["status"] == 200:
+        if expected["function"] == "WebhooksFunction":  # a provider's signed status callback
+            if expected["status"] == 200:
+                assert body["status"] == expected["call_status"] and body["applied"] is True, body
+            else:
+                assert body == {"detail": "Invalid or missing webhook signature"}
+        elif expected["function"] == "SchedulesApiFunction":
+            check_schedules_api_result(expected["status"], body)
+        elif expected["status"] == 200:
             assert body["message"] == "Call initiated successfully" and body["call_sid"]
             assert "provider request: " in done.stderr  # the emulator's view is printed to stderr
         else:
             assert set(body) >= {"detail"} and "Traceback" not in body["detail"]
         if expected["status"] == 504:  # the call may exist: its id is given, for status lookups
             assert body["call_id"].startswith("call_")
+    elif "outcome" in expected:  # ScheduledCallFunction: one fire (Scheduler input or EventBridge event)
+        assert result["outcome"] == expected["outcome"], result
+        if expected["outcome"] == "placed":
+            assert result["message"] == "Call initiated successfully" and result["call_sid"], result
+            assert result["call_id"] == f"call_{result['fire_id']}"  # derived from the fire
+            assert "provider request: " in done.stderr
+        else:  # recorded and not retried: a result, not a function error
+            assert result["status_code"] == expected["status_code"] and result["detail"], result
+            assert "provider request: " not in done.stderr
     elif "effect" in expected:
         assert result["policyDocument"]["Statement"][0]["Effect"] == expected["effect"]
         assert result["context"]["organization_id"] == "org_acme"
     else:
         assert result == {"errorMessage": expected["error"], "errorType": "Exception"}
+
+
+def check_schedules_api_result(status: int, body: dict) -> None:
+    if status == 201:
+        assert body["message"] == "Call scheduled" and body["schedule_id"].startswith("sch_"), body
+        assert body["scheduled_at"]
+    elif status == 200:
+        assert isinstance(body["schedules"], list) and "next_token" in body, body
+    else:
+        assert set(body) == {"detail"} and "Traceback" not in body["detail"], body

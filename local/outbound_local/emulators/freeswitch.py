@@ -17,7 +17,9 @@ from urllib.parse import quote
 
 from .base import DROPPED_NUMBER, REFUSED_NUMBER, SILENT_NUMBER, Credentials, RequestLog
 
-DEFAULT_CREDENTIALS = {"bridge": "127.0.0.1:8021", "password": "ClueCon"}
+# webhook_secret: what the bridge signs its status events with (see outbound.webhooks.sip).
+DEFAULT_CREDENTIALS = {"bridge": "127.0.0.1:8021", "password": "ClueCon",
+                       "webhook_secret": "local-sip-webhook-secret"}
 
 ORIGINATE = re.compile(r"originate\s+(?:\{(?P<vars>[^}]*)\})?(?P<dial>\S+)\s*(?P<app>.*)")
 GATEWAY_DIAL = re.compile(r"sofia/gateway/(?P<gateway>[^/]+)/(?P<to>.+)")

@@ -45,7 +45,7 @@ Rx7O8KOVCdGzu3vdRrZ7nTcd
 """
 
 DEFAULT_CREDENTIALS = {"application_id": "local-vonage-app", "private_key": LOCAL_PRIVATE_KEY,
-                       "signature_secret": "local-vonage-signature-secret"}
+                       "signature_secret": "local-vonage-signature-secret-32bytes+"}  # >= 32 bytes for HS256
 
 CLOCK_SKEW_S = 60  # how far in the future an iat may be
 VONAGE_NUMBER = re.compile(r"[1-9][0-9]{6,14}")  # E.164 without the "+"

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import secrets
+from dataclasses import dataclass, field
 from typing import Any
 
 from aws_lambda_powertools import Logger
@@ -21,8 +22,42 @@ from ..templates import render_all
 logger = Logger(child=True)
 
 
-def initiate_call(organization_id: str, request: InitiateCallRequest, public_api_url: str) -> dict[str, Any]:
-    number, organization, override = load_caller_context(organization_id, request)
+@dataclass(frozen=True)
+class PreparedCall:
+    """Everything a call needs before any write: validated against the organization's data
+    (number ownership, assistant, templates, credentials). ``also_read`` holds the extra items
+    the caller asked ``prepare_call`` to fetch in the same BatchGetItem (e.g. a schedule)."""
+
+    organization_id: str
+    request: InitiateCallRequest
+    number: dict[str, Any]
+    organization: dict[str, Any]
+    assistant: dict[str, Any]
+    texts: dict[str, str | None]
+    credentials: dict[str, Any]
+    also_read: dict[tuple[str, str], dict[str, Any]] = field(default_factory=dict)
+
+    @property
+    def provider(self) -> str:
+        return self.number["provider"]
+
+    @property
+    def reserve_cents(self) -> int:
+        return self.organization.get("call_reserve_cents", settings().call_reserve_cents)
+
+
+def initiate_call(organization_id: str, request: InitiateCallRequest, public_api_url: str,
+                  call_id: str | None = None, record_extra: dict[str, Any] | None = None) -> dict[str, Any]:
+    """Prepare, reserve, place, mark. ``call_id`` (default: random) lets a caller that may be
+    delivered twice (a scheduled fire) derive it from the delivery: the record's conditional
+    create then refuses the second delivery (``store.CallAlreadyExists``) before any call."""
+    return place_prepared(prepare_call(organization_id, request), public_api_url, call_id, record_extra)
+
+
+def prepare_call(organization_id: str, request: InitiateCallRequest,
+                 also_read: tuple[dict[str, str], ...] = ()) -> PreparedCall:
+    """Every check initiate makes before writing anything; no write, no call."""
+    number, organization, override, extra = load_caller_context(organization_id, request, also_read)
     assistant = resolve_assistant(organization_id, request, number, override)
     texts = render_all(
         {"welcome_message": request.welcome_message if request.welcome_message is not None
@@ -30,28 +65,37 @@ def initiate_call(organization_id: str, request: InitiateCallRequest, public_api
          "agenda": request.agenda if request.agenda is not None else assistant.get("agenda")},
         request.variables,
     )
-    provider = number["provider"]
-    credentials = provider_credentials(organization_id, provider)
-    reserve_cents = organization.get("call_reserve_cents", settings().call_reserve_cents)
-    record = new_call_record(organization_id, request, assistant["id"], provider, texts, reserve_cents)
+    credentials = provider_credentials(organization_id, number["provider"])
+    return PreparedCall(organization_id, request, number, organization, assistant, texts, credentials, extra)
+
+
+def place_prepared(prepared: PreparedCall, public_api_url: str, call_id: str | None = None,
+                   record_extra: dict[str, Any] | None = None) -> dict[str, Any]:
+    """Reserve + create the record (one transaction), place the call, record its provider id."""
+    request, provider = prepared.request, prepared.provider
+    record = new_call_record(prepared.organization_id, request, prepared.assistant["id"], provider,
+                             prepared.texts, prepared.reserve_cents, call_id)
+    record.update(record_extra or {})
     try:
-        store.reserve_and_create_call(record, reserve_cents)
+        store.reserve_and_create_call(record, prepared.reserve_cents)
     except store.ReserveRefused:
         raise PaymentRequired(INSUFFICIENT_BALANCE) from None
-    call_sid = place_call(record, number, organization, credentials, public_api_url)
+    call_sid = place_call(record, prepared.number, prepared.organization, prepared.credentials, public_api_url)
     store.mark_call_placed(record["call_id"], call_sid)
     logger.info("Call placed", extra={"call_id": record["call_id"], "provider": provider,
                                        "to": mask(request.to_phone_number)})
     return {"message": "Call initiated successfully", "call_sid": call_sid, "call_id": record["call_id"],
-            "assistant_id": assistant["id"], "provider": provider, "status": "queued"}
+            "assistant_id": prepared.assistant["id"], "provider": provider, "status": "queued"}
 
 
-def load_caller_context(organization_id: str, request: InitiateCallRequest) -> tuple[dict, dict, dict | None]:
-    """One BatchGetItem: the from number, the organization and the override assistant."""
+def load_caller_context(organization_id: str, request: InitiateCallRequest,
+                        also_read: tuple[dict[str, str], ...] = ()) -> tuple[dict, dict, dict | None, dict]:
+    """One BatchGetItem: the from number, the organization, the override assistant (and the
+    ``also_read`` items, which then cost no round trip of their own)."""
     keys = [store.phone_number_key(request.from_phone_number), store.organization_key(organization_id)]
     if request.assistant_id is not None:
         keys.append(store.assistant_key(request.assistant_id))
-    items = store.get_items(keys)
+    items = store.get_items([*keys, *also_read])
     number = items.get(tuple(keys[0].values()))
     if number is None or number.get("organization_id") != organization_id:
         # Unknown and foreign numbers answer alike: no enumeration of other tenants' numbers.
@@ -60,7 +104,8 @@ def load_caller_context(organization_id: str, request: InitiateCallRequest) -> t
     if organization is None:  # a key whose organization was removed
         raise Unauthenticated(INVALID_API_KEY)
     override = items.get(tuple(keys[2].values())) if request.assistant_id is not None else None
-    return number, organization, override
+    extra = {tuple(k.values()): items[tuple(k.values())] for k in also_read if tuple(k.values()) in items}
+    return number, organization, override, extra
 
 
 def resolve_assistant(organization_id: str, request: InitiateCallRequest, number: dict,
@@ -106,9 +151,9 @@ def provider_credentials(organization_id: str, provider: str) -> dict[str, Any]:
 
 
 def new_call_record(organization_id: str, request: InitiateCallRequest, assistant_id: int, provider: str,
-                    texts: dict[str, str | None], reserve_cents: int) -> dict[str, Any]:
+                    texts: dict[str, str | None], reserve_cents: int, call_id: str | None = None) -> dict[str, Any]:
     now = store.now_iso()
-    call_id = f"call_{secrets.token_hex(12)}"
+    call_id = call_id or f"call_{secrets.token_hex(12)}"
     return {
         "call_id": call_id,
         "organization_id": organization_id,

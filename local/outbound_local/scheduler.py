@@ -1,0 +1,201 @@
+"""The local EventBridge Scheduler: fires moto's schedules when they are due.
+
+moto keeps schedules (create/get/list/delete) but never fires one (AWS_LOCAL.md). This thread,
+started by ``outbound serve``, does what the service would, every ``interval`` seconds:
+- lists every group's ENABLED schedules (and reads each one once per modification);
+- ``at(...)``: due at that local time in ``ScheduleExpressionTimezone`` (UTC by default);
+  ``cron(...)``: at each next fire on that time zone's wall clock (outbound.schedule_times: the
+  same DST rules as the service); ``rate(N minutes|hours|days)``: every N units from its start;
+  never before ``StartDate`` nor after ``EndDate``;
+- delivers the target's ``Input`` with the context attributes rendered
+  (``<aws.scheduler.schedule-arn>``, ``<aws.scheduler.scheduled-time>``, ``<aws.scheduler.execution-id>``,
+  ``<aws.scheduler.attempt-number>``) to the target function, in this process, like a Lambda
+  invocation; an error is retried per the target's ``RetryPolicy`` (at once: locally there is no
+  reason to wait), then recorded as dead-lettered;
+- deletes a completed schedule whose ``ActionAfterCompletion`` is DELETE (a fired ``at()``, a
+  recurrence past its ``EndDate``).
+
+Every delivery is listed at ``GET /_local/scheduler/deliveries``; ``POST /_local/scheduler/deliver``
+hands one more delivery of any input to ScheduledCallFunction (what a repeated delivery is).
+"""
+from __future__ import annotations
+
+import json
+import re
+import secrets
+import threading
+from datetime import datetime, timedelta, timezone
+from typing import Any
+
+from outbound.schedule_times import iso_utc, local_to_instant, parse_cron, zone
+
+from . import functions
+
+UTC = timezone.utc
+SCHEDULED_CALL_FUNCTION = "ScheduledCallFunction"
+_RATE = re.compile(r"^rate\((\d+)\s+(minute|minutes|hour|hours|day|days)\)$")
+_UNIT_SECONDS = {"minute": 60, "hour": 3600, "day": 86400}
+
+
+def _aware(value: Any) -> datetime | None:
+    if value is None:
+        return None
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
+
+
+class LocalScheduler:
+    def __init__(self, stack: Any, interval: float = 0.25):
+        self.client = stack.boto("scheduler")
+        self.interval = interval
+        self._definitions: dict[tuple[str, str], tuple[Any, dict]] = {}  # (group, name) -> (modified, schedule)
+        self._cursors: dict[tuple[str, str], datetime] = {}  # recurring: the last fire handled
+        self._done: set[tuple[str, str, Any]] = set()  # one-time schedules fired (kept when not deleted)
+        self._deliveries: list[dict[str, Any]] = []
+        self._lock = threading.Lock()
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    # --- lifecycle ----------------------------------------------------------------------------
+    def start(self) -> "LocalScheduler":
+        self._thread = threading.Thread(target=self._run, name="local-scheduler", daemon=True)
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+
+    def _run(self) -> None:
+        while not self._stop.wait(self.interval):
+            try:
+                self.tick(datetime.now(UTC))
+            except Exception as exc:  # keep firing the others; say what went wrong
+                print(f"local scheduler: {type(exc).__name__}: {exc}", flush=True)
+
+    # --- firing -------------------------------------------------------------------------------
+    def tick(self, now: datetime) -> None:
+        seen = set()
+        for group in self._groups():
+            for page in self.client.get_paginator("list_schedules").paginate(GroupName=group):
+                for summary in page["Schedules"]:
+                    key = (group, summary["Name"])
+                    seen.add(key)
+                    if summary.get("State", "ENABLED") != "ENABLED":
+                        continue
+                    schedule = self._definition(key, summary.get("LastModificationDate"))
+                    if schedule is not None:
+                        self._fire_due(key, schedule, now)
+        for key in set(self._definitions) - seen:  # deleted: forget it
+            self._definitions.pop(key, None)
+            self._cursors.pop(key, None)
+
+    def _groups(self) -> list[str]:
+        names = []
+        for page in self.client.get_paginator("list_schedule_groups").paginate():
+            names.extend(group["Name"] for group in page["ScheduleGroups"])
+        return names
+
+    def _definition(self, key: tuple[str, str], modified: Any) -> dict | None:
+        cached = self._definitions.get(key)
+        if cached and cached[0] == modified:
+            return cached[1]
+        try:
+            schedule = self.client.get_schedule(GroupName=key[0], Name=key[1])
+        except self.client.exceptions.ResourceNotFoundException:
+            return None
+        self._definitions[key] = (modified, schedule)
+        return schedule
+
+    def _fire_due(self, key: tuple[str, str], schedule: dict, now: datetime) -> None:
+        expression = schedule["ScheduleExpression"].strip()
+        tz_name = schedule.get("ScheduleExpressionTimezone") or "UTC"
+        start, end = _aware(schedule.get("StartDate")), _aware(schedule.get("EndDate"))
+        if start is not None and now < start:
+            return
+        if expression.startswith("at("):
+            local = datetime.fromisoformat(expression[3:-1])
+            instant = local_to_instant(local, zone(tz_name))
+            marker = (key[0], key[1], expression)
+            if instant is None or instant > now or marker in self._done:
+                return
+            self._done.add(marker)
+            self.deliver_schedule(schedule, instant)
+            self._complete(key, schedule)
+            return
+        created = _aware(schedule.get("CreationDate")) or now
+        cursor = self._cursors.setdefault(key, max(created, start or created))
+        while True:
+            following = self._next(expression, tz_name, cursor, start or created)
+            if following is None or (end is not None and following > end):
+                if end is not None and now >= end:
+                    self._complete(key, schedule)
+                return
+            if following > now:
+                return
+            self._cursors[key] = cursor = following
+            self.deliver_schedule(schedule, following)
+
+    @staticmethod
+    def _next(expression: str, tz_name: str, after: datetime, origin: datetime) -> datetime | None:
+        if expression.startswith("cron("):
+            return parse_cron(expression).next_after(after, zone(tz_name))
+        found = _RATE.match(expression)
+        if found is None:
+            return None
+        period = int(found.group(1)) * _UNIT_SECONDS[found.group(2).rstrip("s")]
+        elapsed = (after - origin).total_seconds()
+        return origin + timedelta(seconds=(int(elapsed // period) + 1) * period)
+
+    def _complete(self, key: tuple[str, str], schedule: dict) -> None:
+        if schedule.get("ActionAfterCompletion") == "DELETE":
+            try:
+                self.client.delete_schedule(GroupName=key[0], Name=key[1])
+            except self.client.exceptions.ResourceNotFoundException:
+                pass
+
+    def deliver_schedule(self, schedule: dict, scheduled_time: datetime) -> dict[str, Any]:
+        """One fire: the target's input, rendered, to the target function, with its retry policy."""
+        target = schedule["Target"]
+        retries = int((target.get("RetryPolicy") or {}).get("MaximumRetryAttempts", 185))
+        function = target["Arn"].rsplit(":function:", 1)[-1].split(":")[0]
+        attempt, error = 0, None
+        while attempt <= min(retries, 3):  # locally at most 4 attempts: enough to see a retry
+            attempt += 1
+            text = (target.get("Input") or "{}")
+            for name, value in {"schedule-arn": schedule["Arn"], "scheduled-time": iso_utc(scheduled_time),
+                                "execution-id": secrets.token_hex(8), "attempt-number": str(attempt)}.items():
+                text = text.replace(f"<aws.scheduler.{name}>", value)
+            event = json.loads(text)
+            try:
+                result = functions.invoke(function, event)
+            except Exception as exc:
+                error = f"{type(exc).__name__}: {exc}"
+                continue
+            return self._record(schedule["Name"], scheduled_time, attempt, event, result, None)
+        return self._record(schedule["Name"], scheduled_time, attempt, event, None, error)
+
+    def deliver(self, event: Any) -> Any:
+        """One more delivery of an input (a repeated delivery, or an event by hand)."""
+        try:
+            result = functions.invoke(SCHEDULED_CALL_FUNCTION, event)
+        except Exception as exc:  # what the Lambda service reports for a function error
+            result = {"errorMessage": str(exc), "errorType": type(exc).__name__}
+        self._record(None, None, 1, event, result, None)
+        return result
+
+    def _record(self, name: str | None, scheduled_time: datetime | None, attempts: int, event: Any,
+                result: Any, error: str | None) -> dict[str, Any]:
+        entry = {"schedule": name, "scheduled_time": iso_utc(scheduled_time) if scheduled_time else None,
+                 "delivered_at": iso_utc(datetime.now(UTC)), "attempts": attempts, "input": event,
+                 "result": result, "dead_lettered": error is not None, "error": error}
+        with self._lock:
+            self._deliveries.append(entry)
+        if error is not None:
+            print(f"local scheduler: {name} dead-lettered after {attempts} attempts: {error}", flush=True)
+        return entry
+
+    def deliveries(self) -> list[dict[str, Any]]:
+        with self._lock:
+            return list(self._deliveries)
+

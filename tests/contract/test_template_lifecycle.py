@@ -1,0 +1,46 @@
+"""template.yaml's promises for the call lifecycle: the webhook route is the only one without
+the API-key authorizer, and every function's policy is least-privilege (no Scan anywhere)."""
+from outbound_local.template import TEMPLATE_PATH, Template
+
+TEMPLATE = Template(TEMPLATE_PATH)
+
+
+def statements(function):
+    for policy in TEMPLATE.resources[function]["Properties"]["Policies"]:
+        yield from policy["Statement"]
+
+
+def actions(statement):
+    return [statement["Action"]] if isinstance(statement["Action"], str) else statement["Action"]
+
+
+def test_only_the_webhook_route_skips_the_api_key_authorizer():
+    routes = {(r.method, r.path): r for r in TEMPLATE.routes()}
+    assert routes[("POST", "/webhooks/{provider}")].function == "WebhooksFunction"
+    assert routes[("POST", "/webhooks/{provider}")].authorizer is None
+    for key in (("GET", "/calls"), ("GET", "/organization/balance")):
+        assert routes[key].function == "CallsApiFunction"
+    assert [key for key, route in routes.items() if route.authorizer is None] == [("POST", "/webhooks/{provider}")]
+
+
+def test_webhooks_function_policy_is_least_privilege():
+    granted = {action: statement["Resource"] for statement in statements("WebhooksFunction")
+               for action in actions(statement)}
+    assert set(granted) == {"dynamodb:GetItem", "dynamodb:UpdateItem", "dynamodb:Query",
+                            "secretsmanager:GetSecretValue"}
+    assert granted["dynamodb:Query"] == {"Fn::Sub": "${CallsTable.Arn}/index/ByCallSid"}
+    assert "outbound/${AWS::StackName}/*" in granted["secretsmanager:GetSecretValue"]["Fn::Sub"]
+
+
+def test_listing_queries_the_organization_index_and_nothing_scans():
+    queries = [statement["Resource"] for statement in statements("CallsApiFunction")
+               if "dynamodb:Query" in actions(statement)]
+    assert {"Fn::Sub": "${CallsTable.Arn}/index/ByOrganization"} in queries[0]
+    for function in ("CallsApiFunction", "WebhooksFunction", "ApiKeyAuthorizerFunction"):
+        assert not any("dynamodb:Scan" in actions(s) for s in statements(function))
+
+
+def test_webhooks_function_knows_the_public_url_and_the_rate():
+    env = TEMPLATE.functions()["WebhooksFunction"].environment
+    assert env["PUBLIC_API_URL"] == {"Ref": "PublicApiUrl"}
+    assert env["PER_MINUTE_RATE_CENTS"] == {"Ref": "PerMinuteRateCents"}
