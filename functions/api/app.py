@@ -17,17 +17,25 @@ from typing import Any, Callable
 from aws_lambda_powertools import Logger
 
 from outbound.config import settings
-from outbound.errors import INVALID_API_KEY, ApiError, NotFound, Unauthenticated
+from outbound.errors import INVALID_API_KEY, ApiError, BadRequest, NotFound, Unauthenticated
 from outbound.models import parse_initiate_request
 from outbound.usecases.get_call import get_call
+from outbound.usecases.idempotent_initiate import initiate_call_once
 from outbound.usecases.initiate_call import initiate_call
 from outbound.usecases.list_calls import get_balance, list_calls
 
 logger = Logger(service="outbound-calls")
 
+# The whole body: the contract's fields at their limits (2 x 4,000 characters, 50 variables of
+# up to 1,000 characters, even in 4-byte UTF-8) fit below this.
+MAX_BODY_BYTES = 256 * 1024
 
-def initiate(event: dict) -> dict:
+
+def initiate(event: dict) -> dict | tuple[dict, dict[str, str]]:
     request = parse_initiate_request(_body(event))
+    key = header(event, "Idempotency-Key")
+    if key is not None:
+        return initiate_call_once(organization_id(event), request, public_api_url(event), key)
     return initiate_call(organization_id(event), request, public_api_url(event))
 
 
@@ -44,7 +52,7 @@ def read_balance(event: dict) -> dict:
     return get_balance(organization_id(event))
 
 
-ROUTES: dict[tuple[str, str], Callable[[dict], dict]] = {
+ROUTES: dict[tuple[str, str], Callable[[dict], Any]] = {
     ("POST", "/calls/initiate"): initiate,
     ("GET", "/calls/{call_ref}"): read_call,
     ("GET", "/calls"): list_organization_calls,
@@ -68,17 +76,28 @@ def public_api_url(event: dict) -> str:
     return f"https://{context['domainName']}/{context['stage']}"
 
 
+def header(event: dict, name: str) -> str | None:
+    """A request header, whatever its case (REST API events keep the client's casing)."""
+    for key, value in (event.get("headers") or {}).items():
+        if key.lower() == name.lower():
+            return value
+    return None
+
+
 def _body(event: dict) -> str | None:
     body = event.get("body")
     if body and event.get("isBase64Encoded"):
         import base64
 
         body = base64.b64decode(body).decode("utf-8", "replace")
+    if body and len(body.encode()) > MAX_BODY_BYTES:
+        raise BadRequest(f"Request body must be at most {MAX_BODY_BYTES} bytes")
     return body
 
 
-def response(status: int, body: dict[str, Any]) -> dict[str, Any]:
-    return {"statusCode": status, "headers": {"Content-Type": "application/json"}, "body": json.dumps(body)}
+def response(status: int, body: dict[str, Any], headers: dict[str, str] | None = None) -> dict[str, Any]:
+    return {"statusCode": status, "headers": {"Content-Type": "application/json", **(headers or {})},
+            "body": json.dumps(body)}
 
 
 @logger.inject_lambda_context(correlation_id_path="requestContext.requestId")
@@ -87,9 +106,11 @@ def lambda_handler(event: dict, context: Any) -> dict:
     if route is None:
         return response(404, NotFound("Not found").body())
     try:
-        return response(200, route(event))
+        result = route(event)
+        body, headers = result if isinstance(result, tuple) else (result, None)
+        return response(200, body, headers)
     except ApiError as exc:
-        return response(exc.status, exc.body())
+        return response(exc.status, exc.body(), exc.headers)
     except Exception:
         logger.exception("Unhandled error")
         return response(500, {"detail": "Internal server error"})

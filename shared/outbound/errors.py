@@ -7,10 +7,11 @@ from typing import Any
 class ApiError(Exception):
     status = 400
 
-    def __init__(self, detail: str, **extra: Any):
+    def __init__(self, detail: str, headers: dict[str, str] | None = None, **extra: Any):
         super().__init__(detail)
         self.detail = detail
         self.extra = extra  # fields added beside "detail" (e.g. the call_id of a 504)
+        self.headers = headers or {}  # e.g. Idempotent-Replayed on a replayed error
 
     def body(self) -> dict[str, Any]:
         return {"detail": self.detail, **self.extra}
@@ -34,6 +35,10 @@ class Forbidden(ApiError):
 
 class NotFound(ApiError):
     status = 404
+
+
+class Unprocessable(ApiError):
+    status = 422
 
 
 class ProviderFailed(ApiError):

@@ -10,6 +10,7 @@ from aws_lambda_powertools import Logger
 from .. import store
 from ..config import settings
 from ..credentials import CredentialsMissing, credentials_for
+from ..destinations import check_destination
 from ..errors import (
     INSUFFICIENT_BALANCE, INVALID_API_KEY, PaymentRequired, ProviderFailed, ProviderTimedOut,
     Unauthenticated, assistant_not_yours, no_assistant_for, number_not_yours,
@@ -20,6 +21,9 @@ from ..providers import OutboundCall, ProviderError, ProviderTimeout, get_adapte
 from ..templates import render_all
 
 logger = Logger(child=True)
+
+TIMEOUT_DETAIL = ("Telephony provider did not answer in time; the call may still be placed. "
+                  "Its status will be reconciled by the provider's webhook.")
 
 
 @dataclass(frozen=True)
@@ -58,6 +62,8 @@ def prepare_call(organization_id: str, request: InitiateCallRequest,
                  also_read: tuple[dict[str, str], ...] = ()) -> PreparedCall:
     """Every check initiate makes before writing anything; no write, no call."""
     number, organization, override, extra = load_caller_context(organization_id, request, also_read)
+    check_destination(request.to_phone_number, request.from_phone_number,
+                      organization.get("allowed_destination_countries"))
     assistant = resolve_assistant(organization_id, request, number, override)
     texts = render_all(
         {"welcome_message": request.welcome_message if request.welcome_message is not None
@@ -193,11 +199,7 @@ def place_call(record: dict, number: dict, organization: dict, credentials: dict
     except ProviderTimeout as exc:
         store.mark_call_unconfirmed(record["call_id"], exc.message)
         logger.warning("Provider timed out", extra={"call_id": record["call_id"], "provider": provider})
-        raise ProviderTimedOut(
-            "Telephony provider did not answer in time; the call may still be placed. "
-            "Its status will be reconciled by the provider's webhook.",
-            call_id=record["call_id"],
-        ) from None
+        raise ProviderTimedOut(TIMEOUT_DETAIL, call_id=record["call_id"]) from None
     except ProviderError as exc:
         store.fail_call_and_release(record["call_id"], record["organization_id"], record["reserve_cents"],
                                     exc.message)
