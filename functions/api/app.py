@@ -44,7 +44,7 @@ def read_call(event: dict) -> dict:
 
 
 def list_organization_calls(event: dict) -> dict:
-    query = event.get("queryStringParameters") or {}
+    query = single_valued_query(event, ("status", "limit", "next_token"))
     return list_calls(organization_id(event), query.get("status"), query.get("limit"), query.get("next_token"))
 
 
@@ -74,6 +74,18 @@ def public_api_url(event: dict) -> str:
         return settings().public_api_url
     context = event["requestContext"]
     return f"https://{context['domainName']}/{context['stage']}"
+
+
+def single_valued_query(event: dict, allowed: tuple[str, ...]) -> dict[str, str]:
+    """The query string, refusing an unknown parameter (like an unknown body field: a typo such
+    as ``?stauts=`` would silently list everything) and a repeated one (``?status=a&status=b``:
+    API Gateway would keep the last value, so the answer would depend on parameter order)."""
+    for name, values in (event.get("multiValueQueryStringParameters") or {}).items():
+        if name not in allowed:
+            raise BadRequest(f"Unknown query parameter: {name}")
+        if len(values) > 1:
+            raise BadRequest(f"{name} must be given at most once")
+    return event.get("queryStringParameters") or {}
 
 
 def header(event: dict, name: str) -> str | None:
@@ -111,6 +123,24 @@ def lambda_handler(event: dict, context: Any) -> dict:
         return response(200, body, headers)
     except ApiError as exc:
         return response(exc.status, exc.body(), exc.headers)
-    except Exception:
+    except Exception as exc:
         logger.exception("Unhandled error")
+        if aws_unavailable(exc):
+            return response(503, {"detail": UNAVAILABLE}, {"Retry-After": "1"})
         return response(500, {"detail": "Internal server error"})
+
+
+UNAVAILABLE = ("The service is temporarily unavailable. Retry the request (with the same Idempotency-Key "
+               "to be sure no second call is placed).")
+
+
+def aws_unavailable(exc: Exception) -> bool:
+    """An AWS error that outlasted the SDK's retries (throttling, 5xx): botocore's ClientError,
+    recognised by its response so nothing new is imported on the request path."""
+    error = getattr(exc, "response", None)
+    if not isinstance(error, dict):
+        return False
+    status = (error.get("ResponseMetadata") or {}).get("HTTPStatusCode") or 0
+    code = (error.get("Error") or {}).get("Code", "")
+    return status >= 500 or code in ("ProvisionedThroughputExceededException", "ThrottlingException",
+                                     "RequestLimitExceeded", "TransactionInProgressException")

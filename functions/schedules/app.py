@@ -19,11 +19,25 @@ from outbound.usecases.schedules import cancel_schedule, get_schedule, list_sche
 logger = Logger(service="outbound-schedules")
 
 
-def create(event: dict) -> tuple[int, dict]:
-    return 201, schedule_call(organization_id(event), _json_body(event))
+def create(event: dict) -> tuple[int, dict, dict[str, str]]:
+    body, headers = schedule_call(organization_id(event), _json_body(event), header(event, "Idempotency-Key"))
+    return 201, body, headers
+
+
+def header(event: dict, name: str) -> str | None:
+    """A request header, whatever its case (REST API events keep the client's casing)."""
+    for key, value in (event.get("headers") or {}).items():
+        if key.lower() == name.lower():
+            return value
+    return None
 
 
 def index(event: dict) -> tuple[int, dict]:
+    for name, values in (event.get("multiValueQueryStringParameters") or {}).items():
+        if name not in ("limit", "next_token"):  # like an unknown body field
+            raise BadRequest(f"Unknown query parameter: {name}")
+        if len(values) > 1:  # API Gateway would keep the last one: refuse the ambiguity
+            raise BadRequest(f"{name} must be given at most once")
     return 200, list_schedules(organization_id(event), event.get("queryStringParameters"))
 
 
@@ -69,8 +83,9 @@ def _json_body(event: dict) -> dict[str, Any]:
     return data
 
 
-def response(status: int, body: dict[str, Any]) -> dict[str, Any]:
-    return {"statusCode": status, "headers": {"Content-Type": "application/json"}, "body": json.dumps(body)}
+def response(status: int, body: dict[str, Any], headers: dict[str, str] | None = None) -> dict[str, Any]:
+    return {"statusCode": status, "headers": {"Content-Type": "application/json", **(headers or {})},
+            "body": json.dumps(body)}
 
 
 @logger.inject_lambda_context(correlation_id_path="requestContext.requestId")
@@ -81,7 +96,7 @@ def lambda_handler(event: dict, context: Any) -> dict:
     try:
         return response(*route(event))
     except ApiError as exc:
-        return response(exc.status, exc.body())
+        return response(exc.status, exc.body(), exc.headers)
     except Exception:
         logger.exception("Unhandled error")
         return response(500, {"detail": "Internal server error"})

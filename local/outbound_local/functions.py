@@ -2,6 +2,8 @@
 from __future__ import annotations
 
 import importlib.util
+import logging
+import os
 import sys
 import threading
 import time
@@ -62,5 +64,34 @@ def _import(function: Function) -> Callable:
     return getattr(module, attr)
 
 
+_invoking = threading.local()
+
+
+class _ToInvokedFunctionLogger(logging.Handler):
+    """On Lambda, the shared package's child loggers (``Logger(child=True)``, named
+    ``<POWERTOOLS_SERVICE_NAME>.<module>``) propagate to their function's Powertools logger, so
+    their records are JSON lines with the request's correlation id. Here one process hosts every
+    function and POWERTOOLS_SERVICE_NAME is unset, so they would hang under an unconfigured
+    ``service_undefined`` logger (Python's last-resort handler printing bare text): hand each
+    record to the logger of the function this thread is running instead."""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        service = getattr(_invoking, "service", None)
+        target = logging.getLogger(service) if service else None
+        if target is not None and target.handlers:
+            target.handle(record)
+
+
+_children_root = logging.getLogger(os.environ.get("POWERTOOLS_SERVICE_NAME") or "service_undefined")
+_children_root.addHandler(_ToInvokedFunctionLogger())
+_children_root.propagate = False
+
+
 def invoke(logical_id: str, event: dict) -> Any:
-    return handler(logical_id)(event, LambdaContext(function_name=logical_id))
+    function = handler(logical_id)
+    previous = getattr(_invoking, "service", None)
+    _invoking.service = load().functions()[logical_id].environment.get("POWERTOOLS_SERVICE_NAME")
+    try:
+        return function(event, LambdaContext(function_name=logical_id))
+    finally:
+        _invoking.service = previous

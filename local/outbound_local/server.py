@@ -62,6 +62,23 @@ class LocalServer:
                 return self.stack.aws_info()
             if path == "/_local/dynamodb-operations":
                 return self.stack.dynamodb_operations()
+        if path == "/_local/faults/dynamodb":
+            # Fault injection (local only): {"operation": "TransactWriteItems", "error":
+            # "ProvisionedThroughputExceededException", "count": 2} makes the next 2 such requests
+            # answer that error; GET lists pending and served faults; DELETE clears the pending.
+            app = self.stack.aws.app
+            if method == "POST":
+                try:
+                    spec = json.loads(body or b"null")
+                    app.add_fault(str(spec["operation"]), str(spec["error"]), spec.get("count", 1))
+                except (ValueError, KeyError, TypeError) as exc:
+                    return {"error": f"expected {{operation, error, count}}: {exc}"}
+                return app.faults()
+            if method == "GET":
+                return app.faults()
+            if method == "DELETE":
+                app.clear_faults()
+                return app.faults()
         if method == "POST" and path == "/_local/provider-accounts/reload":
             # `outbound seed --local-server` calls this after loading: the emulators then
             # accept the accounts just seeded (counts only: credentials never leave the stack).

@@ -20,6 +20,11 @@ MAX_TEXT_CHARS = 4000
 MAX_VARIABLES = 50
 MAX_VARIABLE_NAME_CHARS = 64
 MAX_VARIABLE_VALUE_CHARS = 1000
+# What a DynamoDB number can hold (a variable is stored in the call record): 0, or a magnitude
+# from 1e-130 to below 1e126, with at most 38 significant digits.
+MIN_NUMBER_MAGNITUDE = 1e-130
+MAX_NUMBER_MAGNITUDE = 1e126
+MAX_NUMBER_DIGITS = 38
 
 REQUIRED = ("from_phone_number", "to_phone_number")
 OPTIONAL = ("assistant_id", "welcome_message", "agenda", "variables")
@@ -55,6 +60,7 @@ def parse_initiate_request(raw_body: str | bytes | None) -> InitiateCallRequest:
 def initiate_request_from(data: dict[str, Any], allowed_extra: tuple[str, ...] = ()) -> InitiateCallRequest:
     """Validate an already-decoded initiate body (also the ``call`` of a scheduled fire, and the
     call fields of POST /calls/schedule, whose own fields are ``allowed_extra``)."""
+    _check_text_is_unicode(data)
     for name in REQUIRED:  # "" counts as missing
         if data.get(name) in (None, ""):
             raise BadRequest(f"{name} is required")
@@ -76,6 +82,21 @@ def initiate_request_from(data: dict[str, Any], allowed_extra: tuple[str, ...] =
                                data.get("welcome_message"), data.get("agenda"), variables)
 
 
+def _storable_number(value: int | float) -> bool:
+    if isinstance(value, int):
+        return len(str(abs(value)).rstrip("0")) <= MAX_NUMBER_DIGITS and abs(value) < MAX_NUMBER_MAGNITUDE
+    return value == 0 or MIN_NUMBER_MAGNITUDE <= abs(value) < MAX_NUMBER_MAGNITUDE
+
+
+def _check_text_is_unicode(data: dict[str, Any]) -> None:
+    """JSON's ``\ud800`` escapes decode to lone surrogates, which no store or provider accepts
+    (they have no UTF-8 form): refuse them here with a 400 rather than fail later."""
+    try:
+        json.dumps(data, ensure_ascii=False).encode("utf-8")
+    except UnicodeEncodeError:
+        raise BadRequest("Request body must be valid Unicode text (it has an unpaired surrogate escape)") from None
+
+
 def _check_text(name: str, value: Any) -> None:
     if value is None:
         return
@@ -95,6 +116,9 @@ def _check_variables(variables: Any) -> None:
             raise BadRequest(f"Variable names must have 1 to {MAX_VARIABLE_NAME_CHARS} characters")
         if not isinstance(value, (str, int, float)) or (isinstance(value, float) and not math.isfinite(value)):
             raise BadRequest(f"variables.{name} must be a string, number or boolean")
+        if isinstance(value, (int, float)) and not isinstance(value, bool) and not _storable_number(value):
+            raise BadRequest(f"variables.{name} is out of range: numbers must be 0 or of magnitude "
+                             f"1e-130 to 1e125, with at most {MAX_NUMBER_DIGITS} digits")
         if isinstance(value, str) and len(value) > MAX_VARIABLE_VALUE_CHARS:
             raise BadRequest(f"variables.{name} must have at most {MAX_VARIABLE_VALUE_CHARS} characters")
 

@@ -8,6 +8,7 @@
 | graph         | GRAPH#<id>            | GRAPH       | organization_id, entry_assistant_id       |
 | phone number  | PHONE#<e164>          | PHONE       | organization_id, provider, assistant_id or graph_id (+ entry hint) |
 | call          | CALL#<call_id>        | CALL        | gsi1 (org calls by time), call_sid (index ByCallSid) |
+|               |                       |             | initiating_shard/_since (sparse index ByInitiating) while "initiating" |
 
 ``available_cents`` is kept equal to ``balance_cents - reserved_cents`` by every write, because a
 DynamoDB condition cannot do arithmetic: the reserve's condition is ``available_cents >= :r``.
@@ -24,6 +25,10 @@ from .dynamodb_json import from_item, to_item
 
 BY_ORGANIZATION_INDEX = "ByOrganization"
 BY_CALL_SID_INDEX = "ByCallSid"
+BY_INITIATING_INDEX = "ByInitiating"  # sparse: only calls still "initiating" (see reserve sweeper)
+INITIATING_SHARDS = 8
+# Every status write after the reserve transaction removes these: the call leaves ByInitiating.
+LEAVE_INITIATING = "initiating_shard, initiating_since"
 
 
 def client():
@@ -151,7 +156,8 @@ def reserve_and_create_call(record: dict[str, Any], reserve_cents: int) -> None:
                 "ExpressionAttributeValues": to_item({":r": reserve_cents}),
             }},
             {"Put": {
-                "TableName": table(), "Item": to_item({**call_key(record["call_id"]), **record}),
+                "TableName": table(),
+                "Item": to_item({**call_key(record["call_id"]), **initiating_keys(record), **record}),
                 "ConditionExpression": "attribute_not_exists(pk)",
                 "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
             }},
@@ -166,13 +172,22 @@ def reserve_and_create_call(record: dict[str, Any], reserve_cents: int) -> None:
         raise
 
 
+def initiating_keys(record: dict[str, Any]) -> dict[str, str]:
+    """The sparse ByInitiating index's keys, written with the record in the reserve transaction
+    and removed by every later status write: the index holds exactly the calls whose reserve is
+    held while nobody has heard from the provider. Sharded (call_id hash) so that one partition
+    does not take every call's create + remove at high call rates."""
+    shard = int(hashlib.sha256(record["call_id"].encode()).hexdigest()[:8], 16) % INITIATING_SHARDS
+    return {"initiating_shard": f"INITIATING#{shard}", "initiating_since": record["created_at"]}
+
+
 def mark_call_placed(call_id: str, call_sid: str, status: str = "queued") -> str:
     """Record the provider's call id; only a call still initiating moves (webhooks may be first)."""
     updated_at = now_iso()
     try:
         client().update_item(
             TableName=table(), Key=to_item(call_key(call_id)),
-            UpdateExpression="SET call_sid = :sid, #s = :status, updated_at = :now",
+            UpdateExpression="SET call_sid = :sid, #s = :status, updated_at = :now REMOVE " + LEAVE_INITIATING,
             ConditionExpression="#s = :initiating",
             ExpressionAttributeNames={"#s": "status"},
             ExpressionAttributeValues=to_item({":sid": call_sid, ":status": status, ":now": updated_at,
@@ -197,7 +212,7 @@ def fail_call_and_release(call_id: str, organization_id: str, reserve_cents: int
             {"Update": {
                 "TableName": table(), "Key": to_item(call_key(call_id)),
                 "UpdateExpression": "SET #s = :failed, failure_reason = :reason, updated_at = :now, "
-                                    "reserve_cents = :zero",
+                                    "reserve_cents = :zero REMOVE " + LEAVE_INITIATING,
                 "ConditionExpression": "#s = :initiating",
                 "ExpressionAttributeNames": {"#s": "status"},
                 "ExpressionAttributeValues": to_item({":failed": "failed", ":reason": reason[:500],
@@ -223,7 +238,8 @@ def mark_call_unconfirmed(call_id: str, reason: str) -> str:
     try:
         client().update_item(
             TableName=table(), Key=to_item(call_key(call_id)),
-            UpdateExpression="SET #s = :unconfirmed, failure_reason = :reason, updated_at = :now",
+            UpdateExpression="SET #s = :unconfirmed, failure_reason = :reason, updated_at = :now "
+                             "REMOVE " + LEAVE_INITIATING,
             ConditionExpression="#s = :initiating",
             ExpressionAttributeNames={"#s": "status"},
             ExpressionAttributeValues=to_item({":unconfirmed": "unconfirmed", ":reason": reason[:500],
@@ -232,6 +248,66 @@ def mark_call_unconfirmed(call_id: str, reason: str) -> str:
     except client().exceptions.ConditionalCheckFailedException:
         pass  # a webhook already told us what happened
     return updated_at
+
+
+ABANDONED_REASON = "Abandoned before the provider answered (released by the reserve sweeper)"
+
+
+def find_stuck_initiating(older_than: str, limit: int = 100) -> list[dict[str, Any]]:
+    """Calls initiating since before ``older_than`` (ISO, same format as created_at): one Query
+    per shard of the sparse ByInitiating index (never a Scan). Items carry their keys plus
+    organization_id, reserve_cents and status (the index's INCLUDE projection)."""
+    found: list[dict[str, Any]] = []
+    for shard in range(INITIATING_SHARDS):
+        start = None
+        while len(found) < limit:
+            args: dict[str, Any] = {
+                "TableName": table(), "IndexName": BY_INITIATING_INDEX,
+                "KeyConditionExpression": "initiating_shard = :shard AND initiating_since < :cutoff",
+                "ExpressionAttributeValues": to_item({":shard": f"INITIATING#{shard}", ":cutoff": older_than}),
+                "Limit": limit - len(found),
+            }
+            if start:
+                args["ExclusiveStartKey"] = start
+            response = client().query(**args)
+            found += [from_item(i) for i in response.get("Items", [])]
+            start = response.get("LastEvaluatedKey")
+            if not start:
+                break
+    return found[:limit]
+
+
+def abandon_call(call: dict[str, Any], reason: str = ABANDONED_REASON) -> bool:
+    """Mark a stuck initiating call failed and release its reserve, in ONE transaction
+    conditional on the call still initiating with that reserve: a late mark_call_placed, a
+    status webhook, a provider refusal or a second sweeper and this can never both settle it.
+    No ``settled_at``: a late final webhook of a call that did happen may still charge its
+    minutes (once; see usecases.status_webhook). Returns False when someone else moved it."""
+    reserve = int(call.get("reserve_cents") or 0)
+    now = now_iso()
+    try:
+        client().transact_write_items(TransactItems=[
+            {"Update": {
+                "TableName": table(), "Key": to_item(call_key(call["call_id"])),
+                "UpdateExpression": "SET #s = :failed, failure_reason = :reason, updated_at = :now, "
+                                    "reserve_cents = :zero, abandoned_at = :now, released_reserve_cents = :r "
+                                    "REMOVE " + LEAVE_INITIATING,
+                "ConditionExpression": "#s = :initiating AND reserve_cents = :r",
+                "ExpressionAttributeNames": {"#s": "status"},
+                "ExpressionAttributeValues": to_item({":failed": "failed", ":reason": reason, ":now": now,
+                                                      ":zero": 0, ":r": reserve, ":initiating": "initiating"}),
+            }},
+            {"Update": {
+                "TableName": table(), "Key": to_item(organization_key(call["organization_id"])),
+                "UpdateExpression": "SET reserved_cents = reserved_cents - :r, "
+                                    "available_cents = available_cents + :r",
+                "ConditionExpression": "attribute_exists(pk)",
+                "ExpressionAttributeValues": to_item({":r": reserve}),
+            }},
+        ])
+    except client().exceptions.TransactionCanceledException:
+        return False  # placed, refused, reconciled or swept meanwhile: nothing to release
+    return True
 
 
 # --- administration (seed, api-key create) ----------------------------------------------------
@@ -292,7 +368,8 @@ def advance_call(call_id: str, new_status: str, from_statuses: Iterable[str], ca
     """A non-final status (queued, ringing, in-progress): one conditional UpdateItem. Returns the
     updated item; raises CallNotMoved when the call is already at or past ``new_status``."""
     parts = _status_update(new_status, from_statuses, call_sid, fields, now_iso())
-    remove = "" if "failure_reason" in fields else " REMOVE failure_reason"  # e.g. "no answer in time"
+    remove = " REMOVE " + LEAVE_INITIATING + ("" if "failure_reason" in fields
+                                              else ", failure_reason")  # e.g. "no answer in time"
     try:
         response = client().update_item(
             TableName=table(), Key=to_item(call_key(call_id)),
@@ -322,7 +399,7 @@ def settle_call(call: dict[str, Any], final_status: str, from_statuses: Iterable
                             "settled_at": now, "reserve_cents": 0}, now)
     parts["conditions"] += ["attribute_not_exists(settled_at)", "reserve_cents = :reserve"]
     parts["values"][":reserve"] = reserve
-    remove = "" if "failure_reason" in fields else " REMOVE failure_reason"
+    remove = " REMOVE " + LEAVE_INITIATING + ("" if "failure_reason" in fields else ", failure_reason")
     try:
         client().transact_write_items(TransactItems=[
             {"Update": {
@@ -469,6 +546,12 @@ def create_schedule(record: dict[str, Any]) -> None:
                       "gsi1sk": f"{record['created_at']}#{record['schedule_id']}"}),
         ConditionExpression="attribute_not_exists(pk)",
     )
+
+
+def schedule_created(schedule_id: str) -> None:
+    """An idempotent schedule's Scheduler schedule exists: a retry now replays instead of 409."""
+    client().update_item(TableName=table(), Key=to_item(schedule_key(schedule_id)),
+                         UpdateExpression="REMOVE creating", ConditionExpression="attribute_exists(pk)")
 
 
 def delete_schedule(schedule_id: str) -> None:

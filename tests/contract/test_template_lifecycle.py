@@ -1,5 +1,5 @@
-"""template.yaml's promises for the call lifecycle: the webhook route is the only one without
-the API-key authorizer, and every function's policy is least-privilege (no Scan anywhere)."""
+"""template.yaml's promises for the call lifecycle: the webhook route (and the OpenAPI document)
+are the only ones without the API-key authorizer, and every function's policy is least-privilege (no Scan anywhere)."""
 from outbound_local.template import TEMPLATE_PATH, Template
 
 TEMPLATE = Template(TEMPLATE_PATH)
@@ -20,7 +20,11 @@ def test_only_the_webhook_route_skips_the_api_key_authorizer():
     assert routes[("POST", "/webhooks/{provider}")].authorizer is None
     for key in (("GET", "/calls"), ("GET", "/organization/balance")):
         assert routes[key].function == "CallsApiFunction"
-    assert [key for key, route in routes.items() if route.authorizer is None] == [("POST", "/webhooks/{provider}")]
+    # ...and the OpenAPI document, which holds no data (a function of its own, with no policy).
+    assert sorted(key for key, route in routes.items() if route.authorizer is None) == [
+        ("GET", "/openapi.json"), ("POST", "/webhooks/{provider}")]
+    assert routes[("GET", "/openapi.json")].function == "OpenApiFunction"
+    assert "Policies" not in TEMPLATE.resources["OpenApiFunction"]["Properties"]
 
 
 def test_webhooks_function_policy_is_least_privilege():

@@ -80,3 +80,19 @@ def test_scalar_variables_are_kept_typed():
 def test_mask_hides_the_middle_of_numbers():
     assert mask("+15551234567") == "+1555***4567"
     assert "1234" not in mask("+15551234567")[:-4]
+
+
+@pytest.mark.parametrize("value", [2.2250738585072014e-308, 1e-131, 1e126, -1e200, 10**39 + 1])
+def test_a_variable_number_the_call_record_cannot_store_is_a_400(value):
+    # Found by Schemathesis: DynamoDB refused 2.2e-308 inside the reserve transaction (a 500).
+    assert detail_of({**GOOD, "variables": {"x": value}}).startswith("variables.x is out of range")
+
+
+@pytest.mark.parametrize("value", [0, 0.0, 1e-130, -5, 1.5, 9.9e125, 10**40])
+def test_storable_variable_numbers_are_accepted(value):
+    assert parse({**GOOD, "variables": {"x": value}}).variables == {"x": value}
+
+
+def test_an_unpaired_surrogate_escape_is_a_400():
+    raw = json.dumps(GOOD)[:-1] + ', "welcome_message": "\\ud800"}'
+    assert "unpaired surrogate" in detail_of(raw)

@@ -11,6 +11,7 @@ from typing import Any, Callable
 REFUSED_NUMBER = "+15005550001"  # the provider refuses: "invalid number"
 SILENT_NUMBER = "+15005550002"  # the provider does not answer within the adapter's timeout
 DROPPED_NUMBER = "+15005550003"  # the connection drops once the request is read
+FAILING_NUMBER = "+15005550004"  # the provider answers a 5xx (its own error format), call not placed
 
 # How long a "silent" provider keeps the request open. Longer than any adapter timeout.
 SILENT_SECONDS = 30.0

@@ -7,7 +7,7 @@ import secrets
 import time
 import uuid
 
-from .base import (DROPPED_NUMBER, REFUSED_NUMBER, SILENT_NUMBER, SILENT_SECONDS, Credentials,
+from .base import (DROPPED_NUMBER, FAILING_NUMBER, REFUSED_NUMBER, SILENT_NUMBER, SILENT_SECONDS, Credentials,
                    EmulatorRequest, EmulatorResponse)
 
 # The emulator's webhook signing key pair (ed25519, raw 32 bytes, base64), made once for the
@@ -52,6 +52,8 @@ def handle(request: EmulatorRequest, credentials: Credentials) -> EmulatorRespon
                      f"Invalid number: {to} is not a routable destination.", "/to")
     if to == DROPPED_NUMBER:
         return EmulatorResponse(0, drop_connection=True)
+    if to == FAILING_NUMBER:
+        return error(500, "10007", "Unexpected error", "An unexpected error occurred.")
     control_id = "v3:" + base64.urlsafe_b64encode(secrets.token_bytes(36)).decode().rstrip("=")
     # A silent destination is placed too, but answered only after any adapter gave up.
     delay_s = SILENT_SECONDS if to == SILENT_NUMBER else 0.0

@@ -6,7 +6,7 @@ import secrets
 from email.utils import formatdate
 from urllib.parse import parse_qs
 
-from .base import (DROPPED_NUMBER, REFUSED_NUMBER, SILENT_NUMBER, SILENT_SECONDS, Credentials,
+from .base import (DROPPED_NUMBER, FAILING_NUMBER, REFUSED_NUMBER, SILENT_NUMBER, SILENT_SECONDS, Credentials,
                    EmulatorRequest, EmulatorResponse)
 
 DEFAULT_CREDENTIALS = {"account_sid": "AC" + "0" * 31 + "1", "auth_token": "local-twilio-auth-token"}
@@ -56,6 +56,8 @@ def handle(request: EmulatorRequest, credentials: Credentials) -> EmulatorRespon
         return EmulatorResponse.json(201, call_resource(account_sid, to, from_), delay_s=SILENT_SECONDS)
     if to == DROPPED_NUMBER:
         return EmulatorResponse(0, drop_connection=True)
+    if to == FAILING_NUMBER:
+        return error(503, 20503, "Service Unavailable")
     return EmulatorResponse.json(201, call_resource(account_sid, to, from_))
 
 

@@ -10,7 +10,7 @@ import time
 import uuid
 from typing import Any
 
-from .base import (DROPPED_NUMBER, REFUSED_NUMBER, SILENT_NUMBER, SILENT_SECONDS, Credentials,
+from .base import (DROPPED_NUMBER, FAILING_NUMBER, REFUSED_NUMBER, SILENT_NUMBER, SILENT_SECONDS, Credentials,
                    EmulatorRequest, EmulatorResponse)
 
 # An RSA-2048 key made once for the local stack (PKCS8, as Vonage's dashboard hands it out).
@@ -160,6 +160,9 @@ def handle(request: EmulatorRequest, credentials: Credentials) -> EmulatorRespon
                        invalid_parameters=[{"name": "to", "reason": "invalid number"}])
     if to == DROPPED_NUMBER:
         return EmulatorResponse(0, drop_connection=True)
+    if to == FAILING_NUMBER:
+        return problem(503, "service-unavailable", "Service Unavailable",
+                       "The service is temporarily unavailable, please retry later")
     # A silent destination is placed too, but answered only after any adapter gave up.
     delay_s = SILENT_SECONDS if to == SILENT_NUMBER else 0.0
     return EmulatorResponse.json(201, {

@@ -11,23 +11,30 @@ If step 2 fails, step 1 is undone: nothing half-written.
 
 Creating validates everything initiate would (body, numbers, ownership, assistant, templates,
 credentials) with ``prepare_call``: the same code, no write, no call.
+
+``Idempotency-Key`` (same semantics as POST /calls/initiate): the schedule id is derived from
+(organization, key), so a retry meets the first request's record (read first; the record's
+conditional create settles a race). The same body within 24 hours answers the first 201 again
+(``Idempotent-Replayed: true``), another body is a 422, a first request still creating its
+Scheduler schedule is a 409. A request refused before its record exists is not remembered.
 """
 from __future__ import annotations
 
 import base64
 import binascii
+import hashlib
 import json
 import os
 import secrets
 from dataclasses import asdict, dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from functools import lru_cache
 from typing import Any
 
 from aws_lambda_powertools import Logger
 
 from .. import aws, store
-from ..errors import BadRequest, Conflict, NotFound, ServiceUnavailable
+from ..errors import BadRequest, Conflict, NotFound, ServiceUnavailable, Unprocessable
 from ..models import InitiateCallRequest, initiate_request_from
 from ..schedule_times import (UTC, ScheduleTimeError, iso_local, iso_utc, parse_cron, parse_instant, zone)
 from .initiate_call import prepare_call
@@ -130,31 +137,78 @@ def call_body(request: InitiateCallRequest) -> dict[str, Any]:
     return {k: v for k, v in asdict(request).items() if v is not None and v != {}}
 
 
-def schedule_call(organization_id: str, data: dict[str, Any]) -> dict[str, Any]:
+KEY_TTL = timedelta(hours=24)
+REPLAYED = {"Idempotent-Replayed": "true"}
+
+
+def idempotent_schedule_id(organization_id: str, key: str) -> str:
+    return "sch_" + hashlib.sha256(f"idempotency|schedule|{organization_id}|{key}".encode()).hexdigest()[:24]
+
+
+def body_hash(data: dict[str, Any]) -> str:
+    """The request as parsed (JSON spacing and key order do not matter)."""
+    return hashlib.sha256(json.dumps(data, sort_keys=True, separators=(",", ":")).encode()).hexdigest()
+
+
+def replay_schedule(record: dict[str, Any], fingerprint: str) -> dict[str, Any]:
+    """The first request's 201 body, from its record; 422 for another body, 409 in flight."""
+    if record.get("request_hash") != fingerprint:
+        raise Unprocessable("Idempotency-Key was already used with a different request")
+    created = datetime.fromisoformat(record["created_at"].replace("Z", "+00:00"))
+    if now_utc() - created > KEY_TTL:
+        raise Unprocessable("Idempotency-Key has expired (keys are kept 24 hours); use a new key")
+    if record.get("creating"):
+        raise Conflict("A request with this Idempotency-Key is still in progress", headers=REPLAYED)
+    return record["response"]
+
+
+def schedule_call(organization_id: str, data: dict[str, Any],
+                  idempotency_key: str | None = None) -> tuple[dict[str, Any], dict[str, str]]:
+    """(201 body, extra headers)."""
+    fingerprint = schedule_id = None
+    if idempotency_key is not None:
+        from .idempotent_initiate import check_key
+
+        schedule_id = idempotent_schedule_id(organization_id, check_key(idempotency_key))
+        fingerprint = body_hash(data)
+        existing = store.get_item(store.schedule_key(schedule_id))
+        if existing is not None:
+            return replay_schedule(existing, fingerprint), REPLAYED
     now = now_utc()
     when = parse_when(data, now)
     request = initiate_request_from(data, allowed_extra=SCHEDULE_FIELDS)
     prepare_call(organization_id, request)  # everything initiate checks; no write, no call
-    schedule_id = f"sch_{secrets.token_hex(12)}"
+    schedule_id = schedule_id or f"sch_{secrets.token_hex(12)}"
     created = store.now_iso()
+    response = {"message": "Call scheduled", "schedule_id": schedule_id,
+                "scheduled_at": iso_local(when.first_fire, when.timezone), "kind": when.kind,
+                "timezone": when.timezone, "recurrence": when.recurrence}
     record = {
         "schedule_id": schedule_id, "organization_id": organization_id, "kind": when.kind,
         "status": "scheduled", "call": call_body(request), "timezone": when.timezone,
         "scheduled_at": iso_utc(when.first_fire) if when.kind == "once" else None,
         "recurrence": when.recurrence, "created_at": created, "updated_at": created,
     }
-    store.create_schedule(record)
+    if fingerprint is not None:
+        record.update({"request_hash": fingerprint, "response": response, "creating": True})
+    try:
+        store.create_schedule(record)
+    except store.client().exceptions.ConditionalCheckFailedException:  # lost a race to the same key
+        existing = store.get_item(store.schedule_key(schedule_id))
+        if existing is None:  # the other request failed and undid its record
+            raise Conflict("A request with this Idempotency-Key is still in progress", headers=REPLAYED) from None
+        return replay_schedule(existing, fingerprint), REPLAYED
     try:
         create_scheduler_schedule(schedule_id, organization_id, when, record["call"])
     except Exception:
         logger.exception("CreateSchedule failed", extra={"schedule_id": schedule_id})
         store.delete_schedule(schedule_id)
         raise ServiceUnavailable("The scheduler could not create the schedule. Try again.") from None
+    if fingerprint is not None:
+        store.schedule_created(schedule_id)
     logger.info("Call scheduled", extra={"schedule_id": schedule_id, "kind": when.kind,
                                          "first_fire": iso_utc(when.first_fire)})
-    return {"message": "Call scheduled", "schedule_id": schedule_id,
-            "scheduled_at": iso_local(when.first_fire, when.timezone), "kind": when.kind,
-            "timezone": when.timezone, "recurrence": when.recurrence}
+    return response, {}
 
 
 def scheduler_input(schedule_id: str, organization_id: str, call: dict[str, Any]) -> str:
@@ -258,7 +312,7 @@ def get_schedule(organization_id: str, schedule_id: str) -> dict[str, Any]:
 def list_schedules(organization_id: str, query: dict[str, str] | None) -> dict[str, Any]:
     query = query or {}
     limit = DEFAULT_PAGE
-    if query.get("limit") is not None:
+    if query.get("limit") not in (None, ""):  # empty = not given, as GET /calls
         if not query["limit"].isdigit() or not 1 <= int(query["limit"]) <= MAX_PAGE:
             raise BadRequest(f"limit must be an integer between 1 and {MAX_PAGE}")
         limit = int(query["limit"])

@@ -78,6 +78,10 @@ def apply_event(call: dict[str, Any], event: StatusEvent) -> dict[str, Any]:
         if event.answered_by:
             store.set_call_details(call["call_id"], sid, {"answered_by": event.answered_by})
         return _answer(call, False, "no status change in this event")
+    if _abandoned_unsettled(call) and is_final(event.status):
+        # The reserve sweeper released this call (no provider answer was recorded), but the
+        # provider did place it: charge what it used, once; the released reserve is not touched.
+        return _settle(call, event, ("failed",))
     if not moves_forward(call.get("status"), event.status):
         return _answer(call, False, "duplicate or out of order")
     if (call.get("provider") == "sip" and call.get("status") == "initiating" and is_final(event.status)
@@ -85,17 +89,29 @@ def apply_event(call: dict[str, Any], event: StatusEvent) -> dict[str, Any]:
         # The adapter is still trying the organization's trunks: this trunk's failure is not the
         # call's; the next trunk's channel (or the adapter's own refusal) decides.
         return _answer(call, False, "trunk failover in progress")
+    if is_final(event.status):
+        return _settle(call, event, statuses_below(event.status))
     fields = _fields(call, event)
     try:
-        if is_final(event.status):
-            charge = charge_cents(fields.get("duration_seconds"), _rate(call["organization_id"]))
-            store.settle_call(call, event.status, statuses_below(event.status), sid, charge, fields)
-            logger.info("Call settled", extra={"call_id": call["call_id"], "status": event.status,
-                                               "charged_cents": charge, "released_cents": call.get("reserve_cents")})
-        else:
-            store.advance_call(call["call_id"], event.status, statuses_below(event.status), sid, fields)
+        store.advance_call(call["call_id"], event.status, statuses_below(event.status), sid, fields)
     except store.CallNotMoved as exc:  # a concurrent or repeated webhook got there first
         return _answer(exc.current or call, False, "duplicate or out of order")
+    return _answer({**call, "status": event.status}, True)
+
+
+def _abandoned_unsettled(call: dict[str, Any]) -> bool:
+    return call.get("status") == "failed" and bool(call.get("abandoned_at")) and not call.get("settled_at")
+
+
+def _settle(call: dict[str, Any], event: StatusEvent, from_statuses: tuple[str, ...]) -> dict[str, Any]:
+    fields = _fields(call, event)
+    charge = charge_cents(fields.get("duration_seconds"), _rate(call["organization_id"]))
+    try:
+        store.settle_call(call, event.status, from_statuses, event.provider_call_id, charge, fields)
+    except store.CallNotMoved as exc:  # a concurrent or repeated webhook got there first
+        return _answer(exc.current or call, False, "duplicate or out of order")
+    logger.info("Call settled", extra={"call_id": call["call_id"], "status": event.status,
+                                       "charged_cents": charge, "released_cents": call.get("reserve_cents")})
     return _answer({**call, "status": event.status}, True)
 
 
