@@ -17,13 +17,13 @@ cannot set.
 from __future__ import annotations
 
 import base64
-import json
 import time
 from typing import Any
 from urllib.parse import urlencode
 
 from aws_lambda_powertools import Logger
 
+from outbound.apigw import response
 from outbound.config import settings
 from outbound.errors import ApiError, NotFound
 from outbound.usecases.status_webhook import handle_status_webhook
@@ -55,10 +55,6 @@ def webhook_request(event: dict, provider: str) -> WebhookRequest:
     epoch_ms = (event.get("requestContext") or {}).get("requestTimeEpoch")
     received_at = epoch_ms / 1000 if isinstance(epoch_ms, (int, float)) else time.time()
     return WebhookRequest(provider, url, headers, raw, query, received_at)
-
-
-def response(status: int, body: dict[str, Any]) -> dict[str, Any]:
-    return {"statusCode": status, "headers": {"Content-Type": "application/json"}, "body": json.dumps(body)}
 
 
 @logger.inject_lambda_context(correlation_id_path="requestContext.requestId")

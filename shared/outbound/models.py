@@ -46,15 +46,20 @@ def _reject_constant(name: str) -> Any:
     raise ValueError(f"{name} is not JSON")  # NaN / Infinity: Python accepts them, JSON does not
 
 
-def parse_initiate_request(raw_body: str | bytes | None) -> InitiateCallRequest:
-    """Parse and validate the request body, answering 400 with the contract's sentences."""
+def parse_json_object(raw_body: str | bytes | None) -> dict[str, Any]:
+    """A request body that must be a JSON object (strict JSON: no NaN or Infinity)."""
     try:
         data = json.loads(raw_body or "", parse_constant=_reject_constant)
     except (ValueError, TypeError):
         raise BadRequest("Request body must be a JSON object") from None
     if not isinstance(data, dict):
         raise BadRequest("Request body must be a JSON object")
-    return initiate_request_from(data)
+    return data
+
+
+def parse_initiate_request(raw_body: str | bytes | None) -> InitiateCallRequest:
+    """Parse and validate the request body, answering 400 with the contract's sentences."""
+    return initiate_request_from(parse_json_object(raw_body))
 
 
 def initiate_request_from(data: dict[str, Any], allowed_extra: tuple[str, ...] = ()) -> InitiateCallRequest:

@@ -18,7 +18,7 @@ from typing import Any
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 
-from . import OutboundCall, ProviderAuthError, ProviderError, ProviderRefused, _http
+from . import OutboundCall, ProviderAuthError, ProviderError, _http
 
 DEFAULT_API_URL = "https://api.nexmo.com"
 JWT_TTL_S = 900  # Vonage's own default (15 minutes); a fresh token is signed per request

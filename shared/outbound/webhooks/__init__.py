@@ -17,6 +17,7 @@ checks ``payload_hash``, which vonage-jwt's verifier ignores).
 from __future__ import annotations
 
 import importlib
+import json
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from types import ModuleType
@@ -61,6 +62,15 @@ class WebhookRequest:
 
     def form(self) -> dict[str, list[str]]:
         return parse_qs(self.body.decode("utf-8", "replace"), keep_blank_values=True)
+
+    def json_object(self) -> dict:
+        try:
+            body = json.loads(self.body)
+        except ValueError:
+            raise BadPayload("the body is not JSON") from None
+        if not isinstance(body, dict):
+            raise BadPayload("the body is not a JSON object")
+        return body
 
 
 def module(provider: str) -> ModuleType:

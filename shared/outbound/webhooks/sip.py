@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import json
 
 from ..lifecycle import StatusEvent
 from . import BadPayload, InvalidSignature, WebhookRequest, check_timestamp, int_or_none, normalize_iso
@@ -43,19 +42,10 @@ def has_signature(request: WebhookRequest) -> bool:
     return bool(request.header(SIGNATURE_HEADER) and request.header(TIMESTAMP_HEADER))
 
 
-def _body(request: WebhookRequest) -> dict:
-    try:
-        body = json.loads(request.body)
-    except ValueError:
-        raise BadPayload("the body is not JSON") from None
-    if not isinstance(body, dict):
-        raise BadPayload("the body is not a JSON object")
-    return body
-
 
 def references(request: WebhookRequest) -> tuple[str | None, str | None]:
     try:
-        body = _body(request)
+        body = request.json_object()
     except BadPayload:
         return request.query_value("call_id"), None
     call_id = body.get("call_id") if isinstance(body.get("call_id"), str) else request.query_value("call_id")
@@ -75,7 +65,7 @@ def verify(request: WebhookRequest, credentials: dict) -> None:
 
 
 def parse(request: WebhookRequest) -> StatusEvent:
-    body = _body(request)
+    body = request.json_object()
     event = body.get("event")
     uuid = body.get("channel_uuid") if isinstance(body.get("channel_uuid"), str) else None
     occurred_at = normalize_iso(body.get("timestamp"))

@@ -40,11 +40,7 @@ def has_signature(request: WebhookRequest) -> bool:
 
 
 def _data(request: WebhookRequest) -> dict:
-    try:
-        body = json.loads(request.body)
-    except ValueError:
-        raise BadPayload("the body is not JSON") from None
-    data = body.get("data") if isinstance(body, dict) else None
+    data = request.json_object().get("data")
     if not isinstance(data, dict) or not isinstance(data.get("payload"), dict):
         raise BadPayload("expected {\"data\": {\"event_type\", \"payload\"}}")
     return data

@@ -42,19 +42,10 @@ def _b64url(part: str) -> bytes:
     return base64.urlsafe_b64decode(part + "=" * (-len(part) % 4))
 
 
-def _body(request: WebhookRequest) -> dict:
-    try:
-        body = json.loads(request.body)
-    except ValueError:
-        raise BadPayload("the body is not JSON") from None
-    if not isinstance(body, dict):
-        raise BadPayload("the body is not a JSON object")
-    return body
-
 
 def references(request: WebhookRequest) -> tuple[str | None, str | None]:
     try:
-        uuid = _body(request).get("uuid")
+        uuid = request.json_object().get("uuid")
     except BadPayload:
         uuid = None
     return request.query_value("call_id"), uuid if isinstance(uuid, str) else None
@@ -89,7 +80,7 @@ def verify(request: WebhookRequest, credentials: dict) -> None:
 
 
 def parse(request: WebhookRequest) -> StatusEvent:
-    body = _body(request)
+    body = request.json_object()
     raw_status = str(body.get("status") or "")
     uuid = body.get("uuid") if isinstance(body.get("uuid"), str) else None
     occurred_at = normalize_iso(body.get("timestamp"))
