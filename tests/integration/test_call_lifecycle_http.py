@@ -254,7 +254,7 @@ def test_dynamodb_round_trips_per_webhook_and_per_settlement(server):
         return {op: after[op] - before.get(op, 0) for op in after if after[op] != before.get(op, 0)}
 
     assert used(ringing) == {"GetItem": 1, "UpdateItem": 1}  # the call, then the conditional move
-    assert used(completed) == {"GetItem": 2, "TransactWriteItems": 1}  # + the org's rate; one transaction
+    assert used(completed) == {"GetItem": 1, "TransactWriteItems": 1}  # the rate travels on the record
     assert used(completed) == {"GetItem": 1}  # a duplicate: read, seen final, nothing written
     assert used(queued) == {"GetItem": 1}
 

@@ -49,6 +49,11 @@ class PreparedCall:
     def reserve_cents(self) -> int:
         return self.organization.get("call_reserve_cents", settings().call_reserve_cents)
 
+    @property
+    def per_minute_rate_cents(self) -> int:
+        rate = self.organization.get("per_minute_rate_cents")
+        return settings().per_minute_rate_cents if rate is None else rate
+
 
 def initiate_call(organization_id: str, request: InitiateCallRequest, public_api_url: str,
                   call_id: str | None = None, record_extra: dict[str, Any] | None = None) -> dict[str, Any]:
@@ -81,6 +86,8 @@ def place_prepared(prepared: PreparedCall, public_api_url: str, call_id: str | N
     request, provider = prepared.request, prepared.provider
     record = new_call_record(prepared.organization_id, request, prepared.assistant["id"], provider,
                              prepared.texts, prepared.reserve_cents, call_id)
+    # The price is fixed when the call starts, and settlement needs no read of the organization.
+    record["per_minute_rate_cents"] = prepared.per_minute_rate_cents
     record.update(record_extra or {})
     try:
         store.reserve_and_create_call(record, prepared.reserve_cents)

@@ -8,7 +8,8 @@ Steps (DynamoDB round trips in brackets):
 3. Map the event to our status model (outbound.lifecycle). Nothing moves backwards: an event of
    the same or a lower rank, or for a call already final, is answered 200 and changes nothing.
 4. A non-final status: one conditional UpdateItem [UpdateItem].
-   A final status: the organization's rate [GetItem], then one TransactWriteItems that records
+   A final status: one TransactWriteItems (at the rate the call record carries since it was
+   placed; only records without one read the organization's rate [GetItem]) that records
    the final status and settles the balance, conditional on the call not being settled yet
    [TransactWriteItems]. A repeat, even concurrent, cancels as a whole: settled exactly once.
 """
@@ -105,7 +106,8 @@ def _abandoned_unsettled(call: dict[str, Any]) -> bool:
 
 def _settle(call: dict[str, Any], event: StatusEvent, from_statuses: tuple[str, ...]) -> dict[str, Any]:
     fields = _fields(call, event)
-    charge = charge_cents(fields.get("duration_seconds"), _rate(call["organization_id"]))
+    rate = call.get("per_minute_rate_cents")
+    charge = charge_cents(fields.get("duration_seconds"), _rate(call["organization_id"]) if rate is None else rate)
     try:
         store.settle_call(call, event.status, from_statuses, event.provider_call_id, charge, fields)
     except store.CallNotMoved as exc:  # a concurrent or repeated webhook got there first
