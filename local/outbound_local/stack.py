@@ -44,9 +44,10 @@ def _emulator_modules() -> dict[str, Any]:
 def reset_cached_clients() -> None:
     """Warm-Lambda caches hold endpoints and settings: a new local stack starts them afresh."""
     from outbound import aws, credentials
-    from outbound.config import settings
+    from outbound.config import scheduler_settings, settings
 
     settings.cache_clear()
+    scheduler_settings.cache_clear()
     aws.reset()
     credentials.clear_cache()
 

@@ -31,3 +31,26 @@ def settings() -> Settings:
         ring_timeout_s=int(env.get("RING_TIMEOUT_SECONDS", "30")),
         max_call_seconds=int(env.get("MAX_CALL_SECONDS", "3600")),
     )
+
+
+@dataclass(frozen=True)
+class SchedulerSettings:
+    group_name: str
+    target_arn: str  # ScheduledCallFunction
+    role_arn: str  # the role Scheduler assumes: lambda:InvokeFunction on that function only
+    dead_letter_arn: str
+    retry_attempts: int
+    max_event_age_s: int
+
+
+@lru_cache(maxsize=1)
+def scheduler_settings() -> SchedulerSettings:
+    env = os.environ
+    return SchedulerSettings(
+        group_name=env.get("SCHEDULE_GROUP_NAME", "ScheduledCallsGroup"),
+        target_arn=env.get("SCHEDULED_CALL_FUNCTION_ARN", ""),
+        role_arn=env.get("SCHEDULER_ROLE_ARN", ""),
+        dead_letter_arn=env.get("SCHEDULE_DLQ_ARN", ""),
+        retry_attempts=int(env.get("SCHEDULE_RETRY_ATTEMPTS", "3")),
+        max_event_age_s=int(env.get("SCHEDULE_MAX_EVENT_AGE_SECONDS", "3600")),
+    )

@@ -4,15 +4,14 @@ from __future__ import annotations
 
 import base64
 import json
-import socket
 
 import pytest
 
 from outbound.providers import (OutboundCall, ProviderAuthError, ProviderRefused,
-                                ProviderTimeout, get_adapter)
+                                get_adapter)
 from outbound_local.emulators import telnyx as telnyx_emulator
-from outbound_local.emulators.base import (DROPPED_NUMBER, REFUSED_NUMBER, SILENT_NUMBER,
-                                           HttpEmulatorHost, RequestLog)
+from outbound_local.emulators.base import REFUSED_NUMBER
+from tests.unit.emulator_hosts import point_adapter_at, start_http_emulator
 
 CONNECTION_ID = "1494404757140276705"
 
@@ -28,9 +27,7 @@ def make_call(to: str = "+15559876543", **settings: str) -> OutboundCall:
 
 @pytest.fixture(scope="module")
 def host():
-    accepted = {"telnyx": [telnyx_emulator.DEFAULT_CREDENTIALS]}
-    host = HttpEmulatorHost({"/v2": ("telnyx", telnyx_emulator.handle)}, RequestLog(),
-                            lambda provider: accepted.get(provider, [])).start()
+    host = start_http_emulator({"/v2": ("telnyx", telnyx_emulator)})
     yield host
     host.stop()
 
@@ -38,8 +35,7 @@ def host():
 @pytest.fixture
 def emulator(host, monkeypatch):
     host.log.clear()
-    monkeypatch.setenv("OUTBOUND_TELNYX_API_URL", host.url + "/v2")
-    monkeypatch.setenv("OUTBOUND_PROVIDER_TIMEOUT_S", "5")
+    point_adapter_at(monkeypatch, "OUTBOUND_TELNYX_API_URL", host.url + "/v2")
     return host, host.log
 
 
@@ -81,33 +77,11 @@ def test_wrong_api_key_raises_auth_error(emulator):
     assert denied.value.message == "The API key provided is invalid or missing."
 
 
-def test_silent_provider_raises_timeout(emulator, monkeypatch):
-    monkeypatch.setenv("OUTBOUND_PROVIDER_TIMEOUT_S", "0.5")
-    with pytest.raises(ProviderTimeout):
-        place(make_call(to=SILENT_NUMBER))
-
-
-def test_dropped_connection_raises_timeout_after_exactly_one_post(emulator):
-    _, log = emulator
-    with pytest.raises(ProviderTimeout):
-        place(make_call(to=DROPPED_NUMBER))
-    assert [e["method"] for e in log.entries()] == ["POST"]
-
-
 def test_missing_connection_id_is_refused_before_anything_is_sent(emulator):
     _, log = emulator
     with pytest.raises(ProviderRefused, match="connection_id"):
         place(make_call(other="x"))
     assert log.entries() == []
-
-
-def test_unreachable_api_is_a_refusal_not_a_timeout(monkeypatch):
-    with socket.socket() as unused:  # a port nobody listens on
-        unused.bind(("127.0.0.1", 0))
-        port = unused.getsockname()[1]
-    monkeypatch.setenv("OUTBOUND_TELNYX_API_URL", f"http://127.0.0.1:{port}/v2")
-    with pytest.raises(ProviderRefused, match="unreachable"):
-        place(make_call())
 
 
 def test_body_matches_what_the_telnyx_sdk_sends(emulator):

@@ -6,9 +6,10 @@ import os
 
 import pytest
 
-from outbound.providers import OutboundCall, ProviderAuthError, ProviderRefused, ProviderTimeout, get_adapter
+from outbound.providers import OutboundCall, ProviderAuthError, ProviderRefused, get_adapter
 from outbound_local.emulators import twilio as twilio_emulator
-from outbound_local.emulators.base import DROPPED_NUMBER, REFUSED_NUMBER, SILENT_NUMBER, HttpEmulatorHost, RequestLog
+from outbound_local.emulators.base import REFUSED_NUMBER
+from tests.unit.emulator_hosts import point_adapter_at, start_http_emulator
 
 CREDENTIALS = twilio_emulator.DEFAULT_CREDENTIALS
 
@@ -23,9 +24,7 @@ def make_call(to: str = "+15559876543") -> OutboundCall:
 
 @pytest.fixture(scope="module")
 def host():
-    accepted = {"twilio": [CREDENTIALS]}
-    host = HttpEmulatorHost({"/2010-04-01/": ("twilio", twilio_emulator.handle)}, RequestLog(),
-                            lambda provider: accepted.get(provider, [])).start()
+    host = start_http_emulator({"/2010-04-01/": ("twilio", twilio_emulator)})
     yield host
     host.stop()
 
@@ -33,8 +32,7 @@ def host():
 @pytest.fixture
 def emulator(host, monkeypatch):
     host.log.clear()
-    monkeypatch.setenv("OUTBOUND_TWILIO_API_URL", host.url)
-    monkeypatch.setenv("OUTBOUND_PROVIDER_TIMEOUT_S", "5")
+    point_adapter_at(monkeypatch, "OUTBOUND_TWILIO_API_URL", host.url)
     return host.log
 
 
@@ -64,24 +62,6 @@ def test_refusal_carries_twilios_own_message(emulator):
 def test_wrong_auth_token_is_an_auth_error(emulator):
     with pytest.raises(ProviderAuthError, match="Authenticate"):
         place(make_call(), {**CREDENTIALS, "auth_token": "wrong"})
-
-
-def test_silent_provider_is_a_timeout(emulator, monkeypatch):
-    monkeypatch.setenv("OUTBOUND_PROVIDER_TIMEOUT_S", "0.5")
-    with pytest.raises(ProviderTimeout):
-        place(make_call(SILENT_NUMBER))
-
-
-def test_dropped_connection_is_a_timeout_after_exactly_one_post(emulator):
-    with pytest.raises(ProviderTimeout):
-        place(make_call(DROPPED_NUMBER))
-    assert len(emulator.entries()) == 1
-
-
-def test_unreachable_api_is_a_refusal(monkeypatch):
-    monkeypatch.setenv("OUTBOUND_TWILIO_API_URL", "http://127.0.0.1:9")  # nothing listens on discard
-    with pytest.raises(ProviderRefused, match="unreachable"):
-        place(make_call())
 
 
 def test_form_equals_what_the_twilio_sdk_sends(emulator):

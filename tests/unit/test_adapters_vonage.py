@@ -4,17 +4,16 @@ from __future__ import annotations
 
 import base64
 import json
-import socket
 import time
 
 import pytest
 
 from outbound.providers import (OutboundCall, ProviderAuthError, ProviderRefused,
-                                ProviderTimeout, get_adapter)
+                                get_adapter)
 from outbound.providers.vonage import application_jwt
 from outbound_local.emulators import vonage as vonage_emulator
-from outbound_local.emulators.base import (DROPPED_NUMBER, REFUSED_NUMBER, SILENT_NUMBER,
-                                           HttpEmulatorHost, RequestLog)
+from outbound_local.emulators.base import REFUSED_NUMBER
+from tests.unit.emulator_hosts import point_adapter_at, start_http_emulator
 
 CREDENTIALS = vonage_emulator.DEFAULT_CREDENTIALS
 
@@ -29,9 +28,7 @@ def make_call(to: str = "+15559876543") -> OutboundCall:
 
 @pytest.fixture(scope="module")
 def host():
-    accepted = {"vonage": [CREDENTIALS]}
-    host = HttpEmulatorHost({"/v1": ("vonage", vonage_emulator.handle)}, RequestLog(),
-                            lambda provider: accepted.get(provider, [])).start()
+    host = start_http_emulator({"/v1": ("vonage", vonage_emulator)})
     yield host
     host.stop()
 
@@ -39,8 +36,7 @@ def host():
 @pytest.fixture
 def emulator(host, monkeypatch):
     host.log.clear()
-    monkeypatch.setenv("OUTBOUND_VONAGE_API_URL", host.url)
-    monkeypatch.setenv("OUTBOUND_PROVIDER_TIMEOUT_S", "5")
+    point_adapter_at(monkeypatch, "OUTBOUND_VONAGE_API_URL", host.url)
     return host, host.log
 
 
@@ -107,28 +103,6 @@ def test_key_of_another_application_raises_auth_error(emulator):
     with pytest.raises(ProviderAuthError) as denied:
         place(make_call(), {**CREDENTIALS, "private_key": other_key})
     assert denied.value.message == "You did not provide correct credentials."
-
-
-def test_silent_provider_raises_timeout(emulator, monkeypatch):
-    monkeypatch.setenv("OUTBOUND_PROVIDER_TIMEOUT_S", "0.5")
-    with pytest.raises(ProviderTimeout):
-        place(make_call(to=SILENT_NUMBER))
-
-
-def test_dropped_connection_raises_timeout_after_exactly_one_post(emulator):
-    _, log = emulator
-    with pytest.raises(ProviderTimeout):
-        place(make_call(to=DROPPED_NUMBER))
-    assert [e["method"] for e in log.entries()] == ["POST"]
-
-
-def test_unreachable_api_is_a_refusal_not_a_timeout(monkeypatch):
-    with socket.socket() as unused:  # a port nobody listens on
-        unused.bind(("127.0.0.1", 0))
-        port = unused.getsockname()[1]
-    monkeypatch.setenv("OUTBOUND_VONAGE_API_URL", f"http://127.0.0.1:{port}")
-    with pytest.raises(ProviderRefused, match="unreachable"):
-        place(make_call())
 
 
 def test_body_matches_what_the_vonage_sdk_sends(emulator):

@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import json
 import threading
-import time
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Callable
@@ -15,10 +14,6 @@ FAILING_NUMBER = "+15005550004"  # the provider answers a 5xx (its own error for
 
 # How long a "silent" provider keeps the request open. Longer than any adapter timeout.
 SILENT_SECONDS = 30.0
-
-
-def digits(number: str) -> str:
-    return "+" + number.lstrip("+") if number else number
 
 
 @dataclass
@@ -199,12 +194,3 @@ class HttpEmulatorHost:
             do_GET = do_POST = do_PUT = do_DELETE = do_PATCH = _serve
 
         return _Handler
-
-
-def wait_until(predicate: Callable[[], bool], timeout_s: float = 5.0) -> bool:
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(0.01)
-    return predicate()

@@ -24,16 +24,15 @@ import base64
 import binascii
 import hashlib
 import json
-import os
 import secrets
 from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta
-from functools import lru_cache
 from typing import Any
 
 from aws_lambda_powertools import Logger
 
 from .. import aws, store
+from ..config import scheduler_settings
 from ..errors import BadRequest, Conflict, NotFound, ServiceUnavailable, Unprocessable
 from ..models import InitiateCallRequest, initiate_request_from
 from ..schedule_times import (UTC, ScheduleTimeError, iso_local, iso_utc, parse_cron, parse_instant, zone)
@@ -44,29 +43,6 @@ logger = Logger(child=True)
 SCHEDULE_FIELDS = ("scheduled_at", "timezone", "recurrence")
 RECURRENCE_FIELDS = ("cron", "timezone", "end_at")
 DEFAULT_PAGE, MAX_PAGE = 20, 100
-
-
-@dataclass(frozen=True)
-class SchedulerSettings:
-    group_name: str
-    target_arn: str  # ScheduledCallFunction
-    role_arn: str  # the role Scheduler assumes: lambda:InvokeFunction on that function only
-    dead_letter_arn: str
-    retry_attempts: int
-    max_event_age_s: int
-
-
-@lru_cache(maxsize=1)
-def scheduler_settings() -> SchedulerSettings:
-    env = os.environ
-    return SchedulerSettings(
-        group_name=env.get("SCHEDULE_GROUP_NAME", "ScheduledCallsGroup"),
-        target_arn=env.get("SCHEDULED_CALL_FUNCTION_ARN", ""),
-        role_arn=env.get("SCHEDULER_ROLE_ARN", ""),
-        dead_letter_arn=env.get("SCHEDULE_DLQ_ARN", ""),
-        retry_attempts=int(env.get("SCHEDULE_RETRY_ATTEMPTS", "3")),
-        max_event_age_s=int(env.get("SCHEDULE_MAX_EVENT_AGE_SECONDS", "3600")),
-    )
 
 
 def now_utc() -> datetime:
