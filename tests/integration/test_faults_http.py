@@ -1,6 +1,6 @@
 """Faults over real HTTP: DynamoDB throttling and 5xx (injected at the local moto server, the
 way DynamoDB answers them), and a provider's 5xx."""
-import uuid
+import itertools
 
 import pytest
 import requests
@@ -9,6 +9,12 @@ pytestmark = pytest.mark.integration
 
 ORG = "org_acme"
 FROM = "+15551234567"
+_destinations = itertools.count(1)
+
+
+def unique_destination() -> str:
+    """A number no other test calls (+1555988xxxx is this module's), so records are this test's."""
+    return f"+1555988{next(_destinations):04d}"
 
 
 @pytest.fixture
@@ -45,7 +51,7 @@ def call_records_to(server, to):
 
 def test_initiate_succeeds_through_throttling_and_5xx_with_one_call_and_one_reserve(server, faults):
     server.add_funds(ORG, 1000)
-    to = "+1555987" + str(uuid.uuid4().int)[:4]
+    to = unique_destination()
     before = server.organization(ORG)
     served_before = served(faults.state())
     faults("BatchGetItem", "InternalServerError", 1)
@@ -71,7 +77,7 @@ def test_initiate_succeeds_through_throttling_and_5xx_with_one_call_and_one_rese
 
 def test_dynamodb_failing_beyond_the_retries_is_a_clean_503_with_nothing_written(server, faults):
     server.add_funds(ORG, 1000)
-    to = "+1555987" + str(uuid.uuid4().int)[:4]
+    to = unique_destination()
     before = server.organization(ORG)
     faults("TransactWriteItems", "ProvisionedThroughputExceededException", 50)
     response = server.initiate({"from_phone_number": FROM, "to_phone_number": to})
@@ -90,7 +96,7 @@ def test_a_failure_after_the_provider_answered_keeps_record_and_reserve_together
     """mark_call_placed cannot be written: a 503, but the call record and its reserve exist
     together (the webhook or the reserve sweeper reconciles them), never one without the other."""
     server.add_funds(ORG, 1000)
-    to = "+1555987" + str(uuid.uuid4().int)[:4]
+    to = unique_destination()
     before = server.organization(ORG)
     faults("UpdateItem", "InternalServerError", 50)
     response = server.initiate({"from_phone_number": FROM, "to_phone_number": to})
