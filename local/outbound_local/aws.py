@@ -1,22 +1,30 @@
-"""moto's server on loopback as the local AWS (DynamoDB, Secrets Manager).
+"""moto's server on loopback as the local AWS (DynamoDB, Secrets Manager, Scheduler, SQS, S3).
 
-moto is not atomic under concurrent writes (AWS_LOCAL.md: conditional decrements overdrew a
-balance, TransactWriteItems crashed), so every request to it goes through one lock: the local
-stack then keeps DynamoDB's conditional-write guarantees. The wrapper also counts DynamoDB
-operations, which is how tests and benchmarks count round trips per call, and can inject
-DynamoDB faults (local only: ``POST /_local/faults/dynamodb``): the next N requests of one
-operation answer AWS's own JSON error (throttling, 500, 503) without reaching moto.
+moto is not atomic under concurrent writes (conditional decrements overdrew a balance, and
+TransactWriteItems crashed, when run unserialized), so every request to it goes through one lock:
+the local stack then keeps DynamoDB's conditional-write guarantees. In front of that lock:
+- TransactWriteItems' ``ClientRequestToken`` is honoured as AWS documents it, and moto's rollback
+  copies items instead of whole tables (both in outbound_local.moto_dynamodb);
+- DynamoDB operations are counted (how tests and benchmarks count round trips per call);
+- DynamoDB faults can be injected (local only: ``POST /_local/faults/dynamodb``): the next N
+  requests of one operation (after ``skip`` of them) answer AWS's own JSON error, are held
+  past the client's timeout (``Timeout``), or are applied and then answered with the error
+  (``after_commit``: the answer is lost, as a dropped connection would lose it).
 """
 from __future__ import annotations
 
+import io
 import json
 import logging
 import threading
+import time
 from collections import Counter
+from dataclasses import dataclass
 from typing import Any, Callable
 
 from werkzeug.serving import make_server
 
+from . import moto_dynamodb
 
 # DynamoDB's errors as the service answers them: HTTP status, and whether botocore retries them
 # (throttling and 5xx are retried by the SDK; the others are the caller's to handle).
@@ -27,27 +35,50 @@ DYNAMODB_FAULTS = {
     "RequestLimitExceeded": (400, "Throughput exceeds the current throughput limit for your account."),
     "InternalServerError": (500, "Internal server error"),
     "ServiceUnavailable": (503, "Service Unavailable"),
+    "AccessDeniedException": (400, "User is not authorized to perform this action (a policy changed)."),
+    # Not an answer: the request is held for delay_seconds (the client times out first), then 500.
+    "Timeout": (500, "Internal server error"),
 }
+REASONS = {400: "Bad Request", 500: "Internal Server Error", 503: "Service Unavailable"}
+
+
+@dataclass
+class Fault:
+    error: str
+    count: int  # how many requests it answers
+    skip: int = 0  # let this many matching requests through first
+    after_commit: bool = False  # apply the request, then answer the error
+    delay_seconds: float = 10.0  # Timeout only: how long the request is held
+
+    def describe(self) -> dict[str, Any]:
+        return {"error": self.error, "count": self.count, "skip": self.skip, "after_commit": self.after_commit}
 
 
 class SerializedApp:
-    """WSGI middleware: one request at a time, DynamoDB operations counted, faults injected."""
+    """WSGI middleware: one request at a time, tokens honoured, operations counted, faults injected."""
 
     def __init__(self, app: Callable):
         self.app = app
         self.lock = threading.Lock()
-        self.operations: list[str] = []
+        self.operations: Counter = Counter()
+        self.tokens = moto_dynamodb.TransactionTokens()
         self._ops_lock = threading.Lock()
-        self._faults: dict[str, list[list]] = {}  # operation -> [[error, remaining count], ...]
+        self._faults: dict[str, list[Fault]] = {}
         self.faults_served: Counter = Counter()  # (operation, error) -> answered
 
-    def add_fault(self, operation: str, error: str, count: int) -> None:
+    # --- faults -------------------------------------------------------------------------------
+    def add_fault(self, operation: str, error: str, count: int, skip: int = 0, after_commit: bool = False,
+                  delay_seconds: float = 10.0) -> None:
         if error not in DYNAMODB_FAULTS:
             raise ValueError(f"error must be one of {', '.join(DYNAMODB_FAULTS)}")
-        if not isinstance(count, int) or count < 1:
-            raise ValueError("count must be a positive integer")
+        for name, value in (("count", count), ("skip", skip)):
+            if not isinstance(value, int) or isinstance(value, bool) or value < (1 if name == "count" else 0):
+                raise ValueError(f"{name} must be a {'positive' if name == 'count' else 'non-negative'} integer")
+        if not isinstance(delay_seconds, (int, float)) or not 0 <= delay_seconds <= 120:
+            raise ValueError("delay_seconds must be between 0 and 120")
         with self._ops_lock:
-            self._faults.setdefault(operation, []).append([error, count])
+            self._faults.setdefault(operation, []).append(
+                Fault(error, count, skip, bool(after_commit), float(delay_seconds)))
 
     def clear_faults(self) -> None:
         with self._ops_lock:
@@ -55,45 +86,105 @@ class SerializedApp:
 
     def faults(self) -> dict[str, Any]:
         with self._ops_lock:
-            return {"pending": {op: [{"error": e, "count": n} for e, n in queue] for op, queue in self._faults.items()
-                                if queue},
-                    "served": [{"operation": op, "error": e, "count": n} for (op, e), n in sorted(self.faults_served.items())]}
+            return {"pending": {op: [f.describe() for f in queue] for op, queue in self._faults.items() if queue},
+                    "served": [{"operation": op, "error": e, "count": n}
+                               for (op, e), n in sorted(self.faults_served.items())]}
 
-    def _take_fault(self, operation: str) -> str | None:
+    def _take_fault(self, operation: str) -> Fault | None:
         with self._ops_lock:
             queue = self._faults.get(operation)
             if not queue:
                 return None
-            error = queue[0][0]
-            queue[0][1] -= 1
-            if queue[0][1] <= 0:
+            fault = queue[0]
+            if fault.skip:
+                fault.skip -= 1
+                return None
+            fault.count -= 1
+            if fault.count <= 0:
                 queue.pop(0)
-            self.faults_served[(operation, error)] += 1
-            return error
+            self.faults_served[(operation, fault.error)] += 1
+            return fault
 
+    # --- requests -----------------------------------------------------------------------------
     def __call__(self, environ: dict, start_response: Callable) -> Any:
         target = environ.get("HTTP_X_AMZ_TARGET", "")
-        if target.startswith("DynamoDB_"):
-            operation = target.split(".", 1)[1]
-            with self._ops_lock:
-                self.operations.append(operation)
-            error = self._take_fault(operation)
-            if error is not None:
-                status, message = DYNAMODB_FAULTS[error]
-                body = json.dumps({"__type": f"com.amazonaws.dynamodb.v20120810#{error}",
-                                   "message": message}).encode()
-                reason = {400: "Bad Request", 500: "Internal Server Error", 503: "Service Unavailable"}[status]
-                start_response(f"{status} {reason}", [("Content-Type", "application/x-amz-json-1.0"),
-                                                      ("Content-Length", str(len(body))),
-                                                      ("x-amzn-RequestId", "local-fault")])
-                return [body]
+        if not target.startswith("DynamoDB_"):
+            return self._serialized(environ)(start_response)
+        operation = target.split(".", 1)[1]
+        with self._ops_lock:
+            self.operations[operation] += 1
+        fault = self._take_fault(operation)
+        if fault is not None and not fault.after_commit:
+            if fault.error == "Timeout":
+                time.sleep(fault.delay_seconds)
+            return _answer(start_response, *_fault_answer(fault.error))
+        status, headers, body = self._dynamodb(environ, operation)
+        if fault is not None:  # applied, and the answer is lost
+            if fault.error == "Timeout":
+                time.sleep(fault.delay_seconds)
+            return _answer(start_response, *_fault_answer(fault.error))
+        start_response(status, headers)
+        return [body]
+
+    def _dynamodb(self, environ: dict, operation: str) -> tuple[str, list, bytes]:
+        if operation != "TransactWriteItems":
+            return self._run(environ)
+        raw = environ["wsgi.input"].read(int(environ.get("CONTENT_LENGTH") or 0))
+        environ["wsgi.input"] = io.BytesIO(raw)
+        request = json.loads(raw or b"{}")
+        token = request.get("ClientRequestToken")
+        if not token:
+            return self._run(environ)
+        early = self.tokens.begin(token, self.tokens.parameters(request))
+        if early is not None:
+            status, body = early
+            payload = body if isinstance(body, bytes) else json.dumps(body).encode()
+            return f"{status} {REASONS.get(status, 'OK')}", _json_headers(payload), payload
+        succeeded, result = False, None
+        try:
+            result = self._run(environ)
+            succeeded = result[0].startswith("200")
+        finally:
+            self.tokens.end(token, succeeded, result[2] if result else b"")
+        return result
+
+    def _run(self, environ: dict) -> tuple[str, list, bytes]:
+        captured: dict[str, Any] = {}
+
+        def start(status: str, headers: list, exc_info: Any = None) -> None:
+            captured.update(status=status, headers=headers)
+
         with self.lock:
             # Consume the whole response inside the lock: moto computes lazily in some paths.
-            return list(self.app(environ, start_response))
+            body = b"".join(self.app(environ, start))
+        return captured["status"], captured["headers"], body
+
+    def _serialized(self, environ: dict) -> Callable:
+        def respond(start_response: Callable) -> list[bytes]:
+            status, headers, body = self._run(environ)
+            start_response(status, headers)
+            return [body]
+        return respond
 
     def operation_counts(self) -> Counter:
         with self._ops_lock:
             return Counter(self.operations)
+
+
+def _fault_answer(error: str) -> tuple[int, bytes]:
+    status, message = DYNAMODB_FAULTS[error]
+    code = "InternalServerError" if error == "Timeout" else error
+    return status, json.dumps({"__type": f"com.amazonaws.dynamodb.v20120810#{code}", "message": message}).encode()
+
+
+def _json_headers(body: bytes) -> list[tuple[str, str]]:
+    return [("Content-Type", "application/x-amz-json-1.0"), ("Content-Length", str(len(body))),
+            ("x-amzn-RequestId", "local")]
+
+
+def _answer(start_response: Callable, status: int, body: bytes) -> list[bytes]:
+    start_response(f"{status} {REASONS[status]}", _json_headers(body))
+    return [body]
 
 
 class LocalAws:
@@ -102,6 +193,7 @@ class LocalAws:
                                                    create_backend_app)
 
         logging.getLogger("werkzeug").setLevel(logging.ERROR)  # one line per request otherwise
+        moto_dynamodb.apply()
         self.app = SerializedApp(DomainDispatcherApplication(create_backend_app))
         self.server = make_server(host, port, self.app, threaded=True, request_handler=MotoRequestHandler)
         self._thread: threading.Thread | None = None

@@ -2,9 +2,10 @@
 
   outbound serve [--host 127.0.0.1] [--port 3000] [--seed FILE]
   outbound seed FILE [--local-server URL | --table NAME --secret-prefix PREFIX]
-  outbound invoke FUNCTION_LOGICAL_ID EVENT_FILE [--seed FILE]
+  outbound invoke FUNCTION_LOGICAL_ID EVENT_FILE [--seed FILE | --local-server URL]
   outbound api-key create ORG_ID [--local-server URL | --table NAME]
-  outbound bench cold-start [--json]
+  outbound bench cold-start [--runs N] [--json] [--check]
+  outbound bench load [--requests N] [--concurrency C] [--server URL] [--json]
   outbound emulate-call CALL_SID [--outcome completed] [--duration N] [--server URL] [--answered-by human]
 """
 from __future__ import annotations
@@ -35,7 +36,10 @@ def main(argv: list[str] | None = None) -> int:
     invoke = commands.add_parser("invoke", help="run one function on one event (sam local invoke, no container)")
     invoke.add_argument("function", metavar="FUNCTION_LOGICAL_ID")
     invoke.add_argument("event", metavar="EVENT_FILE")
-    invoke.add_argument("--seed", metavar="FILE", help="run on a fresh local stack loaded with this fixture")
+    invoke_target = invoke.add_mutually_exclusive_group()
+    invoke_target.add_argument("--seed", metavar="FILE", help="run on a fresh local stack loaded with this fixture")
+    invoke_target.add_argument("--local-server", metavar="URL",
+                               help="run against a running `outbound serve` (its tables and provider emulators)")
 
     api_key = commands.add_parser("api-key", help="manage API keys")
     api_key_commands = api_key.add_subparsers(dest="action", required=True)
@@ -55,7 +59,13 @@ def main(argv: list[str] | None = None) -> int:
     bench_commands = bench.add_subparsers(dest="benchmark", required=True)
     cold = bench_commands.add_parser("cold-start", help="fresh process to first placed call, per provider")
     cold.add_argument("--json", action="store_true")
-    cold.add_argument("--runs", type=int, default=5)
+    cold.add_argument("--runs", type=int, default=5, help="measured runs per provider (medians of these)")
+    cold.add_argument("--check", action="store_true", help="exit 1 when a provider is over the 1.5x budget")
+    load = bench_commands.add_parser("load", help="POST /calls/initiate at a concurrency against `outbound serve`")
+    load.add_argument("--requests", type=int, default=2000)
+    load.add_argument("--concurrency", type=int, default=32)
+    load.add_argument("--server", help="a running `outbound serve` (default: start one with the demo data)")
+    load.add_argument("--json", action="store_true")
 
     args = parser.parse_args(argv)
     try:
@@ -80,13 +90,7 @@ def _use_target(args: argparse.Namespace) -> bool:
     from outbound_local.stack import reset_cached_clients
 
     if args.local_server:
-        import urllib.request
-
-        try:
-            with urllib.request.urlopen(args.local_server.rstrip("/") + "/_local/aws", timeout=5) as response:
-                info = json.load(response)
-        except OSError as exc:
-            raise CliError(f"no local server at {args.local_server}: {exc}") from None
+        info = _local_server_info(args.local_server)
         os.environ.update({"AWS_ENDPOINT_URL": info["endpoint_url"], "TABLE_NAME": info["table_name"],
                            "CREDENTIALS_SECRET_PREFIX": info["credentials_secret_prefix"],
                            "AWS_ACCESS_KEY_ID": "local", "AWS_SECRET_ACCESS_KEY": "local",
@@ -100,6 +104,23 @@ def _use_target(args: argparse.Namespace) -> bool:
             raise CliError("say which tables: --local-server URL, or --table NAME (or $TABLE_NAME)")
     reset_cached_clients()
     return bool(args.local_server)
+
+
+def _local_server_info(url: str) -> dict[str, Any]:
+    """Where a running `outbound serve` keeps its local AWS and emulators (GET /_local/aws)."""
+    import urllib.request
+
+    try:
+        with urllib.request.urlopen(url.rstrip("/") + "/_local/aws", timeout=5) as response:
+            return json.load(response)
+    except (OSError, ValueError) as exc:
+        raise CliError(f"no local server at {url}: {exc}") from None
+
+
+def _aws_credentials_configured() -> bool:
+    import botocore.session
+
+    return bool(os.environ.get("TABLE_NAME")) and botocore.session.get_session().get_credentials() is not None
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
@@ -201,6 +222,14 @@ def _emulator_defaults() -> dict[str, dict]:
 def cmd_invoke(args: argparse.Namespace) -> int:
     event = _read_json(args.event)
     stack = None
+    if args.local_server:
+        from outbound_local.stack import reset_cached_clients
+
+        os.environ.update(_local_server_info(args.local_server)["environment"])
+        reset_cached_clients()
+    elif not args.seed and not os.environ.get("AWS_ENDPOINT_URL") and not _aws_credentials_configured():
+        raise CliError("say where the function runs: --seed FILE (a fresh local stack), --local-server URL "
+                       "(a running `outbound serve`), or AWS credentials and TABLE_NAME for a deployed stack")
     # Function logs go to stderr: stdout carries only the Lambda result, as sam local invoke.
     with contextlib.redirect_stdout(sys.stderr):
         if args.seed:
@@ -271,9 +300,17 @@ def cmd_emulate_call(args: argparse.Namespace) -> int:
 
 
 def cmd_bench(args: argparse.Namespace) -> int:
-    from outbound_local import bench
+    if args.benchmark == "load":
+        from outbound_local.bench.load import load
 
-    return bench.cold_start(runs=args.runs, as_json=args.json)
+        if args.requests < 10 or args.concurrency < 1:
+            raise CliError("--requests must be at least 10 and --concurrency at least 1")
+        return load(args.requests, args.concurrency, args.server, args.json)
+    from outbound_local.bench.cold_start import cold_start
+
+    if args.runs < 1:
+        raise CliError("--runs must be at least 1")
+    return cold_start(runs=args.runs, as_json=args.json, check=args.check)
 
 
 def _read_json(path: str) -> Any:

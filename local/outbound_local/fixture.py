@@ -177,10 +177,13 @@ def items(fixture: Fixture) -> list[dict[str, Any]]:
     organizations = {org.id: org for org in fixture.organizations}
     for call in fixture.calls:
         created_at = call.created_at or store.now_iso()
-        out.append({**store.call_key(call.call_id), **call.model_dump(),
-                    "reserve_cents": _call_reserve(call, organizations[call.organization_id]),
-                    "created_at": created_at, "updated_at": created_at,
-                    "gsi1pk": f"ORG#{call.organization_id}#CALLS", "gsi1sk": f"{created_at}#{call.call_id}"})
+        record = {**store.call_key(call.call_id), **call.model_dump(),
+                  "reserve_cents": _call_reserve(call, organizations[call.organization_id]),
+                  "created_at": created_at, "updated_at": created_at,
+                  "gsi1pk": f"ORG#{call.organization_id}#CALLS", "gsi1sk": f"{created_at}#{call.call_id}"}
+        if call.status in ("initiating", "unconfirmed"):  # no provider answer recorded: the sweeper's to watch
+            record.update(store.initiating_keys(record))
+        out.append(record)
     return out
 
 

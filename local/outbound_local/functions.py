@@ -87,11 +87,23 @@ _children_root.addHandler(_ToInvokedFunctionLogger())
 _children_root.propagate = False
 
 
+FUNCTION_TIMEOUT_ENV = "OUTBOUND_LOCAL_FUNCTION_TIMEOUT_S"
+
+
+def function_timeout(declared: float) -> float:
+    """The function's Timeout from template.yaml; $OUTBOUND_LOCAL_FUNCTION_TIMEOUT_S lowers it
+    (as deploying with a shorter Timeout would): fault tests then reach the deadline sooner."""
+    override = os.environ.get(FUNCTION_TIMEOUT_ENV)
+    return min(declared, float(override)) if override else declared
+
+
 def invoke(logical_id: str, event: dict) -> Any:
     function = handler(logical_id)
+    declared = load().functions()[logical_id]
     previous = getattr(_invoking, "service", None)
-    _invoking.service = load().functions()[logical_id].environment.get("POWERTOOLS_SERVICE_NAME")
+    _invoking.service = declared.environment.get("POWERTOOLS_SERVICE_NAME")
     try:
-        return function(event, LambdaContext(function_name=logical_id))
+        return function(event, LambdaContext(function_name=logical_id,
+                                              timeout_s=function_timeout(declared.timeout_s)))
     finally:
         _invoking.service = previous

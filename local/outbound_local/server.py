@@ -58,6 +58,8 @@ class LocalServer:
         if method == "GET":
             if path == "/_local/provider-requests":
                 return self.stack.requests.entries()
+            if path == "/_local/provider-calls":  # what the providers placed: call_id -> {provider, call_sid}
+                return self.stack.requests.placed_calls()
             if path == "/_local/aws":  # where `outbound seed --local-server` writes
                 return self.stack.aws_info()
             if path == "/_local/dynamodb-operations":
@@ -65,14 +67,19 @@ class LocalServer:
         if path == "/_local/faults/dynamodb":
             # Fault injection (local only): {"operation": "TransactWriteItems", "error":
             # "ProvisionedThroughputExceededException", "count": 2} makes the next 2 such requests
-            # answer that error; GET lists pending and served faults; DELETE clears the pending.
+            # answer that error; optional "skip" (let N through first), "after_commit" (apply,
+            # then answer the error) and "delay_seconds" (how long a "Timeout" holds the request).
+            # GET lists pending and served faults; DELETE clears the pending.
             app = self.stack.aws.app
             if method == "POST":
                 try:
                     spec = json.loads(body or b"null")
-                    app.add_fault(str(spec["operation"]), str(spec["error"]), spec.get("count", 1))
-                except (ValueError, KeyError, TypeError) as exc:
-                    return {"error": f"expected {{operation, error, count}}: {exc}"}
+                    app.add_fault(str(spec["operation"]), str(spec["error"]), spec.get("count", 1),
+                                  spec.get("skip", 0), spec.get("after_commit", False),
+                                  spec.get("delay_seconds", 10.0))
+                except (ValueError, KeyError, TypeError, AttributeError) as exc:
+                    return {"error": f"expected {{operation, error, count, skip?, after_commit?, "
+                                     f"delay_seconds?}}: {exc}"}
                 return app.faults()
             if method == "GET":
                 return app.faults()

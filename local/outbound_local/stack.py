@@ -84,6 +84,7 @@ class LocalStack:
         self.http_emulators: HttpEmulatorHost | None = None
         self.esl_emulator = None
         self.scheduler = None  # the local EventBridge Scheduler (start_scheduler), serve only
+        self.environment: dict[str, str] = {}  # what the functions run with (see _set_environment)
 
     # --- lifecycle ----------------------------------------------------------------------------
     def start(self) -> "LocalStack":
@@ -157,8 +158,8 @@ class LocalStack:
         return env
 
     def _configure_environment(self) -> None:
-        os.environ.update(self.function_environment())
-        os.environ.update({
+        self._set_environment(self.function_environment())
+        self._set_environment({
             "AWS_ENDPOINT_URL": self.aws.endpoint_url,
             "AWS_ACCESS_KEY_ID": "local", "AWS_SECRET_ACCESS_KEY": "local",
             "AWS_DEFAULT_REGION": REGION, "AWS_REGION": REGION,
@@ -166,8 +167,14 @@ class LocalStack:
             "POWERTOOLS_TRACE_DISABLED": "1", "POWERTOOLS_METRICS_DISABLED": "1",
         })
         if self.public_url:
-            os.environ["PUBLIC_API_URL"] = self.public_url
+            self._set_environment({"PUBLIC_API_URL": self.public_url})
         reset_cached_clients()
+
+    def _set_environment(self, values: dict[str, str]) -> None:
+        """The functions' environment: this process's, and what `outbound invoke --local-server`
+        gives a function run in another process (it then reaches this stack)."""
+        self.environment.update(values)
+        os.environ.update(values)
 
     def boto(self, service: str):
         import boto3
@@ -224,7 +231,7 @@ class LocalStack:
                   "/v1/": ("vonage", modules["vonage"].handle)}
         self.http_emulators = HttpEmulatorHost(routes, self.requests, self.accepted_credentials).start()
         self.esl_emulator = modules["sip"].EslEmulator(self.requests, self.accepted_credentials).start()
-        os.environ.update({
+        self._set_environment({
             "OUTBOUND_TWILIO_API_URL": self.http_emulators.url,
             "OUTBOUND_TELNYX_API_URL": self.http_emulators.url + "/v2",
             "OUTBOUND_VONAGE_API_URL": self.http_emulators.url,
@@ -245,7 +252,8 @@ class LocalStack:
 
     def aws_info(self) -> dict[str, str]:
         return {"endpoint_url": self.aws.endpoint_url, "table_name": TABLE_NAME, "region": REGION,
-                "credentials_secret_prefix": os.environ["CREDENTIALS_SECRET_PREFIX"]}
+                "credentials_secret_prefix": os.environ["CREDENTIALS_SECRET_PREFIX"],
+                "environment": dict(self.environment)}
 
     def dynamodb_operations(self) -> dict[str, int]:
         return dict(self.aws.app.operation_counts())

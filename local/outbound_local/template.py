@@ -54,6 +54,7 @@ class Function:
     code_uri: Path
     handler: str  # module.function
     environment: dict[str, Any]
+    timeout_s: float = 3.0  # Lambda's default when neither the function nor Globals set one
 
 
 @dataclass(frozen=True)
@@ -74,14 +75,17 @@ class Template:
         return self.parameters.get(name, {}).get("Default")
 
     def functions(self) -> dict[str, Function]:
-        global_env = self.doc.get("Globals", {}).get("Function", {}).get("Environment", {}).get("Variables", {})
+        globals_ = self.doc.get("Globals", {}).get("Function", {})
+        global_env = globals_.get("Environment", {}).get("Variables", {})
         found = {}
         for logical_id, resource in self.resources.items():
             if resource["Type"] != "AWS::Serverless::Function":
                 continue
             props = resource["Properties"]
             env = {**global_env, **props.get("Environment", {}).get("Variables", {})}
-            found[logical_id] = Function(logical_id, self.path.parent / props["CodeUri"], props["Handler"], env)
+            timeout = float(props.get("Timeout", globals_.get("Timeout", 3)))
+            found[logical_id] = Function(logical_id, self.path.parent / props["CodeUri"], props["Handler"], env,
+                                         timeout)
         return found
 
     def routes(self) -> list[Route]:

@@ -41,6 +41,7 @@ class EmulatorResponse:
     headers: dict[str, str] = field(default_factory=dict)
     drop_connection: bool = False  # close the socket without answering
     delay_s: float = 0.0  # hold the request this long before answering
+    provider_call_id: str | None = None  # set when this answer means "call placed": the provider's id
 
     @classmethod
     def json(cls, status: int, body: Any, **kw: Any) -> "EmulatorResponse":
@@ -48,11 +49,23 @@ class EmulatorResponse:
 
 
 class RequestLog:
-    """Thread-safe, newest last: ``[{"provider", "method", "path", "headers", "body"}]``."""
+    """Thread-safe, newest last: ``[{"provider", "method", "path", "headers", "body"}]``; and
+    the calls the providers placed, as they know them: our call id -> (provider, their call id),
+    whether or not our side recorded the answer (a crash after the provider accepted)."""
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._entries: list[dict[str, Any]] = []
+        self._placed: dict[str, dict[str, str]] = {}
+
+    def placed(self, call_id: str | None, provider: str, provider_call_id: str) -> None:
+        if call_id:
+            with self._lock:
+                self._placed[call_id] = {"provider": provider, "call_sid": provider_call_id}
+
+    def placed_calls(self) -> dict[str, dict[str, str]]:
+        with self._lock:
+            return dict(self._placed)
 
     def add(self, provider: str, method: str, path: str, headers: dict[str, str], body: Any) -> None:
         entry = {"provider": provider, "method": method, "path": path,
@@ -67,6 +80,18 @@ class RequestLog:
     def clear(self) -> None:
         with self._lock:
             self._entries.clear()
+            self._placed.clear()
+
+
+def call_id_from_callback(url: Any) -> str | None:
+    """Our call id in the status callback URL an adapter hands the provider (``?call_id=``)."""
+    if isinstance(url, list):
+        url = url[0] if url else None
+    if not isinstance(url, str):
+        return None
+    from urllib.parse import parse_qs, urlsplit
+
+    return (parse_qs(urlsplit(url).query).get("call_id") or [None])[0]
 
 
 def redact_headers(headers: dict[str, str]) -> dict[str, str]:
@@ -107,6 +132,15 @@ class LoopbackHTTPServer(ThreadingHTTPServer):
 # the ``Credentials`` callable the host passes in.
 Credentials = Callable[[str], list[dict[str, Any]]]  # provider -> accepted credential dicts
 Handler = Callable[[EmulatorRequest, Credentials], EmulatorResponse]
+
+
+def _callback_url(request: EmulatorRequest) -> Any:
+    """The status callback URL of a create-call: Twilio's form StatusCallback, Telnyx's
+    webhook_url, Vonage's event_url."""
+    body = loggable_body(request)
+    if not isinstance(body, dict):
+        return None
+    return body.get("StatusCallback") or body.get("webhook_url") or body.get("event_url")
 
 
 class HttpEmulatorHost:
@@ -166,6 +200,9 @@ class HttpEmulatorHost:
                     response = handler(request, host.credentials)
                 except Exception as exc:  # an emulator bug must show, not hang the client
                     response = EmulatorResponse.json(500, {"error": f"emulator error: {exc!r}"})
+                if response.provider_call_id and 200 <= response.status < 300:
+                    host.log.placed(call_id_from_callback(_callback_url(request)), provider,
+                                    response.provider_call_id)
                 if response.delay_s:
                     host._stopping.wait(response.delay_s)
                 if response.drop_connection:

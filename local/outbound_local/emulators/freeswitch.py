@@ -122,6 +122,10 @@ class EslEmulator:
         class _Session(socketserver.StreamRequestHandler):
             def setup(self) -> None:
                 super().setup()
+                # A reply and an event go out as two small writes: with Nagle's algorithm the
+                # second waits for the client's delayed ACK (~40 ms per command), as a real
+                # bridge on a tuned socket would not.
+                self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
                 with emulator._lock:
                     emulator._connections.add(self.connection)
 
@@ -185,6 +189,10 @@ class EslEmulator:
                         job_uuid = str(uuid.uuid4())
                         send(reply(f"+OK Job-UUID: {job_uuid}", **{"Job-UUID": job_uuid}))
                         result = originate_result(arguments)
+                        if result is None or result.startswith("+OK"):  # ringing (or silent): placed
+                            variables = (parse_originate(arguments) or ({}, "", ""))[0]
+                            emulator.log.placed(variables.get("outbound_call_id"), "sip",
+                                                variables.get("origination_uuid", ""))
                         if result is not None and ({"BACKGROUND_JOB", "ALL"} & subscribed):
                             send(event({"Event-Name": "BACKGROUND_JOB", "Job-UUID": job_uuid,
                                         "Job-Command": "originate",

@@ -64,7 +64,7 @@ def handle(request: EmulatorRequest, credentials: Credentials) -> EmulatorRespon
         "is_alive": False,
         "record_type": "call",
         "client_state": body.get("client_state"),
-    }}, delay_s=delay_s)
+    }}, delay_s=delay_s, provider_call_id=control_id)
 
 
 def webhook_signature_headers(raw_body: bytes, timestamp: int | None = None) -> dict[str, str]:

@@ -52,13 +52,14 @@ def handle(request: EmulatorRequest, credentials: Credentials) -> EmulatorRespon
         return error(400, 21232, f"Twiml exceeds the maximum of {MAX_TWIML_CHARS} characters.")
     if to == REFUSED_NUMBER:
         return error(400, 21211, f"The 'To' number {to} is not a valid phone number.")
-    if to == SILENT_NUMBER:
-        return EmulatorResponse.json(201, call_resource(account_sid, to, from_), delay_s=SILENT_SECONDS)
     if to == DROPPED_NUMBER:
         return EmulatorResponse(0, drop_connection=True)
     if to == FAILING_NUMBER:
         return error(503, 20503, "Service Unavailable")
-    return EmulatorResponse.json(201, call_resource(account_sid, to, from_))
+    resource = call_resource(account_sid, to, from_)
+    # A silent destination is placed too, but answered only after any adapter gave up.
+    return EmulatorResponse.json(201, resource, delay_s=SILENT_SECONDS if to == SILENT_NUMBER else 0.0,
+                                 provider_call_id=resource["sid"])
 
 
 def call_resource(account_sid: str, to: str, from_: str) -> dict:

@@ -165,6 +165,7 @@ def handle(request: EmulatorRequest, credentials: Credentials) -> EmulatorRespon
                        "The service is temporarily unavailable, please retry later")
     # A silent destination is placed too, but answered only after any adapter gave up.
     delay_s = SILENT_SECONDS if to == SILENT_NUMBER else 0.0
+    call_uuid = str(uuid.uuid4())
     return EmulatorResponse.json(201, {
-        "uuid": str(uuid.uuid4()), "status": "started", "direction": "outbound",
-        "conversation_uuid": f"CON-{uuid.uuid4()}"}, delay_s=delay_s)
+        "uuid": call_uuid, "status": "started", "direction": "outbound",
+        "conversation_uuid": f"CON-{uuid.uuid4()}"}, delay_s=delay_s, provider_call_id=call_uuid)

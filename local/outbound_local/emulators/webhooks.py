@@ -358,6 +358,10 @@ def emulate_call(server_url: str, call_ref: str, outcome: str, duration: int,
         logged = _get_json(server_url.rstrip("/") + "/_local/provider-requests")
     except OSError:
         logged = []
+    if not call.get("call_sid"):  # the provider placed it, our record does not say so (yet)
+        known = _get_json(server_url.rstrip("/") + "/_local/provider-calls").get(call["call_id"])
+        if known:
+            call["call_sid"] = known["call_sid"]
     url = callback_url_from_requests(logged, call) or callback_url(server_url, call)
     results = []
     for callback in callbacks(call, credentials, url, outcome, duration, answered_by):

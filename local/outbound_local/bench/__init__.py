@@ -1,0 +1,5 @@
+"""``outbound bench ...``: scripts that print figures (never timed tests).
+
+- ``cold-start``: a fresh process from import to the first placed call, per provider.
+- ``load``: POST /calls/initiate at a concurrency against ``outbound serve``.
+"""
