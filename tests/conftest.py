@@ -71,8 +71,11 @@ class Server:
 # - credentials are read from Secrets Manager on every call (no 5-minute cache), so a test that
 #   rewrites an organization's secret sees its effect at once, and restores it just as fast;
 # - providers that do not answer are given up after 1 s (3 s by default locally), which is
-#   what a timeout test waits for.
-TEST_SERVER_ENV = {"OUTBOUND_SECRETS_CACHE_SECONDS": "0", "OUTBOUND_LOCAL_PROVIDER_TIMEOUT_S": "1"}
+#   what a timeout test waits for;
+# - functions time out after 8 s (29 s in template.yaml), so a test of a write that keeps
+#   failing after the provider's answer reaches the request's deadline in seconds.
+TEST_SERVER_ENV = {"OUTBOUND_SECRETS_CACHE_SECONDS": "0", "OUTBOUND_LOCAL_PROVIDER_TIMEOUT_S": "1",
+                   "OUTBOUND_LOCAL_FUNCTION_TIMEOUT_S": "8"}
 
 
 def start_server(*extra: str, env: dict[str, str] | None = None) -> Server:
@@ -109,3 +112,26 @@ def server():
         srv.process.wait(10)
     except subprocess.TimeoutExpired:
         srv.process.kill()
+
+
+@pytest.fixture
+def faults(server):
+    """POST /_local/faults/dynamodb, cleared after the test whatever happens. ``faults(operation,
+    error, count, **options)`` (options: skip, after_commit, delay_seconds); ``faults.state()``."""
+    url = server.url + "/_local/faults/dynamodb"
+    requests.delete(url, timeout=10)
+
+    def inject(operation, error, count, **options):
+        answer = requests.post(url, json={"operation": operation, "error": error, "count": count, **options},
+                               timeout=10).json()
+        assert "error" not in answer, answer
+        return answer
+
+    inject.state = lambda: requests.get(url, timeout=10).json()
+    inject.clear = lambda: requests.delete(url, timeout=10)
+    yield inject
+    requests.delete(url, timeout=10)
+
+
+def served_faults(state: dict) -> dict[tuple[str, str], int]:
+    return {(f["operation"], f["error"]): f["count"] for f in state["served"]}

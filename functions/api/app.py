@@ -12,6 +12,7 @@ from typing import Any
 
 from aws_lambda_powertools import Logger
 
+from outbound import deadline
 from outbound.apigw import body_text, dispatch, header, organization_id, single_valued_query
 from outbound.config import settings
 from outbound.models import parse_initiate_request
@@ -64,4 +65,5 @@ def public_api_url(event: dict) -> str:
 
 @logger.inject_lambda_context(correlation_id_path="requestContext.requestId")
 def lambda_handler(event: dict, context: Any) -> dict:
+    deadline.start(context, event)
     return dispatch(ROUTES, event, logger)

@@ -19,6 +19,7 @@ from typing import Any
 
 from aws_lambda_powertools import Logger
 
+from outbound import deadline
 from outbound.config import settings
 from outbound.errors import BadRequest
 from outbound.usecases.scheduled_call import parse_fire, run_fire
@@ -34,6 +35,7 @@ def public_api_url() -> str:
 
 @logger.inject_lambda_context
 def lambda_handler(event: Any, context: Any) -> dict:
+    deadline.start(context)
     try:
         fire = parse_fire(event)
     except BadRequest as exc:  # a malformed input never becomes valid: not retried

@@ -10,14 +10,12 @@ from __future__ import annotations
 import json
 from typing import Any, Callable
 
-from .errors import INVALID_API_KEY, ApiError, BadRequest, NotFound, Unauthenticated
+from .errors import INVALID_API_KEY, UNAVAILABLE, ApiError, BadRequest, NotFound, Unauthenticated
 
 # The whole body: the contract's fields at their limits (2 x 4,000 characters, 50 variables of
 # up to 1,000 characters, even in 4-byte UTF-8) fit below this.
 MAX_BODY_BYTES = 256 * 1024
 
-UNAVAILABLE = ("The service is temporarily unavailable. Retry the request (with the same Idempotency-Key "
-               "to be sure no second call is placed).")
 
 # A route answers a body (200), or (status, body) / (status, body, headers).
 Route = Callable[[dict], Any]
@@ -84,8 +82,13 @@ def dispatch(routes: dict[tuple[str, str], Route], event: dict, logger: Any) -> 
 
 
 def aws_unavailable(exc: Exception) -> bool:
-    """An AWS error that outlasted the SDK's retries (throttling, 5xx): botocore's ClientError,
-    recognised by its response so nothing new is imported on the request path."""
+    """An AWS error that outlasted the SDK's retries (throttling, 5xx, timeouts, connections):
+    botocore's ClientError recognised by its response, its transport errors by their base class
+    (botocore is loaded on the request path already)."""
+    from botocore.exceptions import ConnectionError, HTTPClientError
+
+    if isinstance(exc, (HTTPClientError, ConnectionError)):  # read/connect timeouts, lost connections
+        return True
     error = getattr(exc, "response", None)
     if not isinstance(error, dict):
         return False

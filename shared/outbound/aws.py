@@ -17,6 +17,10 @@ from botocore.config import Config
 # Adaptive retries back off under throttling; three attempts in all and short timeouts keep a
 # failing request well inside API Gateway's 29 s (it then answers a clean 503 to retry).
 CLIENT_CONFIG = Config(retries={"mode": "adaptive", "total_max_attempts": 3}, connect_timeout=2, read_timeout=5)
+# After the provider accepted a call, each write attempt must fit in the little time the request
+# has left: one attempt per call, short timeouts; the caller loops until its deadline.
+QUICK_CONFIG = Config(retries={"mode": "standard", "total_max_attempts": 1}, connect_timeout=1, read_timeout=2)
+QUICK_ATTEMPT_S = 3.0  # the longest one quick attempt can take (connect + read)
 
 
 def region() -> str:
@@ -29,8 +33,8 @@ def session() -> botocore.session.Session:
 
 
 @lru_cache(maxsize=None)
-def client(service: str):
-    return session().create_client(service, region_name=region(), config=CLIENT_CONFIG)
+def client(service: str, quick: bool = False):
+    return session().create_client(service, region_name=region(), config=QUICK_CONFIG if quick else CLIENT_CONFIG)
 
 
 def reset() -> None:

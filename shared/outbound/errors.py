@@ -52,6 +52,8 @@ class ProviderTimedOut(ApiError):
 INVALID_API_KEY = "Invalid or missing API key"
 INSUFFICIENT_BALANCE = "Insufficient balance. Please add funds to continue making calls."
 INVALID_E164 = "Invalid phone number format. Use E.164 format (e.g., +1234567890)"
+UNAVAILABLE = ("The service is temporarily unavailable. Retry the request (with the same Idempotency-Key "
+               "to be sure no second call is placed).")
 
 
 def number_not_yours(number: str) -> Forbidden:

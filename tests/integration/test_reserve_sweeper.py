@@ -1,7 +1,9 @@
 """The reserve sweeper: a crash between the reserve transaction and the provider's answer (or
-between that answer and mark_call_placed) leaves a call "initiating" with its reserve held;
-ReserveSweeperFunction fails it and releases the reserve, once, found through the sparse
-ByInitiating index; a late webhook of a call that did happen still reconciles sensibly.
+between that answer and mark_call_placed) leaves a call "initiating" with its reserve held, and
+a provider timeout leaves it "unconfirmed". Either may have been placed, so ReserveSweeperFunction
+releases the reserve only once no call could still be running (ring + longest call + grace,
+70.5 minutes with the defaults), once, found through the sparse ByInitiating index; the webhooks
+of a call that did happen settle it before that, and a very late one still charges it once.
 
 Runs on an in-process local stack (moto server over HTTP, the real store code), with the
 function invoked as `outbound invoke` runs it (outbound_local.functions)."""
@@ -80,6 +82,15 @@ def crash_during_initiate(monkeypatch, to, after_provider_answer=False):
     return created["call_id"]
 
 
+HORIZON = timedelta(seconds=30 + 3600 + 600)  # RingTimeoutSeconds + MaxCallSeconds + ReserveSweepAfterSeconds
+LONG_AGO = 80  # minutes: past the horizon
+RECENTLY = 30  # minutes: long past any provider or function timeout, yet the call may still be running
+
+
+def later(delta):
+    return datetime.now(timezone.utc) + delta
+
+
 def stuck_call_written_long_ago(minutes_ago, reserve=100):
     """The reserve transaction's state, written through the store API with an old timestamp."""
     from outbound import store
@@ -94,7 +105,7 @@ def stuck_call_written_long_ago(minutes_ago, reserve=100):
     return record["call_id"]
 
 
-def test_a_crash_inside_the_provider_call_is_released_only_after_the_threshold(stack, monkeypatch):
+def test_a_crash_inside_the_provider_call_is_released_only_after_the_longest_call(stack, monkeypatch):
     from outbound.usecases.reserve_sweeper import sweep
 
     before = balance()
@@ -102,13 +113,16 @@ def test_a_crash_inside_the_provider_call_is_released_only_after_the_threshold(s
     assert call(call_id)["status"] == "initiating"
     assert balance()["reserved_cents"] == before["reserved_cents"] + 100  # the reserve is held
 
-    fresh = invoke_sweeper()  # younger than the 600 s threshold: untouched
-    assert call_id not in fresh["call_ids"] and fresh["threshold_seconds"] == 600
+    fresh = invoke_sweeper()  # just now: untouched
+    assert call_id not in fresh["call_ids"] and fresh["threshold_seconds"] == HORIZON.total_seconds()
     assert call(call_id)["status"] == "initiating"
+
+    # Half an hour on, the provider may still be connected to the person: the reserve stays.
+    assert call_id not in sweep(now=later(timedelta(minutes=RECENTLY)))["call_ids"]
     assert balance()["reserved_cents"] == before["reserved_cents"] + 100
 
-    later = sweep(now=datetime.now(timezone.utc) + timedelta(minutes=11))
-    assert call_id in later["call_ids"]
+    released = sweep(now=later(HORIZON + timedelta(minutes=1)))
+    assert call_id in released["call_ids"]
     record = call(call_id)
     assert record["status"] == "failed" and record["reserve_cents"] == 0
     assert record["failure_reason"].startswith("Abandoned before the provider answered")
@@ -118,13 +132,13 @@ def test_a_crash_inside_the_provider_call_is_released_only_after_the_threshold(s
 
 def test_the_scheduled_function_releases_an_old_stuck_call_once(stack):
     before = balance()
-    old, young = stuck_call_written_long_ago(30), stuck_call_written_long_ago(2)
+    old, recent = stuck_call_written_long_ago(LONG_AGO), stuck_call_written_long_ago(RECENTLY)
     assert balance()["reserved_cents"] == before["reserved_cents"] + 200
 
     result = invoke_sweeper()
-    assert old in result["call_ids"] and young not in result["call_ids"]
-    assert call(old)["status"] == "failed" and call(young)["status"] == "initiating"
-    assert balance()["reserved_cents"] == before["reserved_cents"] + 100  # only the young one held
+    assert old in result["call_ids"] and recent not in result["call_ids"]
+    assert call(old)["status"] == "failed" and call(recent)["status"] == "initiating"
+    assert balance()["reserved_cents"] == before["reserved_cents"] + 100  # only the recent one held
     assert balance()["balance_cents"] == before["balance_cents"]
 
     again = invoke_sweeper()  # the old call left the sparse index: a second run finds nothing of it
@@ -136,7 +150,7 @@ def test_the_release_is_conditional_so_it_happens_at_most_once(stack):
     from outbound import store
 
     before = balance()
-    call_id = stuck_call_written_long_ago(30)
+    call_id = stuck_call_written_long_ago(LONG_AGO)
     stale = dict(call(call_id))
     assert store.abandon_call(stale) is True
     assert store.abandon_call(stale) is False  # a second sweeper (or a stale index entry)
@@ -148,7 +162,7 @@ def test_a_late_placement_after_the_sweep_keeps_the_call_failed_and_released(sta
     from outbound import store
 
     before = balance()
-    call_id = stuck_call_written_long_ago(30)
+    call_id = stuck_call_written_long_ago(LONG_AGO)
     invoke_sweeper()
     store.mark_call_placed(call_id, "CA" + "f" * 32)  # the crashed process's last write, very late
     record = call(call_id)
@@ -156,18 +170,45 @@ def test_a_late_placement_after_the_sweep_keeps_the_call_failed_and_released(sta
     assert balance() == before
 
 
-def test_a_call_the_provider_placed_is_charged_once_by_its_late_final_webhook(stack, monkeypatch):
+def test_a_call_placed_before_a_crash_keeps_its_reserve_until_its_webhooks_settle_it(stack, monkeypatch):
+    """The function died after the provider accepted the call, before recording it: the sweeper
+    never releases its reserve while the call may be running; its webhooks reconcile and settle it."""
     from outbound.lifecycle import StatusEvent
     from outbound.usecases.reserve_sweeper import sweep
     from outbound.usecases.status_webhook import apply_event
 
-    sweep(now=datetime.now(timezone.utc) + timedelta(minutes=11))  # earlier tests' young calls
+    sweep(now=later(HORIZON + timedelta(minutes=1)))  # earlier tests' stuck calls
+    before = balance()
+    call_id = crash_during_initiate(monkeypatch, "+15559871004", after_provider_answer=True)
+    posts = [r for r in stack.requests.entries() if r["provider"] == "twilio" and r["body"]["To"] == ["+15559871004"]]
+    assert len(posts) == 1  # the provider did place it; mark_call_placed never ran
+    sid = stack.requests.placed_calls()[call_id]["call_sid"]  # what the provider knows
+    assert call_id not in sweep(now=later(timedelta(minutes=RECENTLY)))["call_ids"]
+    assert balance()["reserved_cents"] == before["reserved_cents"] + 100  # still held
+
+    ringing = apply_event(call(call_id), StatusEvent(provider_call_id=sid, status="ringing"))
+    assert ringing["applied"] is True and call(call_id)["call_sid"] == sid
+    assert "initiating_shard" not in call(call_id)  # heard of: out of the sweeper's index
+    completed = StatusEvent(provider_call_id=sid, status="completed", duration_s=125)
+    assert apply_event(call(call_id), completed)["applied"] is True
+    record = call(call_id)
+    assert record["status"] == "completed" and record["charged_cents"] == 36  # 3 started minutes x 12
+    assert record["settled_reserve_cents"] == 100  # the settlement released the reserve, once
+    after = balance()
+    assert after["balance_cents"] == before["balance_cents"] - 36
+    assert after["reserved_cents"] == before["reserved_cents"]
+
+
+def test_a_placed_call_whose_webhooks_come_after_the_horizon_is_charged_once(stack, monkeypatch):
+    from outbound.lifecycle import StatusEvent
+    from outbound.usecases.reserve_sweeper import sweep
+    from outbound.usecases.status_webhook import apply_event
+
+    sweep(now=later(HORIZON + timedelta(minutes=1)))  # earlier tests' stuck calls
     before = balance()
     call_id = crash_during_initiate(monkeypatch, "+15559871002", after_provider_answer=True)
-    posts = [r for r in stack.requests.entries() if r["provider"] == "twilio" and r["body"]["To"] == ["+15559871002"]]
-    assert len(posts) == 1  # the provider did place it; mark_call_placed never ran
     assert call(call_id)["status"] == "initiating" and "call_sid" not in call(call_id)
-    sweep(now=datetime.now(timezone.utc) + timedelta(minutes=11))
+    sweep(now=later(HORIZON + timedelta(minutes=1)))  # every webhook lost for over an hour
     assert call(call_id)["status"] == "failed" and balance() == before
 
     sid = "CA" + "1" * 32
@@ -188,9 +229,10 @@ def test_a_call_the_provider_placed_is_charged_once_by_its_late_final_webhook(st
     assert balance() == after
 
 
-def test_placed_refused_and_unconfirmed_calls_leave_the_index(stack):
-    """Every status write after the reserve removes the index keys: a sweep far in the future
-    touches none of these calls."""
+def test_placed_and_refused_calls_leave_the_index_and_unconfirmed_ones_wait_for_the_horizon(stack):
+    """Every status write that proves the provider has (or refused) the call removes the index
+    keys; a provider timeout does not prove anything, so an unconfirmed call stays in the index
+    and is released, like an initiating one, only once it could no longer be running."""
     from outbound import store
     from outbound.errors import ProviderFailed
     from outbound.models import parse_initiate_request
@@ -201,13 +243,22 @@ def test_placed_refused_and_unconfirmed_calls_leave_the_index(stack):
         request = parse_initiate_request(f'{{"from_phone_number": "{FROM}", "to_phone_number": "{to}"}}')
         return initiate_call(ORG, request, "https://api.example.test/v1")
 
+    sweep(now=later(HORIZON + timedelta(minutes=1)))  # earlier tests' stuck calls
+    before = balance()
     placed = initiate("+15559871003")["call_id"]
     with pytest.raises(ProviderFailed):
         initiate("+15005550001")  # refused: failed and released by the use case itself
     unconfirmed = stuck_call_written_long_ago(1)
     store.mark_call_unconfirmed(unconfirmed, "No answer from twilio in time")
-    result = sweep(now=datetime.now(timezone.utc) + timedelta(days=1))
-    assert placed not in result["call_ids"] and unconfirmed not in result["call_ids"]
-    assert result["skipped"] == 0
-    assert call(placed)["status"] == "queued" and call(unconfirmed)["status"] == "unconfirmed"
-    assert "initiating_shard" not in call(placed) and "initiating_shard" not in call(unconfirmed)
+    assert call(placed)["status"] == "queued" and "initiating_shard" not in call(placed)
+    assert "initiating_shard" in call(unconfirmed)
+
+    assert unconfirmed not in sweep(now=later(timedelta(minutes=RECENTLY)))["call_ids"]
+    result = sweep(now=later(timedelta(days=1)))
+    assert placed not in result["call_ids"] and result["skipped"] == 0
+    assert unconfirmed in result["call_ids"]
+    record = call(unconfirmed)
+    assert record["status"] == "failed" and record["reserve_cents"] == 0
+    assert record["failure_reason"].startswith("The provider did not answer in time and no status webhook")
+    assert call(placed)["status"] == "queued"
+    assert balance()["reserved_cents"] == before["reserved_cents"] + 100  # the placed call's reserve only

@@ -9,27 +9,22 @@ invocations.
 from __future__ import annotations
 
 import json
-import os
 from typing import Any, Callable
 
 import urllib3
 
-from . import ProviderAuthError, ProviderRefused, ProviderTimeout
+from . import ProviderAuthError, ProviderRefused, ProviderTimeout, provider_timeout_s
 
 _pool = urllib3.PoolManager(retries=False)
-
-
-def timeout_s() -> float:
-    return float(os.environ.get("OUTBOUND_PROVIDER_TIMEOUT_S", "10"))
 
 
 def post(provider: str, url: str, body: bytes, headers: dict[str, str],
          error_message: Callable[[Any, int], str]) -> Any:
     """POST once; return the parsed JSON of a 2xx, or raise the typed ProviderError."""
-    seconds = timeout_s()
+    seconds = provider_timeout_s()
     try:
         response = _pool.request("POST", url, body=body, headers={"Accept": "application/json", **headers},
-                                 timeout=urllib3.Timeout(connect=seconds, read=seconds))
+                                 timeout=urllib3.Timeout(total=seconds, connect=seconds, read=seconds))
     except urllib3.exceptions.NewConnectionError:  # before ConnectTimeoutError: a subclass
         raise ProviderRefused(f"{provider} is unreachable: connection refused") from None
     except urllib3.exceptions.ConnectTimeoutError:

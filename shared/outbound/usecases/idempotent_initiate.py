@@ -25,6 +25,7 @@ from ..models import InitiateCallRequest
 from .initiate_call import TIMEOUT_DETAIL, place_prepared, prepare_call
 
 KEY_TTL = timedelta(hours=24)
+FIRST_REQUEST_LIFETIME = timedelta(seconds=30)  # API Gateway gives up on a request after 29 s
 MAX_KEY_CHARS = 255
 REPLAYED = {"Idempotent-Replayed": "true"}
 
@@ -67,7 +68,8 @@ def replay(record: dict[str, Any], fingerprint: str) -> dict[str, Any]:
     if record.get("request_hash") != fingerprint:
         raise Unprocessable("Idempotency-Key was already used with a different request")
     created = datetime.fromisoformat(record["created_at"].replace("Z", "+00:00"))
-    if datetime.now(timezone.utc) - created > KEY_TTL:
+    age = datetime.now(timezone.utc) - created
+    if age > KEY_TTL:
         raise Unprocessable("Idempotency-Key has expired (keys are kept 24 hours); use a new key")
     if record.get("call_sid"):
         return {"message": "Call initiated successfully", "call_sid": record["call_sid"],
@@ -76,6 +78,8 @@ def replay(record: dict[str, Any], fingerprint: str) -> dict[str, Any]:
     status = record.get("status")
     if status == "failed":
         raise ProviderFailed(f"Telephony provider error: {record.get('failure_reason')}", headers=REPLAYED)
-    if status == "unconfirmed":
+    if status == "unconfirmed" or (status == "initiating" and age > FIRST_REQUEST_LIFETIME):
+        # The first request has ended without recording the provider's answer: it may have
+        # placed the call (its status webhook will say), so never a go-ahead to try again.
         raise ProviderTimedOut(TIMEOUT_DETAIL, headers=REPLAYED, call_id=record["call_id"])
     raise Conflict("A request with this Idempotency-Key is still in progress", headers=REPLAYED)

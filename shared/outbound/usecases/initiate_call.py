@@ -2,22 +2,23 @@
 from __future__ import annotations
 
 import secrets
+import time
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Callable
 
 from aws_lambda_powertools import Logger
 
-from .. import store
+from .. import aws, deadline, store
 from ..config import settings
 from ..credentials import CredentialsMissing, credentials_for
 from ..destinations import check_destination
 from ..errors import (
-    INSUFFICIENT_BALANCE, INVALID_API_KEY, PaymentRequired, ProviderFailed, ProviderTimedOut,
-    Unauthenticated, assistant_not_yours, no_assistant_for, number_not_yours,
+    INSUFFICIENT_BALANCE, INVALID_API_KEY, UNAVAILABLE, PaymentRequired, ProviderFailed, ProviderTimedOut,
+    ServiceUnavailable, Unauthenticated, assistant_not_yours, no_assistant_for, number_not_yours,
 )
 from ..models import InitiateCallRequest
 from ..phone import mask
-from ..providers import OutboundCall, ProviderError, ProviderTimeout, get_adapter
+from ..providers import OutboundCall, ProviderError, ProviderTimeout, get_adapter, provider_timeout_s
 from ..templates import render_all
 
 logger = Logger(child=True)
@@ -82,7 +83,13 @@ def prepare_call(organization_id: str, request: InitiateCallRequest,
 
 def place_prepared(prepared: PreparedCall, public_api_url: str, call_id: str | None = None,
                    record_extra: dict[str, Any] | None = None) -> dict[str, Any]:
-    """Reserve + create the record (one transaction), place the call, record its provider id."""
+    """Reserve + create the record (one transaction), place the call, record its provider id.
+
+    Once the provider has accepted the call, the answer is 200 with its call_sid whatever fails
+    next: an error would tell the client to retry, and a retry rings the person twice. The
+    record is then reconciled by the retried write here, by the provider's status webhooks
+    (they carry our call_id), or, if nothing is ever heard, by the reserve sweeper once no call
+    could still be running."""
     request, provider = prepared.request, prepared.provider
     record = new_call_record(prepared.organization_id, request, prepared.assistant["id"], provider,
                              prepared.texts, prepared.reserve_cents, call_id)
@@ -93,12 +100,49 @@ def place_prepared(prepared: PreparedCall, public_api_url: str, call_id: str | N
         store.reserve_and_create_call(record, prepared.reserve_cents)
     except store.ReserveRefused:
         raise PaymentRequired(INSUFFICIENT_BALANCE) from None
+    ensure_time_to_place(record)
     call_sid = place_call(record, prepared.number, prepared.organization, prepared.credentials, public_api_url)
-    store.mark_call_placed(record["call_id"], call_sid)
+    # The provider has the call: from here on, nothing may turn the answer into an error.
+    after_provider(lambda db: store.mark_call_placed(record["call_id"], call_sid, dynamodb=db),
+                   "record the placed call", record, call_sid=call_sid)
     logger.info("Call placed", extra={"call_id": record["call_id"], "provider": provider,
                                        "to": mask(request.to_phone_number)})
     return {"message": "Call initiated successfully", "call_sid": call_sid, "call_id": record["call_id"],
             "assistant_id": prepared.assistant["id"], "provider": provider, "status": "queued"}
+
+
+def ensure_time_to_place(record: dict[str, Any]) -> None:
+    """Ask the provider only if its answer and the write after it still fit in this request:
+    a call placed after the request's own deadline would be answered by a gateway timeout (and
+    retried). Otherwise give the reserve back and answer 503 (nothing was placed)."""
+    needed = provider_timeout_s() + aws.QUICK_ATTEMPT_S
+    if deadline.remaining() >= needed:
+        return
+    logger.warning("Not enough time left to place the call", extra={
+        "call_id": record["call_id"], "remaining_s": round(deadline.remaining(), 1), "needed_s": needed})
+    # Undone, not failed: a retry (same Idempotency-Key, or a fire delivered again) starts afresh.
+    after_provider(lambda db: store.cancel_reservation(record, dynamodb=db),
+                   "give back the reserve of a call not placed", record)
+    raise ServiceUnavailable(UNAVAILABLE, headers={"Retry-After": "1"})
+
+
+def after_provider(write: Callable[[Any], Any], what: str, record: dict[str, Any], **about: Any) -> bool:
+    """A write that follows the provider's answer: retried with short attempts until the
+    request's deadline, and never raised. False (logged as an error) when it could not be made;
+    the record is then reconciled by the status webhooks or the reserve sweeper."""
+    dynamodb, pause = aws.client("dynamodb", quick=True), 0.05
+    while True:
+        try:
+            write(dynamodb)
+            return True
+        except Exception as exc:  # noqa: BLE001 - the answer must not depend on this write
+            if deadline.remaining() < pause + aws.QUICK_ATTEMPT_S:
+                logger.error(f"Could not {what}; the status webhook or the reserve sweeper reconciles it",
+                             extra={"call_id": record["call_id"], "provider": record["provider"],
+                                    "error": type(exc).__name__, **about})
+                return False
+            time.sleep(pause)
+            pause = min(pause * 2, 1.0)
 
 
 def load_caller_context(organization_id: str, request: InitiateCallRequest,
@@ -204,11 +248,14 @@ def place_call(record: dict, number: dict, organization: dict, credentials: dict
     try:
         return get_adapter(provider).place_call(call, credentials)
     except ProviderTimeout as exc:
-        store.mark_call_unconfirmed(record["call_id"], exc.message)
         logger.warning("Provider timed out", extra={"call_id": record["call_id"], "provider": provider})
+        after_provider(lambda db: store.mark_call_unconfirmed(record["call_id"], exc.message, dynamodb=db),
+                       "mark the call unconfirmed", record)
         raise ProviderTimedOut(TIMEOUT_DETAIL, call_id=record["call_id"]) from None
     except ProviderError as exc:
-        store.fail_call_and_release(record["call_id"], record["organization_id"], record["reserve_cents"],
-                                    exc.message)
         logger.warning("Provider refused the call", extra={"call_id": record["call_id"], "provider": provider})
+        after_provider(lambda db: store.fail_call_and_release(
+            record["call_id"], record["organization_id"], record["reserve_cents"], exc.message, dynamodb=db),
+            "release the reserve of a refused call", record)
         raise ProviderFailed(f"Telephony provider error: {exc.message}") from None
+

@@ -1,21 +1,24 @@
-"""Release the reserves of calls abandoned between the reserve transaction and the provider's
-answer (a crash, a Lambda timeout, a lost process: nothing ever moved them out of
-``initiating``).
+"""Release the reserves of calls nobody will ever hear about: a crash between the reserve
+transaction and the provider's answer, or a provider that never answered in time
+(``unconfirmed``), and then no status webhook either.
 
 Design:
-- Index, not Scan: the reserve transaction writes ``initiating_shard`` / ``initiating_since``
-  on the call record and every later status write (placed, refused, unconfirmed, any webhook)
-  removes them, so the sparse ``ByInitiating`` GSI holds only the calls still initiating. One
-  Query per shard (``initiating_since < now - threshold``) finds the stuck ones.
-- Threshold (``RESERVE_SWEEP_AFTER_SECONDS``, default 600 s) is far beyond the longest an
-  initiate can legitimately be in flight (provider timeout <= 20 s, Lambda timeout 29 s), so a
-  call still being placed is never swept.
-- Each stuck call is failed and released in ONE TransactWriteItems conditional on it still
-  being ``initiating`` with that reserve: a late placement or webhook and the sweeper can never
-  both settle it; a GSI entry that is stale (eventually consistent) just fails the condition.
-- A call the provider did place (the crash came after its answer) is then reconciled by its
-  status webhooks: the final one charges the minutes used, once, without touching the released
-  reserve (see usecases.status_webhook).
+- Index, not Scan: the reserve transaction writes ``initiating_shard`` / ``initiating_since`` on
+  the call record and every status write that proves the provider has the call (or refused it)
+  removes them, so the sparse ``ByInitiating`` GSI holds only the calls still ``initiating`` or
+  ``unconfirmed``. One Query per shard (``initiating_since < now - threshold``) finds them.
+- Such a call may have been placed: the function may have died after the provider accepted it,
+  before the record said so. Its reserve is what pays for it while it runs, so it is never
+  released on a guess: only once no call could still be running, i.e. after the longest ring
+  (``RING_TIMEOUT_SECONDS``), the longest call (``MAX_CALL_SECONDS``: every provider is told to
+  hang up by then) and a grace for late webhooks (``RESERVE_SWEEP_AFTER_SECONDS``, default
+  600 s). A placed call's webhooks arrive long before that (the first within seconds) and move
+  it out of the index; its final one settles it, charging the minutes and releasing the reserve.
+- Each call is failed and released in ONE TransactWriteItems conditional on it still being in
+  the status read, with that reserve: a late placement or webhook and the sweeper never both
+  settle it; a stale (eventually consistent) index entry just fails the condition.
+- If a webhook of a released call does come later (every one was lost for over an hour), its
+  final status still charges the minutes used, once (see usecases.status_webhook).
 """
 from __future__ import annotations
 
@@ -26,15 +29,18 @@ from typing import Any
 from aws_lambda_powertools import Logger
 
 from .. import store
+from ..config import settings
 
 logger = Logger(child=True)
 
-DEFAULT_SWEEP_AFTER_SECONDS = 600
+DEFAULT_GRACE_SECONDS = 600
 MAX_PER_RUN = 500  # a run at rate(5 minutes) releases at most this many; the next run continues
 
 
 def sweep_after_seconds() -> int:
-    return int(os.environ.get("RESERVE_SWEEP_AFTER_SECONDS") or DEFAULT_SWEEP_AFTER_SECONDS)
+    """How old a stuck call must be: no call placed then can still be running or unreported."""
+    grace = int(os.environ.get("RESERVE_SWEEP_AFTER_SECONDS") or DEFAULT_GRACE_SECONDS)
+    return settings().ring_timeout_s + settings().max_call_seconds + grace
 
 
 def cutoff(now: datetime, after_s: int) -> str:
@@ -50,8 +56,8 @@ def sweep(now: datetime | None = None, after_s: int | None = None, limit: int = 
     for call in stuck:
         if store.abandon_call(call):
             released.append(call["call_id"])
-            logger.warning("Abandoned call released", extra={
-                "call_id": call["call_id"], "organization_id": call["organization_id"],
+            logger.warning("Stuck call released", extra={
+                "call_id": call["call_id"], "organization_id": call["organization_id"], "status": call.get("status"),
                 "released_cents": int(call.get("reserve_cents") or 0), "initiating_since": call.get("initiating_since")})
         else:
             skipped += 1

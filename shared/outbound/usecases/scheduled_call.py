@@ -35,7 +35,7 @@ from typing import Any
 from aws_lambda_powertools import Logger
 
 from .. import store
-from ..errors import ApiError, BadRequest, ProviderFailed, ProviderTimedOut
+from ..errors import ApiError, BadRequest, ProviderFailed, ProviderTimedOut, ServiceUnavailable
 from ..models import initiate_request_from
 from ..schedule_times import ScheduleTimeError, iso_utc, parse_instant
 from .initiate_call import place_prepared, prepare_call
@@ -140,6 +140,8 @@ def run_fire(fire: Fire, public_api_url: str) -> dict[str, Any]:
         return {"outcome": "duplicate", "message": "This fire was already delivered: no second call placed",
                 "call_sid": existing.get("call_sid"), "call_id": existing.get("call_id"),
                 "status": existing.get("status"), **about}
+    except ServiceUnavailable:
+        raise  # nothing placed, the reserve given back: the delivery is retried
     except ApiError as exc:
         return _refused(fire, exc, about)
     return {"outcome": "placed", **result, **about}

@@ -1,0 +1,22 @@
+"""Every DynamoDB key, query and write of the service (single-table design), by entity.
+
+- ``keys``: every key schema and index name (the entity table is there);
+- ``base``: the client and the reads every entity shares;
+- ``organizations``, ``calls``, ``call_status``, ``schedules``: each entity's queries and writes.
+
+Callers use ``from outbound import store`` and ``store.<name>``: the names below are the API.
+"""
+from __future__ import annotations
+
+from .base import client, get_item, get_items, now_iso, put_item, table
+from .call_status import CallNotMoved, advance_call, set_call_details, settle_call
+from .calls import (ABANDONED_REASON, CallAlreadyExists, ReserveRefused, abandon_call, cancel_reservation,
+                    fail_call_and_release, find_call, find_calls_by_sid, find_stuck_initiating, list_calls,
+                    mark_call_placed, mark_call_unconfirmed, reserve_and_create_call)
+from .keys import (BY_CALL_SID_INDEX, BY_INITIATING_INDEX, BY_ORGANIZATION_INDEX, INITIATING_SHARDS,
+                   LEAVE_INITIATING, SCHEDULES_GSI_PREFIX, api_key_key, assistant_key, call_key,
+                   fire_failure_key, graph_key, hash_api_key, initiating_keys, organization_calls_partition,
+                   organization_key, phone_number_key, schedule_key)
+from .organizations import organization_balance, organization_for_api_key
+from .schedules import (ScheduleNotCancelable, cancel_schedule, create_schedule, delete_schedule, fire_id_for,
+                        list_schedules, record_fire_failure, schedule_created)

@@ -1,0 +1,55 @@
+"""The table, its client and the reads every entity shares."""
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from typing import Any, Iterable
+
+from .. import aws
+from ..config import settings
+from ..dynamodb_json import from_item, to_item
+
+
+def client():
+    return aws.client("dynamodb")
+
+
+def table() -> str:
+    return settings().table_name
+
+
+def now_iso() -> str:
+    return datetime.now(timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+
+def _key_id(key: dict[str, str]) -> tuple[str, str]:
+    return key["pk"], key["sk"]
+
+
+# --- reads ------------------------------------------------------------------------------------
+
+def get_items(keys: Iterable[dict[str, str]]) -> dict[tuple[str, str], dict[str, Any]]:
+    """One BatchGetItem (plus retries of unprocessed keys) -> {(pk, sk): item}."""
+    unique = {_key_id(k): k for k in keys}
+    if not unique:
+        return {}
+    found: dict[tuple[str, str], dict[str, Any]] = {}
+    request = {table(): {"Keys": [to_item(k) for k in unique.values()], "ConsistentRead": True}}
+    while request:
+        response = client().batch_get_item(RequestItems=request)
+        for item in response["Responses"].get(table(), []):
+            data = from_item(item)
+            found[(data["pk"], data["sk"])] = data
+        request = response.get("UnprocessedKeys") or {}
+    return found
+
+
+def get_item(key: dict[str, str]) -> dict[str, Any] | None:
+    response = client().get_item(TableName=table(), Key=to_item(key), ConsistentRead=True)
+    return from_item(response.get("Item"))
+
+
+
+def put_item(data: dict[str, Any]) -> None:
+    """A whole item (fixtures, administration): overwrites."""
+    client().put_item(TableName=table(), Item=to_item(data))

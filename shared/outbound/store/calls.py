@@ -1,0 +1,300 @@
+"""Call records: the reserve, the provider's answer, the sweeper's release, lookups and lists."""
+from __future__ import annotations
+
+from typing import Any
+
+from ..dynamodb_json import from_item, to_item
+from .base import client, get_item, now_iso, table
+from .keys import (BY_CALL_SID_INDEX, BY_INITIATING_INDEX, BY_ORGANIZATION_INDEX, INITIATING_SHARDS,
+                   LEAVE_INITIATING, call_key, initiating_keys, organization_calls_partition, organization_key)
+
+
+def find_call(organization_id: str, call_ref: str) -> dict[str, Any] | None:
+    """A call of this organization by our call_id or the provider's call_sid; None otherwise
+    (another organization's call is indistinguishable from an unknown one)."""
+    item = get_item(call_key(call_ref)) if call_ref.startswith("call_") else None
+    if item is None:
+        response = client().query(
+            TableName=table(), IndexName=BY_CALL_SID_INDEX,
+            KeyConditionExpression="call_sid = :sid",
+            ExpressionAttributeValues={":sid": {"S": call_ref}}, Limit=5,
+        )
+        matches = [from_item(i) for i in response.get("Items", [])]
+        item = next((m for m in matches if m["organization_id"] == organization_id), None)
+    if item is None or item.get("organization_id") != organization_id:
+        return None
+    return item
+
+
+
+class ReserveRefused(Exception):
+    """The organization's available balance does not cover the reserve."""
+
+
+class CallAlreadyExists(Exception):
+    """A call record with this call_id exists already: a repeated delivery of the same scheduled
+    fire (whose call_id is derived from the fire). ``existing`` is that record, as it was."""
+
+    def __init__(self, existing: dict[str, Any] | None):
+        super().__init__("call already exists")
+        self.existing = existing
+
+
+def reserve_and_create_call(record: dict[str, Any], reserve_cents: int) -> None:
+    """Hold the reserve and create the call record in ONE transaction: neither exists without
+    the other, and concurrent calls can never overdraw (the condition is checked atomically).
+    The record's own ``attribute_not_exists(pk)`` makes a repeated call_id fail the whole
+    transaction (no reserve held): ``CallAlreadyExists`` carries the existing record (ALL_OLD),
+    so a duplicate delivery costs no extra read."""
+    org_key = organization_key(record["organization_id"])
+    try:
+        client().transact_write_items(TransactItems=[
+            {"Update": {
+                "TableName": table(), "Key": to_item(org_key),
+                "UpdateExpression": "SET reserved_cents = reserved_cents + :r, "
+                                    "available_cents = available_cents - :r",
+                "ConditionExpression": "available_cents >= :r",
+                "ExpressionAttributeValues": to_item({":r": reserve_cents}),
+            }},
+            {"Put": {
+                "TableName": table(),
+                "Item": to_item({**call_key(record["call_id"]), **initiating_keys(record), **record}),
+                "ConditionExpression": "attribute_not_exists(pk)",
+                "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
+            }},
+        ])
+    except client().exceptions.TransactionCanceledException as exc:
+        reasons = exc.response.get("CancellationReasons") or []
+        # The record first: a duplicate is a duplicate whatever the balance says now.
+        if len(reasons) > 1 and reasons[1].get("Code") == "ConditionalCheckFailed":
+            raise CallAlreadyExists(from_item(reasons[1].get("Item"))) from None
+        if reasons and reasons[0].get("Code") == "ConditionalCheckFailed":
+            raise ReserveRefused() from None
+        raise
+
+
+
+def mark_call_placed(call_id: str, call_sid: str, status: str = "queued", dynamodb: Any = None) -> str:
+    """Record the provider's call id; only a call still initiating moves (webhooks may be first).
+    ``dynamodb``: the client to use (after the provider step: one with short timeouts)."""
+    db = dynamodb or client()
+    updated_at = now_iso()
+    try:
+        db.update_item(
+            TableName=table(), Key=to_item(call_key(call_id)),
+            UpdateExpression="SET call_sid = :sid, #s = :status, updated_at = :now REMOVE " + LEAVE_INITIATING,
+            ConditionExpression="#s = :initiating",
+            ExpressionAttributeNames={"#s": "status"},
+            ExpressionAttributeValues=to_item({":sid": call_sid, ":status": status, ":now": updated_at,
+                                               ":initiating": "initiating"}),
+        )
+    except db.exceptions.ConditionalCheckFailedException:
+        # A status webhook (or the sweeper) got there first: keep its status, only fill in the id.
+        db.update_item(
+            TableName=table(), Key=to_item(call_key(call_id)),
+            UpdateExpression="SET call_sid = :sid, updated_at = :now",
+            ExpressionAttributeValues=to_item({":sid": call_sid, ":now": updated_at}),
+        )
+    return updated_at
+
+
+def fail_call_and_release(call_id: str, organization_id: str, reserve_cents: int, reason: str,
+                          dynamodb: Any = None) -> str:
+    """The provider refused: mark the record failed and give the reserve back, atomically and
+    at most once (the record's status condition makes a repeat a no-op)."""
+    db = dynamodb or client()
+    updated_at = now_iso()
+    try:
+        db.transact_write_items(TransactItems=[
+            {"Update": {
+                "TableName": table(), "Key": to_item(call_key(call_id)),
+                "UpdateExpression": "SET #s = :failed, failure_reason = :reason, updated_at = :now, "
+                                    "reserve_cents = :zero REMOVE " + LEAVE_INITIATING,
+                "ConditionExpression": "#s = :initiating",
+                "ExpressionAttributeNames": {"#s": "status"},
+                "ExpressionAttributeValues": to_item({":failed": "failed", ":reason": reason[:500],
+                                                      ":now": updated_at, ":zero": 0,
+                                                      ":initiating": "initiating"}),
+            }},
+            {"Update": {
+                "TableName": table(), "Key": to_item(organization_key(organization_id)),
+                "UpdateExpression": "SET reserved_cents = reserved_cents - :r, "
+                                    "available_cents = available_cents + :r",
+                "ExpressionAttributeValues": to_item({":r": reserve_cents}),
+            }},
+        ])
+    except db.exceptions.TransactionCanceledException:
+        pass  # already settled by someone else: releasing twice would mint money
+    return updated_at
+
+
+def cancel_reservation(record: dict[str, Any], dynamodb: Any = None) -> None:
+    """Undo the reserve transaction of a call that was never handed to the provider: the record
+    goes and the reserve comes back, in one transaction, only while the call is still initiating
+    (so a retry of the same idempotent request or fire starts afresh)."""
+    db = dynamodb or client()
+    try:
+        db.transact_write_items(TransactItems=[
+            {"Delete": {
+                "TableName": table(), "Key": to_item(call_key(record["call_id"])),
+                "ConditionExpression": "#s = :initiating",
+                "ExpressionAttributeNames": {"#s": "status"},
+                "ExpressionAttributeValues": to_item({":initiating": "initiating"}),
+            }},
+            {"Update": {
+                "TableName": table(), "Key": to_item(organization_key(record["organization_id"])),
+                "UpdateExpression": "SET reserved_cents = reserved_cents - :r, "
+                                    "available_cents = available_cents + :r",
+                "ExpressionAttributeValues": to_item({":r": record["reserve_cents"]}),
+            }},
+        ])
+    except db.exceptions.TransactionCanceledException:
+        pass  # no longer initiating: whoever moved it owns the reserve now
+
+
+def mark_call_unconfirmed(call_id: str, reason: str, dynamodb: Any = None) -> str:
+    """The provider did not answer in time: the call may exist. Keep the reserve; the status
+    webhook (which carries our call_id) reconciles the record. The call stays in ByInitiating:
+    if no webhook ever comes, the sweeper releases it once no call could still be running."""
+    db = dynamodb or client()
+    updated_at = now_iso()
+    try:
+        db.update_item(
+            TableName=table(), Key=to_item(call_key(call_id)),
+            UpdateExpression="SET #s = :unconfirmed, failure_reason = :reason, updated_at = :now",
+            ConditionExpression="#s = :initiating",
+            ExpressionAttributeNames={"#s": "status"},
+            ExpressionAttributeValues=to_item({":unconfirmed": "unconfirmed", ":reason": reason[:500],
+                                               ":now": updated_at, ":initiating": "initiating"}),
+        )
+    except db.exceptions.ConditionalCheckFailedException:
+        pass  # a webhook already told us what happened
+    return updated_at
+
+
+ABANDONED_REASON = "Abandoned before the provider answered (released by the reserve sweeper)"
+UNCONFIRMED_RELEASED_REASON = ("The provider did not answer in time and no status webhook arrived "
+                               "(released by the reserve sweeper)")
+
+
+def find_stuck_initiating(older_than: str, limit: int = 100) -> list[dict[str, Any]]:
+    """Calls initiating or unconfirmed since before ``older_than`` (ISO, created_at's format): one Query
+    per shard of the sparse ByInitiating index (never a Scan). Items carry their keys plus
+    organization_id, reserve_cents and status (the index's INCLUDE projection)."""
+    found: list[dict[str, Any]] = []
+    for shard in range(INITIATING_SHARDS):
+        start = None
+        while len(found) < limit:
+            args: dict[str, Any] = {
+                "TableName": table(), "IndexName": BY_INITIATING_INDEX,
+                "KeyConditionExpression": "initiating_shard = :shard AND initiating_since < :cutoff",
+                "ExpressionAttributeValues": to_item({":shard": f"INITIATING#{shard}", ":cutoff": older_than}),
+                "Limit": limit - len(found),
+            }
+            if start:
+                args["ExclusiveStartKey"] = start
+            response = client().query(**args)
+            found += [from_item(i) for i in response.get("Items", [])]
+            start = response.get("LastEvaluatedKey")
+            if not start:
+                break
+    return found[:limit]
+
+
+def abandon_call(call: dict[str, Any], reason: str | None = None) -> bool:
+    """Mark a stuck call (initiating or unconfirmed) failed and release its reserve, in ONE
+    transaction conditional on the call still being in the status read, with that reserve: a
+    late mark_call_placed, a status webhook, a provider refusal or a second sweeper and this can
+    never both settle it. No ``settled_at``: a late final webhook of a call that did happen may
+    still charge its minutes (once; see usecases.status_webhook). Returns False when someone
+    else moved it."""
+    status = call.get("status") or "initiating"
+    if status not in ("initiating", "unconfirmed"):
+        return False
+    reason = reason or (ABANDONED_REASON if status == "initiating" else UNCONFIRMED_RELEASED_REASON)
+    reserve = int(call.get("reserve_cents") or 0)
+    now = now_iso()
+    try:
+        client().transact_write_items(TransactItems=[
+            {"Update": {
+                "TableName": table(), "Key": to_item(call_key(call["call_id"])),
+                "UpdateExpression": "SET #s = :failed, failure_reason = :reason, updated_at = :now, "
+                                    "reserve_cents = :zero, abandoned_at = :now, released_reserve_cents = :r "
+                                    "REMOVE " + LEAVE_INITIATING,
+                "ConditionExpression": "#s = :stuck AND reserve_cents = :r",
+                "ExpressionAttributeNames": {"#s": "status"},
+                "ExpressionAttributeValues": to_item({":failed": "failed", ":reason": reason, ":now": now,
+                                                      ":zero": 0, ":r": reserve, ":stuck": status}),
+            }},
+            {"Update": {
+                "TableName": table(), "Key": to_item(organization_key(call["organization_id"])),
+                "UpdateExpression": "SET reserved_cents = reserved_cents - :r, "
+                                    "available_cents = available_cents + :r",
+                "ConditionExpression": "attribute_exists(pk)",
+                "ExpressionAttributeValues": to_item({":r": reserve}),
+            }},
+        ])
+    except client().exceptions.TransactionCanceledException:
+        return False  # placed, refused, reconciled or swept meanwhile: nothing to release
+    return True
+
+
+
+def find_calls_by_sid(call_sid: str) -> list[dict[str, Any]]:
+    """Calls carrying this provider call id (ByCallSid index; provider ids are unique per
+    provider, so this is one call in practice)."""
+    response = client().query(
+        TableName=table(), IndexName=BY_CALL_SID_INDEX, KeyConditionExpression="call_sid = :sid",
+        ExpressionAttributeValues={":sid": {"S": call_sid}}, Limit=5,
+    )
+    return [from_item(i) for i in response.get("Items", [])]
+
+
+def list_calls(organization_id: str, limit: int, status: str | None = None,
+               start_after: dict[str, str] | None = None, max_reads: int = 5
+               ) -> tuple[list[dict[str, Any]], dict[str, str] | None]:
+    """An organization's calls, newest first, from the ByOrganization index (never a Scan).
+
+    ``start_after`` / the returned position are ``{"gsi1sk", "call_id"}`` of the last call seen;
+    the partition always comes from ``organization_id``, so a position cannot reach another
+    organization's calls. A status filter is applied by DynamoDB after the key condition, so a
+    page may need several Query round trips; at most ``max_reads`` are made, then the page ends
+    early with a position to continue from."""
+    values: dict[str, Any] = {":pk": organization_calls_partition(organization_id)}
+    query: dict[str, Any] = {"TableName": table(), "IndexName": BY_ORGANIZATION_INDEX,
+                             "KeyConditionExpression": "gsi1pk = :pk", "ScanIndexForward": False}
+    if status:
+        values[":status"] = status
+        query["FilterExpression"] = "#s = :status"
+        query["ExpressionAttributeNames"] = {"#s": "status"}
+    query["ExpressionAttributeValues"] = to_item(values)
+    start = _list_position_key(organization_id, start_after) if start_after else None
+    found: list[dict[str, Any]] = []
+    for _ in range(max_reads):
+        wanted = limit - len(found)
+        page = dict(query, Limit=max(wanted, 25) if status else wanted)
+        if start:
+            page["ExclusiveStartKey"] = start
+        response = client().query(**page)
+        items = [from_item(i) for i in response.get("Items", [])]
+        start = response.get("LastEvaluatedKey")
+        if len(items) > wanted:  # more matches than the page needs: continue after the last kept
+            found += items[:wanted]
+            return found, _list_position(found[-1])
+        found += items
+        if start is None:
+            return found, None
+        if len(found) == limit:
+            return found, _list_position(found[-1])
+    last = from_item(start)
+    return found, {"gsi1sk": last["gsi1sk"], "call_id": last["pk"].removeprefix("CALL#")}
+
+
+def _list_position(item: dict[str, Any]) -> dict[str, str]:
+    return {"gsi1sk": item["gsi1sk"], "call_id": item["call_id"]}
+
+
+def _list_position_key(organization_id: str, position: dict[str, str]) -> dict[str, Any]:
+    return to_item({**call_key(position["call_id"]), "gsi1pk": organization_calls_partition(organization_id),
+                    "gsi1sk": position["gsi1sk"]})
+

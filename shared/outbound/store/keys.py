@@ -1,0 +1,82 @@
+"""Every key of the single table, and its indexes: the one place that knows them.
+
+| entity        | pk                    | sk          | notes                                     |
+|---------------|-----------------------|-------------|-------------------------------------------|
+| organization  | ORG#<id>              | ORG         | balance_cents, reserved_cents, available_cents, sip_trunks |
+| API key       | APIKEY#<sha256(key)>  | APIKEY      | organization_id, revoked                  |
+| assistant     | ASSISTANT#<id>        | ASSISTANT   | organization_id, welcome_message, agenda  |
+| graph         | GRAPH#<id>            | GRAPH       | organization_id, entry_assistant_id       |
+| phone number  | PHONE#<e164>          | PHONE       | organization_id, provider, assistant_id or graph_id (+ entry hint) |
+| call          | CALL#<call_id>        | CALL        | gsi1 (org calls by time), call_sid (index ByCallSid) |
+|               |                       |             | initiating_shard/_since (sparse index ByInitiating) until the call is |
+|               |                       |             | placed, refused or heard of (initiating, unconfirmed) |
+| schedule      | SCHEDULE#<id>         | SCHEDULE    | organization_id, kind, call, status; gsi1 = ORG#<org>#SCHEDULES by creation |
+| fire failure  | FIRE#<fire_id>        | FIRE        | a fire refused for good (400/401/402/403/404): status_code, detail |
+
+``available_cents`` is kept equal to ``balance_cents - reserved_cents`` by every write, because a
+DynamoDB condition cannot do arithmetic: the reserve's condition is ``available_cents >= :r``.
+"""
+from __future__ import annotations
+
+import hashlib
+from typing import Any
+
+BY_ORGANIZATION_INDEX = "ByOrganization"
+BY_CALL_SID_INDEX = "ByCallSid"
+BY_INITIATING_INDEX = "ByInitiating"  # sparse: only calls still "initiating" (see reserve sweeper)
+INITIATING_SHARDS = 8
+# Every status write that proves the provider has (or never had) the call removes these: the call
+# leaves ByInitiating, whose entries the reserve sweeper may release once they are old enough.
+LEAVE_INITIATING = "initiating_shard, initiating_since"
+SCHEDULES_GSI_PREFIX = "ORG#{organization_id}#SCHEDULES"
+
+
+def organization_key(organization_id: str) -> dict[str, str]:
+    return {"pk": f"ORG#{organization_id}", "sk": "ORG"}
+
+
+def api_key_key(key_hash: str) -> dict[str, str]:
+    return {"pk": f"APIKEY#{key_hash}", "sk": "APIKEY"}
+
+
+def assistant_key(assistant_id: int) -> dict[str, str]:
+    return {"pk": f"ASSISTANT#{assistant_id}", "sk": "ASSISTANT"}
+
+
+def graph_key(graph_id: int) -> dict[str, str]:
+    return {"pk": f"GRAPH#{graph_id}", "sk": "GRAPH"}
+
+
+def phone_number_key(number: str) -> dict[str, str]:
+    return {"pk": f"PHONE#{number}", "sk": "PHONE"}
+
+
+def call_key(call_id: str) -> dict[str, str]:
+    return {"pk": f"CALL#{call_id}", "sk": "CALL"}
+
+
+def hash_api_key(api_key: str) -> str:
+    return hashlib.sha256(api_key.encode()).hexdigest()
+
+
+
+def schedule_key(schedule_id: str) -> dict[str, str]:
+    return {"pk": f"SCHEDULE#{schedule_id}", "sk": "SCHEDULE"}
+
+
+def fire_failure_key(fire_id: str) -> dict[str, str]:
+    return {"pk": f"FIRE#{fire_id}", "sk": "FIRE"}
+
+
+def organization_calls_partition(organization_id: str) -> str:
+    return f"ORG#{organization_id}#CALLS"
+
+
+def initiating_keys(record: dict[str, Any]) -> dict[str, str]:
+    """The sparse ByInitiating index's keys, written with the record in the reserve transaction
+    and removed by every later status write: the index holds exactly the calls whose reserve is
+    held while nobody has heard from the provider. Sharded (call_id hash) so that one partition
+    does not take every call's create + remove at high call rates."""
+    shard = int(hashlib.sha256(record["call_id"].encode()).hexdigest()[:8], 16) % INITIATING_SHARDS
+    return {"initiating_shard": f"INITIATING#{shard}", "initiating_since": record["created_at"]}
+
