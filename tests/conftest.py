@@ -40,7 +40,8 @@ class Server:
         return requests.get(self.url + "/_local/provider-requests", timeout=10).json()
 
     def dynamodb_operations(self) -> dict[str, int]:
-        return requests.get(self.url + "/_local/dynamodb-operations", timeout=10).json()
+        """What requests made (not the background consumers of queues and the table's stream)."""
+        return requests.get(self.url + "/_local/dynamodb-operations?exclude=event-sources", timeout=10).json()
 
     def aws(self) -> dict:
         return requests.get(self.url + "/_local/aws", timeout=10).json()

@@ -5,7 +5,7 @@ TransactWriteItems crashed, when run unserialized), so every request to it goes 
 the local stack then keeps DynamoDB's conditional-write guarantees. In front of that lock:
 - TransactWriteItems' ``ClientRequestToken`` is honoured as AWS documents it, and moto's rollback
   copies items instead of whole tables (both in outbound_local.moto_dynamodb);
-- DynamoDB operations are counted (how tests and benchmarks count round trips per call);
+- DynamoDB operations are counted, per function (how tests and benchmarks count round trips);
 - DynamoDB faults can be injected (local only: ``POST /_local/faults/dynamodb``): the next N
   requests of one operation (after ``skip`` of them) answer AWS's own JSON error, are held
   past the client's timeout (``Timeout``), or are applied and then answered with the error
@@ -40,6 +40,9 @@ DYNAMODB_FAULTS = {
     "Timeout": (500, "Internal server error"),
 }
 REASONS = {400: "Bad Request", 500: "Internal Server Error", 503: "Service Unavailable"}
+# Set by the local stack on the DynamoDB requests a function makes (outbound_local.functions):
+# the operations can then be counted per function (requests, not background consumers).
+FUNCTION_HEADER = "X-Outbound-Local-Function"
 
 
 @dataclass
@@ -112,7 +115,7 @@ class SerializedApp:
             return self._serialized(environ)(start_response)
         operation = target.split(".", 1)[1]
         with self._ops_lock:
-            self.operations[operation] += 1
+            self.operations[(environ.get("HTTP_" + FUNCTION_HEADER.upper().replace("-", "_"), ""), operation)] += 1
         fault = self._take_fault(operation)
         if fault is not None and not fault.after_commit:
             if fault.error == "Timeout":
@@ -166,9 +169,14 @@ class SerializedApp:
             return [body]
         return respond
 
-    def operation_counts(self) -> Counter:
+    def operation_counts(self, exclude: set[str] = frozenset()) -> Counter:
+        """DynamoDB operations served, all of them or but those made by the ``exclude`` functions."""
+        counts: Counter = Counter()
         with self._ops_lock:
-            return Counter(self.operations)
+            for (function, operation), n in self.operations.items():
+                if function not in exclude:
+                    counts[operation] += n
+        return counts
 
 
 def _fault_answer(error: str) -> tuple[int, bytes]:

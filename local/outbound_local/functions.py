@@ -100,10 +100,24 @@ def function_timeout(declared: float) -> float:
 def invoke(logical_id: str, event: dict) -> Any:
     function = handler(logical_id)
     declared = load().functions()[logical_id]
-    previous = getattr(_invoking, "service", None)
+    previous = getattr(_invoking, "service", None), getattr(_invoking, "function", None)
     _invoking.service = declared.environment.get("POWERTOOLS_SERVICE_NAME")
+    _invoking.function = logical_id
     try:
         return function(event, LambdaContext(function_name=logical_id,
                                               timeout_s=function_timeout(declared.timeout_s)))
     finally:
-        _invoking.service = previous
+        _invoking.service, _invoking.function = previous
+
+
+def tag_requests_with_function(session: Any) -> None:
+    """Name the invoked function on each DynamoDB request its (shared, botocore) session sends,
+    so the local DynamoDB can count operations per function."""
+    from .aws import FUNCTION_HEADER
+
+    def tag(request: Any, **_: Any) -> None:
+        function = getattr(_invoking, "function", None)
+        if function:
+            request.headers[FUNCTION_HEADER] = function
+
+    session.register("before-sign.dynamodb", tag)

@@ -42,7 +42,7 @@ class LocalServer:
             self.httpd.shutdown()
         self.httpd.server_close()
 
-    def _local_route(self, method: str, path: str, body: bytes = b"") -> Any:
+    def _local_route(self, method: str, path: str, body: bytes = b"", query: str = "") -> Any:
         """The local-only routes' answer, or None (then the API's own 404 answers)."""
         if path.startswith("/_local/scheduler/") and self.stack.scheduler is not None:
             if method == "GET" and path == "/_local/scheduler/deliveries":
@@ -62,8 +62,10 @@ class LocalServer:
                 return self.stack.requests.placed_calls()
             if path == "/_local/aws":  # where `outbound seed --local-server` writes
                 return self.stack.aws_info()
-            if path == "/_local/dynamodb-operations":
-                return self.stack.dynamodb_operations()
+            if path == "/_local/dynamodb-operations":  # ?exclude=event-sources: only what requests caused
+                return self.stack.dynamodb_operations(exclude_event_sources="exclude=event-sources" in query)
+            if path == "/_local/event-sources" and self.stack.event_sources is not None:
+                return self.stack.event_sources.status()
         if path == "/_local/faults/dynamodb":
             # Fault injection (local only): {"operation": "TransactWriteItems", "error":
             # "ProvisionedThroughputExceededException", "count": 2} makes the next 2 such requests
@@ -106,7 +108,7 @@ class LocalServer:
                 length = int(self.headers.get("Content-Length") or 0)
                 body = self.rfile.read(length) if length else b""
                 if path.startswith("/_local/"):
-                    data = server._local_route(self.command, path, body)
+                    data = server._local_route(self.command, path, body, query)
                     if data is not None:
                         return self._send(200, {"Content-Type": "application/json"}, json.dumps(data).encode())
                 host = self.headers.get("Host") or server.url.split("//", 1)[1]

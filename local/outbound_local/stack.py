@@ -46,10 +46,13 @@ def reset_cached_clients() -> None:
     from outbound import aws, credentials
     from outbound.config import scheduler_settings, settings
 
+    from .functions import tag_requests_with_function
+
     settings.cache_clear()
     scheduler_settings.cache_clear()
     aws.reset()
     credentials.clear_cache()
+    tag_requests_with_function(aws.session())
 
 
 class ProviderAccounts:
@@ -84,6 +87,7 @@ class LocalStack:
         self.http_emulators: HttpEmulatorHost | None = None
         self.esl_emulator = None
         self.scheduler = None  # the local EventBridge Scheduler (start_scheduler), serve only
+        self.event_sources = None  # the local Lambda event source mappings (start_event_sources), serve only
         self.environment: dict[str, str] = {}  # what the functions run with (see _set_environment)
 
     # --- lifecycle ----------------------------------------------------------------------------
@@ -91,9 +95,17 @@ class LocalStack:
         self.aws = LocalAws().start()
         self._configure_environment()
         self._create_tables()
+        self._create_queues()
         self._create_schedule_groups()
         self._start_emulators()
         return self
+
+    def start_event_sources(self):
+        """Poll the template's SQS queues and table streams for their functions (outbound_local.event_sources)."""
+        from .event_sources import LocalEventSources
+
+        self.event_sources = LocalEventSources(self).start()
+        return self.event_sources
 
     def start_scheduler(self, interval: float = 0.25):
         """Fire moto's schedules when due (moto never does): see outbound_local.scheduler."""
@@ -103,7 +115,7 @@ class LocalStack:
         return self.scheduler
 
     def stop(self) -> None:
-        for part in (self.scheduler, self.http_emulators, self.esl_emulator, self.aws):
+        for part in (self.event_sources, self.scheduler, self.http_emulators, self.esl_emulator, self.aws):
             if part is not None:
                 part.stop()
 
@@ -119,7 +131,12 @@ class LocalStack:
         if isinstance(value, dict) and "Ref" in value:
             name = value["Ref"]
             if name in self.template.resources:
-                return TABLE_NAME if self.template.resources[name]["Type"] == "AWS::DynamoDB::Table" else name
+                kind = self.template.resources[name]["Type"]
+                if kind == "AWS::DynamoDB::Table":
+                    return self.table_name(name)
+                if kind == "AWS::SQS::Queue":
+                    return self.queue_url(name)
+                return name
             return str(self.parameters.get(name, self.template.parameter_default(name) or ""))
         if isinstance(value, dict) and "Fn::GetAtt" in value:
             return self._local_attribute(*value["Fn::GetAtt"])
@@ -135,6 +152,20 @@ class LocalStack:
             return text
         return str(value)
 
+    def table_name(self, logical_id: str) -> str:
+        """CallsTable is the table; any other table of the template gets its own name."""
+        return TABLE_NAME if logical_id == "CallsTable" else f"{TABLE_NAME}-{logical_id}"
+
+    def queue_name(self, logical_id: str) -> str:
+        props = self.template.resources[logical_id].get("Properties") or {}
+        return logical_id + (".fifo" if props.get("FifoQueue") else "")
+
+    def queue_url(self, logical_id: str) -> str:
+        return f"{self.aws.endpoint_url}/{ACCOUNT_ID}/{self.queue_name(logical_id)}"
+
+    def queue_arn(self, logical_id: str) -> str:
+        return f"arn:aws:sqs:{REGION}:{ACCOUNT_ID}:{self.queue_name(logical_id)}"
+
     def _local_attribute(self, logical_id: str, attribute: str) -> str:
         """!GetAtt X.Arn of the resources the functions' environment names, as local ARNs
         (the local scheduler maps a target function ARN back to its logical id)."""
@@ -146,7 +177,7 @@ class LocalStack:
         if kind == "AWS::IAM::Role":
             return f"arn:aws:iam::{ACCOUNT_ID}:role/{logical_id}"
         if kind == "AWS::SQS::Queue":
-            return f"arn:aws:sqs:{REGION}:{ACCOUNT_ID}:{logical_id}"
+            return self.queue_arn(logical_id)
         return f"arn:aws:local:{REGION}:{ACCOUNT_ID}:{logical_id}"
 
     def function_environment(self) -> dict[str, str]:
@@ -184,8 +215,23 @@ class LocalStack:
 
     def _create_tables(self) -> None:
         dynamodb = self.boto("dynamodb")
-        for args in self.template.tables().values():
-            dynamodb.create_table(TableName=TABLE_NAME, **args)
+        for logical_id, args in self.template.tables().items():
+            dynamodb.create_table(TableName=self.table_name(logical_id), **args)
+
+    def _create_queues(self) -> None:
+        """Every AWS::SQS::Queue of the template in moto, with its attributes and redrive policy."""
+        sqs = self.boto("sqs")
+        names = ("VisibilityTimeout", "MessageRetentionPeriod", "DelaySeconds", "ReceiveMessageWaitTimeSeconds",
+                 "FifoQueue", "ContentBasedDeduplication", "MaximumMessageSize")
+        for logical_id, props in self.template.queues().items():
+            attributes = {name: str(props[name]).lower() if isinstance(props[name], bool) else str(props[name])
+                          for name in names if name in props and not isinstance(props[name], dict)}
+            redrive = props.get("RedrivePolicy")
+            if redrive:
+                attributes["RedrivePolicy"] = json.dumps({
+                    "deadLetterTargetArn": self._resolve(redrive["deadLetterTargetArn"]),
+                    "maxReceiveCount": int(redrive.get("maxReceiveCount", 3))})
+            sqs.create_queue(QueueName=self.queue_name(logical_id), Attributes=attributes)
 
     def _create_schedule_groups(self) -> None:
         """Every AWS::Scheduler::ScheduleGroup of the template, in moto's Scheduler (named as
@@ -255,5 +301,8 @@ class LocalStack:
                 "credentials_secret_prefix": os.environ["CREDENTIALS_SECRET_PREFIX"],
                 "environment": dict(self.environment)}
 
-    def dynamodb_operations(self) -> dict[str, int]:
-        return dict(self.aws.app.operation_counts())
+    def dynamodb_operations(self, exclude_event_sources: bool = False) -> dict[str, int]:
+        """Operations served by the local DynamoDB; optionally not those made by the functions the
+        event sources invoke (background consumers), i.e. only what requests caused."""
+        exclude = {s.function for s in self.template.event_sources()} if exclude_event_sources else set()
+        return dict(self.aws.app.operation_counts(exclude))

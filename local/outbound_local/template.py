@@ -58,6 +58,28 @@ class Function:
 
 
 @dataclass(frozen=True)
+class EventSource:
+    """An event source mapping: a queue or a table's stream, polled for a function."""
+
+    function: str
+    name: str
+    kind: str  # "SQS" or "DynamoDB"
+    source: str  # the queue's or the table's logical id
+    batch_size: int
+    report_failures: bool  # FunctionResponseTypes: [ReportBatchItemFailures]
+    filters: list  # FilterCriteria patterns (a record passes if any matches; none: all pass)
+    max_concurrency: int  # SQS: ScalingConfig.MaximumConcurrency (2 locally when not set)
+    max_retries: int  # DynamoDB: MaximumRetryAttempts (-1: until the record expires)
+    starting_position: str  # DynamoDB: LATEST or TRIM_HORIZON
+
+
+def json_loads(value: Any) -> Any:
+    import json
+
+    return json.loads(value) if isinstance(value, str) else value
+
+
+@dataclass(frozen=True)
 class Authorizer:
     function: str
     header: str
@@ -132,8 +154,41 @@ class Template:
             args = {k: props[k] for k in ("AttributeDefinitions", "KeySchema", "BillingMode") if k in props}
             if "GlobalSecondaryIndexes" in props:
                 args["GlobalSecondaryIndexes"] = props["GlobalSecondaryIndexes"]
+            if "StreamSpecification" in props:  # CloudFormation says only the view type
+                args["StreamSpecification"] = {"StreamEnabled": True, **props["StreamSpecification"]}
             tables[logical_id] = args
         return tables
+
+    def queues(self) -> dict[str, dict]:
+        """Every AWS::SQS::Queue's properties, dead-letter queues first (a redrive policy names them)."""
+        queues = {logical_id: r.get("Properties") or {} for logical_id, r in self.resources.items()
+                  if r["Type"] == "AWS::SQS::Queue"}
+
+        def targets(props: dict) -> int:
+            return 1 if "RedrivePolicy" in props else 0
+        return dict(sorted(queues.items(), key=lambda item: targets(item[1])))
+
+    def event_sources(self) -> list[EventSource]:
+        """The functions' SQS and DynamoDB-stream event source mappings (SAM ``Events``)."""
+        found = []
+        for logical_id, resource in self.resources.items():
+            if resource["Type"] != "AWS::Serverless::Function":
+                continue
+            for name, event in (resource["Properties"].get("Events") or {}).items():
+                if event["Type"] not in ("SQS", "DynamoDB"):
+                    continue
+                props = event["Properties"]
+                source = props["Queue"] if event["Type"] == "SQS" else props["Stream"]
+                found.append(EventSource(
+                    function=logical_id, name=name, kind=event["Type"],
+                    source=source["Fn::GetAtt"][0] if isinstance(source, dict) and "Fn::GetAtt" in source else str(source),
+                    batch_size=int(props.get("BatchSize", 10 if event["Type"] == "SQS" else 100)),
+                    report_failures="ReportBatchItemFailures" in (props.get("FunctionResponseTypes") or []),
+                    filters=[json_loads(f["Pattern"]) for f in (props.get("FilterCriteria") or {}).get("Filters", [])],
+                    max_concurrency=int((props.get("ScalingConfig") or {}).get("MaximumConcurrency", 2)),
+                    max_retries=int(props.get("MaximumRetryAttempts", -1)),
+                    starting_position=props.get("StartingPosition", "LATEST")))
+        return found
 
 
 @lru_cache(maxsize=1)

@@ -1,4 +1,5 @@
-"""The API's OpenAPI 3.1 document (``GET /openapi.json``, served by OpenApiFunction).
+"""The calls API's part of the OpenAPI 3.1 document (initiate, calls, balance, schedules,
+provider webhooks, the document itself).
 
 Written as a plain dict, not generated: the API functions validate by hand (no pydantic, no
 Powertools resolver on their cold-start path; see models.py), so there are no models to
@@ -8,7 +9,6 @@ Nothing on a request path imports this module: only functions/openapi/app.py doe
 """
 from __future__ import annotations
 
-from functools import lru_cache
 from typing import Any
 
 E164_PATTERN = r"^\+[1-9][0-9]{1,14}$"
@@ -50,7 +50,7 @@ def _ok(description: str, schema: str, example: dict[str, Any] | None = None,
 
 def _common_errors() -> dict[str, Any]:
     """What every API-key route may answer besides its own statuses."""
-    from .errors import INVALID_API_KEY
+    from ..errors import INVALID_API_KEY
 
     return {
         "401": _error("No, unknown or revoked API key (API Gateway's authorizer answer).", INVALID_API_KEY),
@@ -59,10 +59,10 @@ def _common_errors() -> dict[str, Any]:
 
 
 def _schemas() -> dict[str, Any]:
-    from .lifecycle import ALL_STATUSES, PROVIDER_STATUSES
-    from .models import (CALL_RECORD_FIELDS, MAX_TEXT_CHARS, MAX_VARIABLE_NAME_CHARS, MAX_VARIABLE_VALUE_CHARS,
+    from ..lifecycle import ALL_STATUSES, PROVIDER_STATUSES
+    from ..models import (CALL_RECORD_FIELDS, MAX_TEXT_CHARS, MAX_VARIABLE_NAME_CHARS, MAX_VARIABLE_VALUE_CHARS,
                          MAX_VARIABLES)
-    from .usecases.schedules import RECURRENCE_FIELDS
+    from ..usecases.schedules import RECURRENCE_FIELDS
 
     text = {"type": ["string", "null"], "maxLength": MAX_TEXT_CHARS,
             "description": "`{{variable}}` placeholders are filled from `variables` (one pass, no expressions)."}
@@ -219,11 +219,11 @@ def _schemas() -> dict[str, Any]:
 
 
 def _paths() -> dict[str, Any]:
-    from .errors import INSUFFICIENT_BALANCE, INVALID_E164
-    from .lifecycle import ALL_STATUSES
-    from .usecases.idempotent_initiate import MAX_KEY_CHARS
-    from .usecases.list_calls import DEFAULT_LIMIT, MAX_LIMIT
-    from .usecases.schedules import DEFAULT_PAGE, MAX_PAGE
+    from ..errors import INSUFFICIENT_BALANCE, INVALID_E164
+    from ..lifecycle import ALL_STATUSES
+    from ..usecases.idempotent_initiate import MAX_KEY_CHARS
+    from ..usecases.list_calls import DEFAULT_LIMIT, MAX_LIMIT
+    from ..usecases.schedules import DEFAULT_PAGE, MAX_PAGE
 
     common = _common_errors()
     replayed = {"Idempotent-Replayed": {
@@ -437,27 +437,6 @@ def _paths() -> dict[str, Any]:
     }
 
 
-@lru_cache(maxsize=1)
-def openapi_document() -> dict[str, Any]:
-    return {
-        "openapi": "3.1.0",
-        "info": {
-            "title": "Outbound calls API",
-            "version": "1.0.0",
-            "description": "Place outbound calls from AI voice assistants through Twilio, Telnyx, Vonage or a "
-                           "BYO SIP trunk, schedule them, and track them to their end. Every error answers "
-                           '`{"detail": "<sentence>"}`.',
-        },
-        # Relative: the API's base URL is where this document was served from (the stage's URL on
-        # API Gateway, a custom domain, or `outbound serve` locally).
-        "servers": [{"url": ".", "description": "The base URL this document was served from."}],
-        "security": [{"bearerAuth": []}],
-        "tags": [{"name": name} for name in ("calls", "organization", "schedules", "webhooks", "meta")],
-        "paths": _paths(),
-        "components": {
-            "securitySchemes": {"bearerAuth": {
-                "type": "http", "scheme": "bearer", "bearerFormat": "API key",
-                "description": "`Authorization: Bearer <api key>`; a key belongs to one organization."}},
-            "schemas": _schemas(),
-        },
-    }
+def fragment() -> dict[str, Any]:
+    return {"tags": ["calls", "organization", "schedules", "webhooks", "meta"], "paths": _paths(),
+            "schemas": _schemas()}

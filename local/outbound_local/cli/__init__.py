@@ -1,0 +1,34 @@
+"""``outbound``: the local stack and the operators' tools.
+
+  outbound serve [--host 127.0.0.1] [--port 3000] [--seed FILE]
+  outbound seed FILE [--local-server URL | --table NAME --secret-prefix PREFIX]
+  outbound invoke FUNCTION_LOGICAL_ID EVENT_FILE [--seed FILE | --local-server URL]
+  outbound api-key create ORG_ID [--local-server URL | --table NAME]
+  outbound bench cold-start [--runs N] [--json] [--check]
+  outbound bench load [--requests N] [--concurrency C] [--server URL] [--json]
+  outbound emulate-call CALL_SID [--outcome completed] [--duration N] [--server URL] [--answered-by human]
+"""
+from __future__ import annotations
+
+import argparse
+import sys
+
+from . import bench, keys, local_stack
+from .common import CliError
+
+# Each group adds its subcommands and returns their handlers: a new group is a new module here.
+GROUPS = (local_stack, keys, bench)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="outbound", description="Outbound calls: local stack and operator tools")
+    commands = parser.add_subparsers(dest="command", required=True)
+    handlers = {}
+    for group in GROUPS:
+        handlers.update(group.register(commands))
+    args = parser.parse_args(argv)
+    try:
+        return handlers[args.command](args)
+    except CliError as exc:
+        print(f"outbound: {exc}", file=sys.stderr)
+        return 2

@@ -1,0 +1,36 @@
+"""``outbound bench ...``: benchmarks that print figures (outbound_local.bench)."""
+from __future__ import annotations
+
+import argparse
+from typing import Any, Callable
+
+from .common import CliError
+
+
+def cmd_bench(args: argparse.Namespace) -> int:
+    if args.benchmark == "load":
+        from outbound_local.bench.load import load
+
+        if args.requests < 10 or args.concurrency < 1:
+            raise CliError("--requests must be at least 10 and --concurrency at least 1")
+        return load(args.requests, args.concurrency, args.server, args.json)
+    from outbound_local.bench.cold_start import cold_start
+
+    if args.runs < 1:
+        raise CliError("--runs must be at least 1")
+    return cold_start(runs=args.runs, as_json=args.json, check=args.check)
+
+
+def register(commands: Any) -> dict[str, Callable[[argparse.Namespace], int]]:
+    bench = commands.add_parser("bench", help="benchmarks")
+    bench_commands = bench.add_subparsers(dest="benchmark", required=True)
+    cold = bench_commands.add_parser("cold-start", help="fresh process to first placed call, per provider")
+    cold.add_argument("--json", action="store_true")
+    cold.add_argument("--runs", type=int, default=5, help="measured runs per provider (medians of these)")
+    cold.add_argument("--check", action="store_true", help="exit 1 when a provider is over the 1.5x budget")
+    load = bench_commands.add_parser("load", help="POST /calls/initiate at a concurrency against `outbound serve`")
+    load.add_argument("--requests", type=int, default=2000)
+    load.add_argument("--concurrency", type=int, default=32)
+    load.add_argument("--server", help="a running `outbound serve` (default: start one with the demo data)")
+    load.add_argument("--json", action="store_true")
+    return {"bench": cmd_bench}
