@@ -46,6 +46,8 @@ def _aware(value: Any) -> datetime | None:
 class LocalScheduler:
     def __init__(self, stack: Any, interval: float = 0.25):
         self.client = stack.boto("scheduler")
+        self.sqs = stack.boto("sqs")
+        self.endpoint = stack.aws.endpoint_url
         self.interval = interval
         self._definitions: dict[tuple[str, str], tuple[Any, dict]] = {}  # (group, name) -> (modified, schedule)
         self._cursors: dict[tuple[str, str], datetime] = {}  # recurring: the last fire handled
@@ -155,18 +157,17 @@ class LocalScheduler:
                 pass
 
     def deliver_schedule(self, schedule: dict, scheduled_time: datetime) -> dict[str, Any]:
-        """One fire: the target's input, rendered, to the target function, with its retry policy."""
+        """One fire: the target's input, rendered, to the target function (with its retry policy)
+        or SQS queue."""
         target = schedule["Target"]
+        if target["Arn"].startswith("arn:aws:sqs:"):
+            return self._send_to_queue(schedule, target, scheduled_time)
         retries = int((target.get("RetryPolicy") or {}).get("MaximumRetryAttempts", 185))
         function = target["Arn"].rsplit(":function:", 1)[-1].split(":")[0]
         attempt, error = 0, None
         while attempt <= min(retries, 3):  # locally at most 4 attempts: enough to see a retry
             attempt += 1
-            text = (target.get("Input") or "{}")
-            for name, value in {"schedule-arn": schedule["Arn"], "scheduled-time": iso_utc(scheduled_time),
-                                "execution-id": secrets.token_hex(8), "attempt-number": str(attempt)}.items():
-                text = text.replace(f"<aws.scheduler.{name}>", value)
-            event = json.loads(text)
+            event = json.loads(self._render(target.get("Input") or "{}", schedule, scheduled_time, attempt))
             try:
                 result = functions.invoke(function, event)
             except Exception as exc:
@@ -174,6 +175,30 @@ class LocalScheduler:
                 continue
             return self._record(schedule["Name"], scheduled_time, attempt, event, result, None)
         return self._record(schedule["Name"], scheduled_time, attempt, event, None, error)
+
+    def _send_to_queue(self, schedule: dict, target: dict, scheduled_time: datetime) -> dict[str, Any]:
+        """An SQS target: the rendered input as the message body (the queue's consumer runs through
+        the local event sources, as on AWS)."""
+        text = self._render(target.get("Input") or "{}", schedule, scheduled_time, 1)
+        queue_name = target["Arn"].rsplit(":", 1)[1]
+        args: dict[str, Any] = {"QueueUrl": f"{self.endpoint}/{target['Arn'].split(':')[4]}/{queue_name}",
+                                "MessageBody": text}
+        group = (target.get("SqsParameters") or {}).get("MessageGroupId")
+        if group:
+            args["MessageGroupId"] = group
+        try:
+            self.sqs.send_message(**args)
+            error = None
+        except Exception as exc:  # recorded like a dead-lettered fire
+            error = f"{type(exc).__name__}: {exc}"
+        return self._record(schedule["Name"], scheduled_time, 1, json.loads(text), {"sent_to": queue_name}, error)
+
+    @staticmethod
+    def _render(text: str, schedule: dict, scheduled_time: datetime, attempt: int) -> str:
+        for name, value in {"schedule-arn": schedule["Arn"], "scheduled-time": iso_utc(scheduled_time),
+                            "execution-id": secrets.token_hex(8), "attempt-number": str(attempt)}.items():
+            text = text.replace(f"<aws.scheduler.{name}>", value)
+        return text
 
     def deliver(self, event: Any) -> Any:
         """One more delivery of an input (a repeated delivery, or an event by hand)."""

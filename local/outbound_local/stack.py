@@ -96,6 +96,7 @@ class LocalStack:
         self._configure_environment()
         self._create_tables()
         self._create_queues()
+        self._create_buckets()
         self._create_schedule_groups()
         self._start_emulators()
         return self
@@ -136,6 +137,8 @@ class LocalStack:
                     return self.table_name(name)
                 if kind == "AWS::SQS::Queue":
                     return self.queue_url(name)
+                if kind == "AWS::S3::Bucket":
+                    return self.bucket_name(name)
                 return name
             return str(self.parameters.get(name, self.template.parameter_default(name) or ""))
         if isinstance(value, dict) and "Fn::GetAtt" in value:
@@ -155,6 +158,10 @@ class LocalStack:
     def table_name(self, logical_id: str) -> str:
         """CallsTable is the table; any other table of the template gets its own name."""
         return TABLE_NAME if logical_id == "CallsTable" else f"{TABLE_NAME}-{logical_id}"
+
+    @staticmethod
+    def bucket_name(logical_id: str) -> str:
+        return f"local-{logical_id.lower()}"  # bucket names are lowercase DNS names
 
     def queue_name(self, logical_id: str) -> str:
         props = self.template.resources[logical_id].get("Properties") or {}
@@ -178,6 +185,8 @@ class LocalStack:
             return f"arn:aws:iam::{ACCOUNT_ID}:role/{logical_id}"
         if kind == "AWS::SQS::Queue":
             return self.queue_arn(logical_id)
+        if kind == "AWS::S3::Bucket":
+            return f"arn:aws:s3:::{self.bucket_name(logical_id)}"
         return f"arn:aws:local:{REGION}:{ACCOUNT_ID}:{logical_id}"
 
     def function_environment(self) -> dict[str, str]:
@@ -232,6 +241,22 @@ class LocalStack:
                     "deadLetterTargetArn": self._resolve(redrive["deadLetterTargetArn"]),
                     "maxReceiveCount": int(redrive.get("maxReceiveCount", 3))})
             sqs.create_queue(QueueName=self.queue_name(logical_id), Attributes=attributes)
+
+    def _create_buckets(self) -> None:
+        """Every AWS::S3::Bucket, with its queue notifications (moto delivers them to its SQS)."""
+        s3 = self.boto("s3")
+        for logical_id, resource in self.template.resources.items():
+            if resource["Type"] != "AWS::S3::Bucket":
+                continue
+            name = self.bucket_name(logical_id)
+            s3.create_bucket(Bucket=name)
+            queues = ((resource.get("Properties") or {}).get("NotificationConfiguration") or {}).get(
+                "QueueConfigurations") or []
+            if queues:
+                s3.put_bucket_notification_configuration(Bucket=name, NotificationConfiguration={"QueueConfigurations": [
+                    {"QueueArn": self._resolve(q["Queue"]), "Events": [q["Event"]],
+                     **({"Filter": {"Key": {"FilterRules": q["Filter"]["S3Key"]["Rules"]}}} if "Filter" in q else {})}
+                    for q in queues]})
 
     def _create_schedule_groups(self) -> None:
         """Every AWS::Scheduler::ScheduleGroup of the template, in moto's Scheduler (named as

@@ -74,3 +74,11 @@ class Conflict(ApiError):
 
 class ServiceUnavailable(ApiError):
     status = 503
+
+
+class Suppressed(Forbidden):
+    """The destination is on the organization's do-not-call list."""
+
+
+def suppressed(number: str) -> Suppressed:
+    return Suppressed(f"Destination {number} is on your organization's do-not-call list")

@@ -29,6 +29,7 @@ class FakeSchedulerClient:
 class FakeStack:
     def __init__(self):
         self.client = FakeSchedulerClient()
+        self.aws = type("LocalAws", (), {"endpoint_url": "http://127.0.0.1:1"})()
 
     def boto(self, service):
         return self.client

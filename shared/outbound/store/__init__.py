@@ -2,7 +2,9 @@
 
 - ``keys``: every key schema and index name (the entity table is there);
 - ``base``: the client and the reads every entity shares;
-- ``organizations``, ``calls``, ``call_status``, ``schedules``: each entity's queries and writes.
+- ``organizations``, ``calls``, ``call_status``, ``schedules``, ``suppressions``: each entity's
+  queries and writes; ``campaigns`` (campaigns, contacts, due entries, imports) is imported by
+  the campaign engine directly (``from outbound.store import campaigns``).
 
 Callers use ``from outbound import store`` and ``store.<name>``: the names below are the API.
 """
@@ -14,9 +16,10 @@ from .calls import (ABANDONED_REASON, CallAlreadyExists, ReserveRefused, abandon
                     fail_call_and_release, find_call, find_calls_by_sid, find_stuck_initiating, list_calls,
                     mark_call_placed, mark_call_unconfirmed, reserve_and_create_call)
 from .keys import (BY_CALL_SID_INDEX, BY_INITIATING_INDEX, BY_ORGANIZATION_INDEX, INITIATING_SHARDS,
-                   LEAVE_INITIATING, SCHEDULES_GSI_PREFIX, api_key_key, assistant_key, call_key,
-                   fire_failure_key, graph_key, hash_api_key, initiating_keys, organization_calls_partition,
-                   organization_key, phone_number_key, schedule_key)
+                   LEAVE_INITIATING, SCHEDULES_GSI_PREFIX, api_key_key, assistant_key, call_key, campaign_key,
+                   contact_key, due_key, fire_failure_key, graph_key, hash_api_key, import_key, initiating_keys,
+                   organization_calls_partition, organization_key, phone_number_key, schedule_key, suppression_key)
 from .organizations import organization_balance, organization_for_api_key
 from .schedules import (ScheduleNotCancelable, cancel_schedule, create_schedule, delete_schedule, fire_id_for,
                         list_schedules, record_fire_failure, schedule_created)
+from .suppressions import add_suppression, list_suppressions, remove_suppression, suppressed_numbers

@@ -12,6 +12,15 @@
 |               |                       |             | placed, refused or heard of (initiating, unconfirmed) |
 | schedule      | SCHEDULE#<id>         | SCHEDULE    | organization_id, kind, call, status; gsi1 = ORG#<org>#SCHEDULES by creation |
 | fire failure  | FIRE#<fire_id>        | FIRE        | a fire refused for good (400/401/402/403/404): status_code, detail |
+| campaign      | CAMPAIGN#<id>         | A#CAMPAIGN  | settings, status, counters (contacts by status, in_flight, attempts...), |
+|               |                       |             | pacing cursor; gsi1 = ORG#<org>#CAMPAIGNS by creation |
+| due entry     | CAMPAIGN#<id>         | D#<due>#<contact_id> | a contact waiting to be dialed at <due> (ISO): the dispatcher's queue |
+| contact       | CAMPAIGN#<id>         | K#<contact_id> | number, variables, zone, status, attempts' call ids; gsi1 = CAMPAIGN#<id>#STATUS#<status> |
+| import        | CAMPAIGN#<id>         | I#<import_id> | a CSV import's progress and row errors |
+| suppression   | SUPPRESSION#<org>#<e164> | SUPPRESSION | do-not-call; gsi1 = ORG#<org>#SUPPRESSIONS by number |
+
+A campaign's partition sorts its meta item ("A#") just before its due entries ("D#"): one strongly
+consistent Query (``A#CAMPAIGN`` to ``D#<now>``) reads the campaign and what is due.
 
 ``available_cents`` is kept equal to ``balance_cents - reserved_cents`` by every write, because a
 DynamoDB condition cannot do arithmetic: the reserve's condition is ``available_cents >= :r``.
@@ -66,6 +75,46 @@ def schedule_key(schedule_id: str) -> dict[str, str]:
 
 def fire_failure_key(fire_id: str) -> dict[str, str]:
     return {"pk": f"FIRE#{fire_id}", "sk": "FIRE"}
+
+
+CAMPAIGN_META = "A#CAMPAIGN"
+DUE_PREFIX, CONTACT_PREFIX, IMPORT_PREFIX = "D#", "K#", "I#"
+
+
+def campaign_partition(campaign_id: str) -> str:
+    return f"CAMPAIGN#{campaign_id}"
+
+
+def campaign_key(campaign_id: str) -> dict[str, str]:
+    return {"pk": campaign_partition(campaign_id), "sk": CAMPAIGN_META}
+
+
+def contact_key(campaign_id: str, contact_id: str) -> dict[str, str]:
+    return {"pk": campaign_partition(campaign_id), "sk": CONTACT_PREFIX + contact_id}
+
+
+def due_key(campaign_id: str, due_at: str, contact_id: str) -> dict[str, str]:
+    return {"pk": campaign_partition(campaign_id), "sk": f"{DUE_PREFIX}{due_at}#{contact_id}"}
+
+
+def import_key(campaign_id: str, import_id: str) -> dict[str, str]:
+    return {"pk": campaign_partition(campaign_id), "sk": IMPORT_PREFIX + import_id}
+
+
+def campaigns_partition(organization_id: str) -> str:
+    return f"ORG#{organization_id}#CAMPAIGNS"
+
+
+def contacts_by_status_partition(campaign_id: str, status: str) -> str:
+    return f"CAMPAIGN#{campaign_id}#STATUS#{status}"
+
+
+def suppression_key(organization_id: str, number: str) -> dict[str, str]:
+    return {"pk": f"SUPPRESSION#{organization_id}#{number}", "sk": "SUPPRESSION"}
+
+
+def suppressions_partition(organization_id: str) -> str:
+    return f"ORG#{organization_id}#SUPPRESSIONS"
 
 
 def organization_calls_partition(organization_id: str) -> str:

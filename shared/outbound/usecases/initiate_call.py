@@ -15,6 +15,7 @@ from ..destinations import check_destination
 from ..errors import (
     INSUFFICIENT_BALANCE, INVALID_API_KEY, UNAVAILABLE, PaymentRequired, ProviderFailed, ProviderTimedOut,
     ServiceUnavailable, Unauthenticated, assistant_not_yours, no_assistant_for, number_not_yours,
+    suppressed as suppressed_destination,
 )
 from ..models import InitiateCallRequest
 from ..phone import mask
@@ -67,9 +68,11 @@ def initiate_call(organization_id: str, request: InitiateCallRequest, public_api
 def prepare_call(organization_id: str, request: InitiateCallRequest,
                  also_read: tuple[dict[str, str], ...] = ()) -> PreparedCall:
     """Every check initiate makes before writing anything; no write, no call."""
-    number, organization, override, extra = load_caller_context(organization_id, request, also_read)
+    number, organization, override, extra, suppressed = load_caller_context(organization_id, request, also_read)
     check_destination(request.to_phone_number, request.from_phone_number,
                       organization.get("allowed_destination_countries"))
+    if suppressed:
+        raise suppressed_destination(request.to_phone_number)
     assistant = resolve_assistant(organization_id, request, number, override)
     texts = render_all(
         {"welcome_message": request.welcome_message if request.welcome_message is not None
@@ -146,13 +149,14 @@ def after_provider(write: Callable[[Any], Any], what: str, record: dict[str, Any
 
 
 def load_caller_context(organization_id: str, request: InitiateCallRequest,
-                        also_read: tuple[dict[str, str], ...] = ()) -> tuple[dict, dict, dict | None, dict]:
-    """One BatchGetItem: the from number, the organization, the override assistant (and the
-    ``also_read`` items, which then cost no round trip of their own)."""
+                        also_read: tuple[dict[str, str], ...] = ()) -> tuple[dict, dict, dict | None, dict, bool]:
+    """One BatchGetItem: the from number, the organization, the destination's do-not-call entry,
+    the override assistant (and the ``also_read`` items, which then cost no round trip either)."""
+    suppression = store.suppression_key(organization_id, request.to_phone_number)
     keys = [store.phone_number_key(request.from_phone_number), store.organization_key(organization_id)]
     if request.assistant_id is not None:
         keys.append(store.assistant_key(request.assistant_id))
-    items = store.get_items([*keys, *also_read])
+    items = store.get_items([*keys, suppression, *also_read])
     number = items.get(tuple(keys[0].values()))
     if number is None or number.get("organization_id") != organization_id:
         # Unknown and foreign numbers answer alike: no enumeration of other tenants' numbers.
@@ -162,7 +166,7 @@ def load_caller_context(organization_id: str, request: InitiateCallRequest,
         raise Unauthenticated(INVALID_API_KEY)
     override = items.get(tuple(keys[2].values())) if request.assistant_id is not None else None
     extra = {tuple(k.values()): items[tuple(k.values())] for k in also_read if tuple(k.values()) in items}
-    return number, organization, override, extra
+    return number, organization, override, extra, tuple(suppression.values()) in items
 
 
 def resolve_assistant(organization_id: str, request: InitiateCallRequest, number: dict,

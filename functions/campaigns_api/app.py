@@ -1,0 +1,17 @@
+"""CampaignsApiFunction: campaigns, their contacts, CSV imports, results, and the organization's
+do-not-call list (routes: outbound.api.campaigns). Off the call's cold path, so Powertools'
+event handler and pydantic do the routing and validation here."""
+from __future__ import annotations
+
+from typing import Any
+
+from aws_lambda_powertools import Logger
+
+from outbound.api.campaigns import app
+
+logger = Logger(service="outbound-campaigns")
+
+
+@logger.inject_lambda_context(correlation_id_path="requestContext.requestId")
+def lambda_handler(event: dict, context: Any) -> dict:
+    return app.resolve(event, context)

@@ -1,0 +1,72 @@
+"""HTTP APIs off the call's cold path, built with Powertools' event handler and pydantic (the
+request path of POST /calls/initiate keeps its measured hand-written routing: outbound.apigw).
+
+``resolver()`` gives every such API the same behaviour as the calls API: the organization from
+the API-key authorizer's context, every error as ``{"detail": "<sentence>"}`` (validation errors
+are 400s naming the field, not Powertools' default 422), an unknown route a 404, AWS failing
+beyond its retries a 503 with Retry-After.
+"""
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from aws_lambda_powertools import Logger
+from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
+from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
+
+from ..apigw import aws_unavailable
+from ..errors import INVALID_API_KEY, UNAVAILABLE, ApiError, Unauthenticated
+
+JSON = "application/json"
+
+
+def detail(status: int, sentence: str, headers: dict[str, str] | None = None) -> Response:
+    return Response(status_code=status, content_type=JSON, body=json.dumps({"detail": sentence}), headers=headers)
+
+
+def validation_sentence(exc: RequestValidationError) -> str:
+    """The first problem, as ``field.path: message`` (the body's own fields, without "body")."""
+    errors = exc.errors()
+    if not errors:
+        return "Invalid request"
+    first = errors[0]
+    location = [str(part) for part in first.get("loc", ()) if part not in ("body", "query", "path", "header")]
+    message = str(first.get("msg", "invalid")).removeprefix("Value error, ")
+    if first.get("type") == "json_invalid":
+        return "Request body must be a JSON object"
+    return f"{'.'.join(location)}: {message}" if location else message
+
+
+def resolver(logger: Logger) -> APIGatewayRestResolver:
+    app = APIGatewayRestResolver(enable_validation=True)
+
+    @app.exception_handler(ApiError)
+    def _api_error(exc: ApiError) -> Response:
+        return Response(status_code=exc.status, content_type=JSON, body=json.dumps(exc.body()), headers=exc.headers)
+
+    @app.exception_handler(RequestValidationError)
+    def _invalid(exc: RequestValidationError) -> Response:
+        return detail(400, validation_sentence(exc))
+
+    @app.not_found
+    def _not_found(exc: Exception) -> Response:
+        return detail(404, "Not found")
+
+    @app.exception_handler(Exception)
+    def _unexpected(exc: Exception) -> Response:
+        logger.exception("Unhandled error")
+        if aws_unavailable(exc):
+            return detail(503, UNAVAILABLE, {"Retry-After": "1"})
+        return detail(500, "Internal server error")
+
+    return app
+
+
+def organization_id(app: APIGatewayRestResolver) -> str:
+    """The caller's organization, from the API-key authorizer (never from the request)."""
+    authorizer: Any = (app.current_event.raw_event.get("requestContext") or {}).get("authorizer") or {}
+    org = authorizer.get("organization_id")
+    if not org:
+        raise Unauthenticated(INVALID_API_KEY)
+    return org

@@ -1,0 +1,41 @@
+"""Opaque ``next_token``s for the campaign lists: DynamoDB's LastEvaluatedKey, encoded, and on the
+way back checked to stay inside the partition the caller may read (a forged token can skip
+items of the caller's own list, never reach another organization's or campaign's)."""
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+from typing import Any
+
+from ..errors import BadRequest
+
+DEFAULT_LIMIT, MAX_LIMIT = 20, 100
+
+
+def parse_limit(value: Any) -> int:
+    if value in (None, ""):
+        return DEFAULT_LIMIT
+    if not str(value).isdigit() or not 1 <= int(value) <= MAX_LIMIT:
+        raise BadRequest(f"limit must be an integer from 1 to {MAX_LIMIT}")
+    return int(value)
+
+
+def encode(key: dict[str, Any] | None) -> str | None:
+    if not key:
+        return None
+    return base64.urlsafe_b64encode(json.dumps(key, separators=(",", ":")).encode()).decode().rstrip("=")
+
+
+def decode(token: str | None, attribute: str, partition: str) -> dict[str, Any] | None:
+    """The key a token stands for; its ``attribute`` (pk or gsi1pk) must be ``partition``."""
+    if not token:
+        return None
+    try:
+        key = json.loads(base64.urlsafe_b64decode(token + "=" * (-len(token) % 4)))
+    except (ValueError, binascii.Error):
+        key = None
+    if (len(token) > 1024 or not isinstance(key, dict) or key.get(attribute) != partition
+            or not all(isinstance(v, str) for v in key.values())):
+        raise BadRequest("next_token is not valid: use the next_token of the previous page")
+    return key

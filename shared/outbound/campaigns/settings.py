@@ -1,0 +1,78 @@
+"""A campaign item, read back as the typed settings and state the engine works with."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, time
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from .policy import CONTACT_STATUSES, CallingWindow, RetryPolicy
+
+
+@dataclass(frozen=True)
+class Pacing:
+    max_concurrent_calls: int
+    calls_per_minute: int
+
+
+def _clock(value: str) -> time:
+    hours, minutes = value.split(":")
+    return time(int(hours), int(minutes))
+
+
+def _instant(value: str | None) -> datetime | None:
+    return datetime.fromisoformat(value.replace("Z", "+00:00")) if value else None
+
+
+@dataclass(frozen=True)
+class Campaign:
+    campaign_id: str
+    organization_id: str
+    status: str
+    from_phone_number: str
+    assistant_id: int | None
+    welcome_message: str | None
+    agenda: str | None
+    variables: dict[str, Any]
+    window: CallingWindow
+    timezone: str
+    retry_policy: RetryPolicy
+    pacing: Pacing
+    start_at: datetime | None
+    end_at: datetime | None
+    in_flight: int
+    next_dial_at: datetime | None
+    wake_at: datetime | None
+    counts: dict[str, int] = field(default_factory=dict)
+
+    @classmethod
+    def from_item(cls, item: dict[str, Any]) -> "Campaign":
+        window, retry, pacing = item["calling_window"], item["retry_policy"], item["pacing"]
+        return cls(
+            campaign_id=item["campaign_id"], organization_id=item["organization_id"], status=item["status"],
+            from_phone_number=item["from_phone_number"], assistant_id=item.get("assistant_id"),
+            welcome_message=item.get("welcome_message"), agenda=item.get("agenda"),
+            variables=item.get("variables") or {},
+            window=CallingWindow(tuple(window["days"]), _clock(window["start"]), _clock(window["end"])),
+            timezone=item["timezone"],
+            retry_policy=RetryPolicy(int(retry["max_attempts"]), tuple(float(d) for d in retry["delays_minutes"]),
+                                     tuple(retry["retry_on"])),
+            pacing=Pacing(int(pacing["max_concurrent_calls"]), int(pacing["calls_per_minute"])),
+            start_at=_instant(item.get("start_at")), end_at=_instant(item.get("end_at")),
+            in_flight=int(item.get("in_flight") or 0), next_dial_at=_instant(item.get("next_dial_at")),
+            wake_at=_instant(item.get("wake_at")),
+            counts={s: int(item.get(f"count_{s}") or 0) for s in CONTACT_STATUSES})
+
+    def zone(self, name: str | None) -> ZoneInfo:
+        return ZoneInfo(name or self.timezone)
+
+    def call_body(self, phone_number: str, variables: dict[str, Any]) -> dict[str, Any]:
+        """The POST /calls/initiate body of one attempt (the campaign's defaults, the contact's
+        variables winning)."""
+        body: dict[str, Any] = {"from_phone_number": self.from_phone_number, "to_phone_number": phone_number,
+                                "variables": {**self.variables, **variables}}
+        for name in ("assistant_id", "welcome_message", "agenda"):
+            value = getattr(self, name)
+            if value is not None:
+                body[name] = value
+        return body
