@@ -34,7 +34,10 @@ def session() -> botocore.session.Session:
 
 @lru_cache(maxsize=None)
 def client(service: str, quick: bool = False):
-    return session().create_client(service, region_name=region(), config=QUICK_CONFIG if quick else CLIENT_CONFIG)
+    config = QUICK_CONFIG if quick else CLIENT_CONFIG
+    if service == "s3":  # presigned URLs must be Signature Version 4 in every current region
+        config = config.merge(Config(signature_version="s3v4"))
+    return session().create_client(service, region_name=region(), config=config)
 
 
 def reset() -> None:

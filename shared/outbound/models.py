@@ -137,6 +137,8 @@ CALL_RECORD_FIELDS = (
     "answered_by", "answered_at", "ended_at", "duration_seconds", "hangup_cause", "charged_cents", "settled_at",
     # scheduled calls: the schedule and the fire that placed it (null for POST /calls/initiate)
     "schedule_id", "scheduled_time",
+    # campaign attempts: the campaign, the contact and the attempt's number (null otherwise)
+    "campaign_id", "contact_id", "attempt",
 )
 
 

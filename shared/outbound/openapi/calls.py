@@ -97,6 +97,7 @@ def _schemas() -> dict[str, Any]:
         "reserve_cents": {"type": ["integer", "null"]},
         "duration_seconds": {"type": ["integer", "null"]},
         "charged_cents": {"type": ["integer", "null"]},
+        "attempt": {"type": ["integer", "null"]},
     })
     recurrence = {
         "type": "object", "required": ["cron"], "additionalProperties": False,

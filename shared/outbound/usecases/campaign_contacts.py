@@ -34,8 +34,8 @@ UTC = timezone.utc
 ROWS_PER_TRANSACTION = 45  # a contact and its due entry each: under DynamoDB's 100 items
 CLOSED = ("completed", "canceled")
 CONTACT_FIELDS = ("contact_id", "phone_number", "external_id", "variables", "timezone", "status", "attempts",
-                  "call_ids", "last_call_status", "last_ended_at", "next_attempt_at", "final_reason", "added_at",
-                  "updated_at")
+                  "call_ids", "current_call_id", "last_call_status", "last_ended_at", "next_attempt_at",
+                  "final_reason", "added_at", "updated_at")
 
 
 def add_contacts(organization_id: str, campaign_id: str, rows: list[ContactIn],
@@ -50,9 +50,13 @@ def add_contacts(organization_id: str, campaign_id: str, rows: list[ContactIn],
     return result
 
 
+ALREADY_A_CONTACT = "is already a contact of this campaign"
+
+
 def add_rows(item: dict[str, Any], organization: dict[str, Any], rows: list[ContactIn],
-             import_id: str | None = None, first_row: int = 0) -> dict[str, Any]:
-    """Validate and write ``rows``; ``first_row`` numbers them (an import's position)."""
+             import_id: str | None = None, first_row: int = 0, rows_of_file: list[int] | None = None) -> dict[str, Any]:
+    """Validate and write ``rows``; ``first_row`` numbers them; an import gives each row's line
+    in its file (``rows_of_file``), kept on the contact."""
     campaign = Campaign.from_item(item)
     now = datetime.now(UTC)
     errors: list[dict[str, Any]] = []
@@ -70,8 +74,10 @@ def add_rows(item: dict[str, Any], organization: dict[str, Any], rows: list[Cont
     for start in range(0, len(accepted), ROWS_PER_TRANSACTION):
         chunk = accepted[start:start + ROWS_PER_TRANSACTION]
         writes, update = [], db.CampaignUpdate()
-        for _, row, contact_id in chunk:
+        for index, row, contact_id in chunk:
             contact, due = _new_contact(campaign, row, contact_id, row.phone_number in suppressed, now, import_id)
+            if rows_of_file:
+                contact["import_row"] = rows_of_file[index - first_row]
             writes.append((contact, due))
             update.moved(None, contact["status"])
             update.count("contacts_total", 1)
@@ -80,7 +86,7 @@ def add_rows(item: dict[str, Any], organization: dict[str, Any], rows: list[Cont
         for (index, row, contact_id), (contact, _) in zip(chunk, writes):
             if contact_id in duplicates:
                 errors.append({"index": index, "phone_number": row.phone_number,
-                               "error": f"Duplicate: {row.phone_number} is already a contact of this campaign"})
+                               "error": f"Duplicate: {row.phone_number} {ALREADY_A_CONTACT}"})
             else:
                 added.append({"index": index, "contact_id": contact_id, "status": contact["status"]})
     return {"added": len(added), "contacts": added, "errors": sorted(errors, key=lambda e: e["index"])}

@@ -155,8 +155,9 @@ def _event_change(campaign: Campaign, event: dict[str, Any], now: datetime,
         _ended(campaign, event, change, now, update)
     elif kind == "not_placed":  # invalid or suppressed: final, and no call was made
         change.status = event["status"]
-        change.fields["final_reason"] = (event.get("detail") or "")[:500]
+        change.fields.update({"final_reason": (event.get("detail") or "")[:500], "attempts": int(event["attempt"]) - 1})
         change.remove = ("current_call_id", "next_attempt_at")
+        update.count("attempts", -1)
     else:  # deferred (campaign paused, or out of balance): waiting again, the attempt not burned
         attempt = int(event["attempt"])
         change.status = "pending" if attempt <= 1 else "retry_scheduled"
@@ -178,6 +179,7 @@ def _ended(campaign: Campaign, event: dict[str, Any], change: db.ContactChange, 
                          campaign.zone(event.get("timezone")), campaign.window,
                          dialing_allowed=campaign.status not in TERMINAL, end_at=campaign.end_at)
     change.fields.update({"last_call_status": event["status"], "last_ended_at": iso(ended_at)})
+    change.append_call_id = event["call_id"]  # a call exists: listed with the contact from now on
     update.count("talk_seconds", int(event.get("duration_seconds") or 0))
     update.count("charged_cents", int(event.get("charged_cents") or 0))
     update.count("answered", 1 if event.get("answered") else 0)
@@ -218,7 +220,7 @@ def _claim(campaign: Campaign, due: list[dict[str, Any]], now: datetime, update:
         claims.append((db.ContactChange(
             entry["contact_id"], (entry["status"],), "dialing",
             fields={"attempts": attempt, "current_call_id": call_id, "updated_at": iso(now), "dial_at": iso(cursor)},
-            remove=("next_attempt_at",), append_call_id=call_id, delete_due=entry["sk"]), entry, cursor))
+            remove=("next_attempt_at",), delete_due=entry["sk"]), entry, cursor))
         update.moved(entry["status"], "dialing")
         update.count("in_flight", 1)
         update.count("attempts", 1)
@@ -259,7 +261,7 @@ def _dial_message(campaign: Campaign, change: db.ContactChange, entry: dict[str,
             "contact_id": change.contact_id, "attempt": change.fields["attempts"],
             "call_id": change.fields["current_call_id"], "phone_number": entry["phone_number"],
             "timezone": entry.get("timezone"), "external_id": entry.get("external_id"),
-            "variables": entry.get("variables") or {},
+            "variables": entry.get("variables") or {}, "dial_at": change.fields["dial_at"],
             "call": campaign.call_body(entry["phone_number"], entry.get("variables") or {})}
 
 

@@ -3,8 +3,9 @@ upload's S3 notification (through an SQS queue) runs CampaignImportFunction, whi
 in chunks with the same checks as ``POST /campaigns/{id}/contacts`` and keeps its progress and
 row errors on the import (``GET /campaigns/{id}/imports/{import_id}``).
 
-A chunk interrupted by a crash is processed again on the message's retry: rows it had added come
-back as duplicates of a contact of this same import, and count as added, not as errors.
+A run interrupted by a crash is resumed by the message's retry: chunks already counted are
+skipped, and the rows the interrupted chunk had added come back as "duplicates" of a contact this
+import added from that very row, so they count as added, not as errors.
 """
 from __future__ import annotations
 
@@ -19,7 +20,7 @@ from aws_lambda_powertools import Logger
 from .. import aws, store
 from ..errors import Conflict, NotFound
 from ..store import campaigns as db
-from .campaign_contacts import CLOSED, add_rows, rows_from_csv
+from .campaign_contacts import ALREADY_A_CONTACT, CLOSED, add_rows, rows_from_csv
 from .campaigns import iso, load
 
 logger = Logger(child=True)
@@ -46,13 +47,17 @@ def create_import(organization_id: str, campaign_id: str) -> dict[str, Any]:
               "status": "waiting_upload", "rows_processed": 0, "added": 0, "error_count": 0, "errors": [],
               "created_at": iso(now), "updated_at": iso(now)}
     db.put_import(campaign_id, record)
-    url = aws.client("s3").generate_presigned_url(
+    url = _s3().generate_presigned_url(
         "put_object", ExpiresIn=UPLOAD_EXPIRES_S,
         Params={"Bucket": os.environ["CAMPAIGN_IMPORTS_BUCKET"], "ContentType": "text/csv",
                 "Key": object_key(organization_id, campaign_id, import_id)})
     return {**import_view(record), "upload_url": url, "upload_method": "PUT",
             "upload_headers": {"Content-Type": "text/csv"},
             "upload_expires_at": iso(now + timedelta(seconds=UPLOAD_EXPIRES_S))}
+
+
+def _s3() -> Any:
+    return aws.client("s3")
 
 
 def get_import(organization_id: str, campaign_id: str, import_id: str) -> dict[str, Any]:
@@ -71,7 +76,8 @@ def import_view(record: dict[str, Any]) -> dict[str, Any]:
 
 def process_uploaded(bucket: str, key: str) -> dict[str, Any]:
     """One uploaded CSV, whole: rows in chunks, progress after each."""
-    parts = unquote_plus(key).split("/")
+    key = unquote_plus(key)  # S3 notifications carry the key URL-encoded
+    parts = key.split("/")
     if len(parts) != 4 or parts[0] != "imports" or not parts[3].endswith(".csv"):
         logger.warning("Not an import upload; ignored", extra={"key": key[:200]})
         return {"ignored": True}
@@ -85,9 +91,9 @@ def process_uploaded(bucket: str, key: str) -> dict[str, Any]:
         return {"ignored": True, "status": record.get("status")}  # done already (a repeated notification)
     try:
         item = load(organization_id, campaign_id)
-        body = aws.client("s3").get_object(Bucket=bucket, Key=key)["Body"]
+        body = _s3().get_object(Bucket=bucket, Key=key)["Body"]
         lines = (line.decode("utf-8-sig") for line in body.iter_lines(keepends=True))
-        totals = _process_rows(item, import_id, lines)
+        totals = _process_rows(item, import_id, lines, int(record.get("rows_processed") or 0))
     except Exception as exc:  # noqa: BLE001 - recorded on the import for the user, then re-raised
         db.update_import(campaign_id, import_id, {"status": "failed", "failure": str(exc)[:500], "updated_at": _now()})
         if isinstance(exc, (ValueError, UnicodeDecodeError, Conflict, NotFound)):
@@ -101,11 +107,14 @@ def process_uploaded(bucket: str, key: str) -> dict[str, Any]:
     return totals
 
 
-def _process_rows(item: dict[str, Any], import_id: str, lines: Any) -> dict[str, int]:
+def _process_rows(item: dict[str, Any], import_id: str, lines: Any, done_rows: int = 0) -> dict[str, int]:
+    """``done_rows``: rows a previous run finished (a retried message skips them)."""
     organization = store.get_item(store.organization_key(item["organization_id"])) or {}
     chunk: list[tuple[int, Any]] = []
     totals = {"rows": 0, "added": 0, "errors": 0}
     for number, contact, problem in rows_from_csv(lines):
+        if number - 1 <= done_rows:
+            continue
         chunk.append((number, contact or problem))
         if len(chunk) == CHUNK_ROWS:
             _write_chunk(item, organization, import_id, chunk, totals)
@@ -119,13 +128,14 @@ def _write_chunk(item: dict[str, Any], organization: dict[str, Any], import_id: 
                  totals: dict[str, int]) -> None:
     errors = [{"row": n, "error": value} for n, value in chunk if isinstance(value, str)]
     rows = [(n, value) for n, value in chunk if not isinstance(value, str)]
-    result = add_rows(item, organization, [c for _, c in rows], import_id)
+    result = add_rows(item, organization, [c for _, c in rows], import_id, rows_of_file=[n for n, _ in rows])
     numbers = [n for n, _ in rows]
     added = result["added"]
     for error in result["errors"]:
         contact = rows[error["index"]][1]
-        if error["error"].startswith("Duplicate: ") and _added_by(item["campaign_id"], contact.phone_number, import_id):
-            added += 1  # this import's own row, written before an interruption
+        if error["error"].endswith(ALREADY_A_CONTACT) and _added_by(item["campaign_id"], contact.phone_number,
+                                                                    import_id, numbers[error["index"]]):
+            added += 1  # this very row, written before an interruption
             continue
         errors.append({"row": numbers[error["index"]], "phone_number": error["phone_number"], "error": error["error"]})
     totals["rows"] += len(chunk)
@@ -137,11 +147,11 @@ def _write_chunk(item: dict[str, Any], organization: dict[str, Any], import_id: 
                      add={"rows_processed": len(chunk), "added": added, "error_count": len(errors)})
 
 
-def _added_by(campaign_id: str, phone_number: str, import_id: str) -> bool:
+def _added_by(campaign_id: str, phone_number: str, import_id: str, row: int) -> bool:
     from ..campaigns.policy import contact_id_for
 
     contact = db.get_contact(campaign_id, contact_id_for(campaign_id, phone_number)) or {}
-    return contact.get("import_id") == import_id
+    return contact.get("import_id") == import_id and contact.get("import_row") == row
 
 
 def _now() -> str:

@@ -1,0 +1,168 @@
+"""The campaign dispatcher and dialer on an in-process local stack (moto over HTTP, the real store
+and use cases), with the clock in the test's hands: slots never overbooked even by concurrent
+ticks, the pacing cursor, calling windows, and an attempt placed once however often its dial
+message is delivered. (The same engine end to end over HTTP: test_campaigns_http.py.)"""
+from __future__ import annotations
+
+import itertools
+import json
+import os
+import threading
+from datetime import datetime, timedelta, timezone
+
+import pytest
+
+from tests.conftest import ROOT
+
+pytestmark = pytest.mark.integration
+
+UTC = timezone.utc
+ORG, FROM = "org_dialer", "+15551235101"
+ALL_DAYS = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
+_numbers = itertools.count(1)  # +1212 557 xxxx: this module's destinations
+
+
+@pytest.fixture(scope="module")
+def stack():
+    from outbound_local.stack import DEMO_FIXTURE, LocalStack, reset_cached_clients
+
+    saved = dict(os.environ)
+    local = LocalStack().start()
+    local.seed(DEMO_FIXTURE)
+    local.seed(ROOT / "tests" / "fixtures" / "campaigns.json")
+    try:
+        yield local
+    finally:
+        local.stop()
+        os.environ.clear()
+        os.environ.update(saved)
+        reset_cached_clients()
+
+
+def zone_at(hour: int) -> str:
+    """An Etc/GMT zone where the local time is about ``hour`` now."""
+    offset = hour - datetime.now(UTC).hour
+    offset = offset - 24 if offset > 14 else offset + 24 if offset < -12 else offset
+    return f"Etc/GMT{-offset:+d}" if offset else "UTC"
+
+
+def new_campaign(max_concurrent=3, cpm=600, contacts=5, tz_hour=12, **extra):
+    from outbound.campaigns.models import CampaignCreate, ContactIn
+    from outbound.usecases import campaign_contacts, campaigns
+
+    body = CampaignCreate(name="engine", from_phone_number=FROM, variables={"name": "Ada", "what": "it"},
+                          calling_window={"days": ALL_DAYS, "start": "08:00", "end": "21:00"},
+                          pacing={"max_concurrent_calls": max_concurrent, "calls_per_minute": cpm}, **extra)
+    campaign_id = campaigns.create_campaign(ORG, body)["campaign_id"]
+    rows = [ContactIn(phone_number=f"+1212557{next(_numbers):04d}", timezone=zone_at(tz_hour)) for _ in range(contacts)]
+    result = campaign_contacts.add_contacts(ORG, campaign_id, rows)
+    assert result["added"] == contacts, result["errors"]
+    return campaign_id
+
+
+def start(campaign_id):
+    from outbound.store import campaigns as db
+
+    db.move_campaign(campaign_id, ORG, ("draft",), "running", {"started_at": "2026-01-01T00:00:00.000Z"})
+
+
+def state(campaign_id):
+    from outbound.store import campaigns as db
+
+    item = db.get_campaign(campaign_id)
+    contacts, _ = db.list_contacts(campaign_id, None, 100)
+    return item, contacts
+
+
+def test_concurrent_ticks_never_overbook_the_slots(stack):
+    from outbound.usecases.campaign_dispatch import run_tick
+
+    campaign_id = new_campaign(max_concurrent=3, contacts=20)
+    start(campaign_id)
+    errors = []
+
+    def tick():
+        try:
+            run_tick(campaign_id, [])
+        except Exception as exc:  # a tick that kept losing races: its message would be retried
+            errors.append(exc)
+
+    threads = [threading.Thread(target=tick) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    item, contacts = state(campaign_id)
+    dialing = [c for c in contacts if c["status"] == "dialing"]
+    assert len(dialing) == 3 and item["in_flight"] == 3  # never more than max_concurrent_calls
+    assert item["count_dialing"] == 3 and item["count_pending"] == 17
+    assert len({c["current_call_id"] for c in dialing}) == 3
+
+
+def test_a_tick_working_from_a_stale_read_cannot_overbook(stack, monkeypatch):
+    """Tick B read the campaign before tick A claimed its slots, and goes for other contacts:
+    only the transaction's own condition on in_flight can stop it."""
+    from outbound.store import campaigns as db
+    from outbound.usecases.campaign_dispatch import iso, run_tick
+
+    campaign_id = new_campaign(max_concurrent=3, contacts=6)
+    start(campaign_id)
+    stale_meta, due = db.dispatch_view(campaign_id, iso(datetime.now(UTC)), 25)
+    assert run_tick(campaign_id, []).claimed == 3  # tick A
+    reads = iter([(stale_meta, due[3:])])
+    real = db.dispatch_view
+    monkeypatch.setattr(db, "dispatch_view", lambda *args: next(reads, None) or real(*args))
+    assert run_tick(campaign_id, []).claimed == 0  # tick B: refused, re-read, no slot left
+    item, contacts = state(campaign_id)
+    assert item["in_flight"] == 3 and sum(c["status"] == "dialing" for c in contacts) == 3
+
+
+def test_the_pacing_cursor_spaces_dials_across_ticks(stack):
+    from outbound.usecases.campaign_dispatch import parse, run_tick
+
+    campaign_id = new_campaign(max_concurrent=50, cpm=6, contacts=8)  # one dial every 10 s
+    start(campaign_id)
+    now = datetime.now(UTC)
+    first = run_tick(campaign_id, [], now=now)
+    times = [parse(d["dial_at"]) for d in first.dials]
+    assert len(times) == 7  # 0, 10, ..., 60 s: no slot handed out more than a minute ahead
+    assert all(abs((b - a).total_seconds() - 10) < 0.01 for a, b in zip(times, times[1:]))
+    assert run_tick(campaign_id, [], now=now + timedelta(seconds=1)).claimed == 0  # its slots are taken
+    later = run_tick(campaign_id, [], now=now + timedelta(seconds=15))
+    assert len(later.dials) == 1 and abs((parse(later.dials[0]["dial_at"]) - times[-1]).total_seconds() - 10) < 0.01
+
+
+def test_a_contact_outside_its_window_is_dispatched_when_it_opens(stack):
+    from outbound.usecases.campaign_dispatch import run_tick
+
+    campaign_id = new_campaign(contacts=1, tz_hour=6)  # 06:00 local: closed until 08:00
+    start(campaign_id)
+    _, [contact] = state(campaign_id)
+    assert contact["status"] == "waiting_window"
+    opens = datetime.fromisoformat(contact["next_attempt_at"].replace("Z", "+00:00"))
+    assert 60 * 60 < (opens - datetime.now(UTC)).total_seconds() <= 3 * 60 * 60
+    assert run_tick(campaign_id, []).claimed == 0
+    at_opening = run_tick(campaign_id, [], now=opens + timedelta(seconds=1))
+    assert at_opening.claimed == 1
+
+
+def test_an_attempt_is_placed_once_however_often_its_dial_is_delivered(stack):
+    from outbound_local import functions
+    from outbound.usecases.campaign_dispatch import run_tick
+
+    campaign_id = new_campaign(contacts=1)
+    start(campaign_id)
+    [dial] = run_tick(campaign_id, []).dials
+    event = {"Records": [{"messageId": f"m{i}", "receiptHandle": "r", "body": json.dumps(dial), "attributes": {},
+                          "messageAttributes": {}, "md5OfBody": "", "eventSource": "aws:sqs",
+                          "eventSourceARN": "arn:aws:sqs:us-east-1:123456789012:CampaignDialQueue",
+                          "awsRegion": "us-east-1"} for i in range(3)]}
+    before = len(stack.requests.placed_calls())
+    assert functions.invoke("CampaignDialerFunction", event) == {"batchItemFailures": []}
+    assert functions.invoke("CampaignDialerFunction", event) == {"batchItemFailures": []}
+    placed = stack.requests.placed_calls()
+    assert len(placed) == before + 1 and dial["call_id"] in placed  # six deliveries, one call
+    from outbound import store
+
+    record = store.get_item(store.call_key(dial["call_id"]))
+    assert (record["campaign_id"], record["contact_id"], record["attempt"]) == (campaign_id, dial["contact_id"], 1)
