@@ -11,9 +11,9 @@ from typing import Any
 from aws_lambda_powertools import Logger
 from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
 
-from outbound import deadline
+from outbound import aws, deadline
 from outbound.config import settings
-from outbound.usecases.campaign_dial import dial
+from outbound.usecases.campaign_dial import ClaimNotWritten, dial
 
 logger = Logger(service="outbound-campaign-dialer")
 processor = BatchProcessor(event_type=EventType.SQS)
@@ -23,8 +23,21 @@ def public_api_url() -> str:
     return settings().public_api_url or os.environ.get("API_BASE_URL", "").rstrip("/")
 
 
+RETRY_SOON_S = 2
+MAX_EARLY_RECEIVES = 5
+
+
 def handle(record: Any) -> dict:
-    result = dial(json.loads(record.body), public_api_url())
+    try:
+        result = dial(json.loads(record.body), public_api_url())
+    except ClaimNotWritten:
+        if int(record.attributes.approximate_receive_count) >= MAX_EARLY_RECEIVES:
+            logger.warning("Dial message whose claim never landed: dropped", extra={"message_id": record.message_id})
+            return {"outcome": "stale"}
+        # Back in a couple of seconds rather than after the queue's visibility timeout.
+        aws.client("sqs").change_message_visibility(QueueUrl=os.environ["CAMPAIGN_DIAL_QUEUE_URL"],
+                                                   ReceiptHandle=record.receipt_handle, VisibilityTimeout=RETRY_SOON_S)
+        raise
     logger.info("Campaign dial", extra={k: v for k, v in result.items() if k != "call_sid"})
     return result
 

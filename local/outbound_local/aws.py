@@ -169,12 +169,13 @@ class SerializedApp:
             return [body]
         return respond
 
-    def operation_counts(self, exclude: set[str] = frozenset()) -> Counter:
-        """DynamoDB operations served, all of them or but those made by the ``exclude`` functions."""
+    def operation_counts(self, exclude: set[str] = frozenset(), only: set[str] | None = None) -> Counter:
+        """DynamoDB operations served: all, all but those the ``exclude`` functions made, or only
+        those the ``only`` functions made."""
         counts: Counter = Counter()
         with self._ops_lock:
             for (function, operation), n in self.operations.items():
-                if function not in exclude:
+                if function not in exclude and (only is None or function in only):
                     counts[operation] += n
         return counts
 

@@ -62,8 +62,13 @@ class LocalServer:
                 return self.stack.requests.placed_calls()
             if path == "/_local/aws":  # where `outbound seed --local-server` writes
                 return self.stack.aws_info()
-            if path == "/_local/dynamodb-operations":  # ?exclude=event-sources: only what requests caused
-                return self.stack.dynamodb_operations(exclude_event_sources="exclude=event-sources" in query)
+            if path == "/_local/dynamodb-operations":
+                # ?exclude=event-sources: only what requests caused; ?function=NAME (repeatable): those functions'
+                from urllib.parse import parse_qs
+
+                params = parse_qs(query)
+                return self.stack.dynamodb_operations(exclude_event_sources="event-sources" in params.get("exclude", []),
+                                                      functions=params.get("function"))
             if path == "/_local/event-sources" and self.stack.event_sources is not None:
                 return self.stack.event_sources.status()
         if path == "/_local/faults/dynamodb":

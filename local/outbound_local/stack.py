@@ -164,6 +164,7 @@ class LocalStack:
         return f"local-{logical_id.lower()}"  # bucket names are lowercase DNS names
 
     def queue_name(self, logical_id: str) -> str:
+        """The queue's logical id (a FIFO queue's with the .fifo its name must end with)."""
         props = self.template.resources[logical_id].get("Properties") or {}
         return logical_id + (".fifo" if props.get("FifoQueue") else "")
 
@@ -326,8 +327,9 @@ class LocalStack:
                 "credentials_secret_prefix": os.environ["CREDENTIALS_SECRET_PREFIX"],
                 "environment": dict(self.environment)}
 
-    def dynamodb_operations(self, exclude_event_sources: bool = False) -> dict[str, int]:
-        """Operations served by the local DynamoDB; optionally not those made by the functions the
-        event sources invoke (background consumers), i.e. only what requests caused."""
+    def dynamodb_operations(self, exclude_event_sources: bool = False, functions: list[str] | None = None) -> dict[str, int]:
+        """Operations served by the local DynamoDB: optionally not those made by the functions the
+        event sources invoke (background consumers: only what requests caused), or only those of
+        the named ``functions``."""
         exclude = {s.function for s in self.template.event_sources()} if exclude_event_sources else set()
-        return dict(self.aws.app.operation_counts(exclude))
+        return dict(self.aws.app.operation_counts(exclude, set(functions) if functions else None))

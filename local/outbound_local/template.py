@@ -165,7 +165,7 @@ class Template:
                   if r["Type"] == "AWS::SQS::Queue"}
 
         def targets(props: dict) -> int:
-            return 1 if "RedrivePolicy" in props else 0
+            return 1 if "RedrivePolicy" in props else 0  # dead-letter queues first
         return dict(sorted(queues.items(), key=lambda item: targets(item[1])))
 
     def event_sources(self) -> list[EventSource]:

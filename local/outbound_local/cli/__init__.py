@@ -6,6 +6,7 @@
   outbound api-key create ORG_ID [--local-server URL | --table NAME]
   outbound bench cold-start [--runs N] [--json] [--check]
   outbound bench load [--requests N] [--concurrency C] [--server URL] [--json]
+  outbound campaign watch|emulate ID [--server URL] [--api-key KEY]
   outbound emulate-call CALL_SID [--outcome completed] [--duration N] [--server URL] [--answered-by human]
 """
 from __future__ import annotations
@@ -13,11 +14,11 @@ from __future__ import annotations
 import argparse
 import sys
 
-from . import bench, keys, local_stack
+from . import bench, campaigns, keys, local_stack
 from .common import CliError
 
 # Each group adds its subcommands and returns their handlers: a new group is a new module here.
-GROUPS = (local_stack, keys, bench)
+GROUPS = (local_stack, keys, campaigns, bench)
 
 
 def main(argv: list[str] | None = None) -> int:

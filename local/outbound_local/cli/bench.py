@@ -8,6 +8,12 @@ from .common import CliError
 
 
 def cmd_bench(args: argparse.Namespace) -> int:
+    if args.benchmark == "campaign":
+        from outbound_local.bench.campaign import campaign
+
+        if not 1 <= args.contacts <= 100_000 or args.max_concurrent < 1 or args.calls_per_minute < 1:
+            raise CliError("--contacts must be 1 to 100000, --max-concurrent and --calls-per-minute at least 1")
+        return campaign(args.contacts, args.max_concurrent, args.calls_per_minute, args.hold, args.server, args.json)
     if args.benchmark == "load":
         from outbound_local.bench.load import load
 
@@ -33,4 +39,11 @@ def register(commands: Any) -> dict[str, Callable[[argparse.Namespace], int]]:
     load.add_argument("--concurrency", type=int, default=32)
     load.add_argument("--server", help="a running `outbound serve` (default: start one with the demo data)")
     load.add_argument("--json", action="store_true")
+    campaign = bench_commands.add_parser("campaign", help="one campaign end to end: pacing, slots, round trips")
+    campaign.add_argument("--contacts", type=int, default=200)
+    campaign.add_argument("--max-concurrent", type=int, default=10)
+    campaign.add_argument("--calls-per-minute", type=int, default=300)
+    campaign.add_argument("--hold", type=float, default=0.5, help="seconds each call lasts before it is ended")
+    campaign.add_argument("--server", help="a running `outbound serve` (default: start one with the demo data)")
+    campaign.add_argument("--json", action="store_true")
     return {"bench": cmd_bench}

@@ -42,7 +42,6 @@ class Campaign:
     end_at: datetime | None
     in_flight: int
     next_dial_at: datetime | None
-    wake_at: datetime | None
     counts: dict[str, int] = field(default_factory=dict)
 
     @classmethod
@@ -60,7 +59,6 @@ class Campaign:
             pacing=Pacing(int(pacing["max_concurrent_calls"]), int(pacing["calls_per_minute"])),
             start_at=_instant(item.get("start_at")), end_at=_instant(item.get("end_at")),
             in_flight=int(item.get("in_flight") or 0), next_dial_at=_instant(item.get("next_dial_at")),
-            wake_at=_instant(item.get("wake_at")),
             counts={s: int(item.get(f"count_{s}") or 0) for s in CONTACT_STATUSES})
 
     def zone(self, name: str | None) -> ZoneInfo:

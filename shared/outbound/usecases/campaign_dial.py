@@ -22,6 +22,7 @@ from aws_lambda_powertools import Logger
 
 from .. import store
 from ..campaigns import queues
+from ..campaigns.policy import WAITING_STATUSES
 from ..errors import ApiError, PaymentRequired, ProviderFailed, ProviderTimedOut, ServiceUnavailable, Suppressed
 from ..models import initiate_request_from
 from ..phone import mask
@@ -29,6 +30,11 @@ from .campaigns import pause_for_balance
 from .initiate_call import place_prepared, prepare_call
 
 logger = Logger(child=True)
+
+
+class ClaimNotWritten(Exception):
+    """The dispatcher sends a dial before it writes its claim (so a claim never lacks its dial);
+    this dial came first. Retried shortly; if the claim never lands, the message goes stale."""
 
 
 def dial(message: dict[str, Any], public_api_url: str) -> dict[str, Any]:
@@ -47,6 +53,8 @@ def dial(message: dict[str, Any], public_api_url: str) -> dict[str, Any]:
     item = prepared.also_read.get(tuple(campaign_key.values()))
     contact = prepared.also_read.get(tuple(contact_key.values())) or {}
     if contact.get("status") != "dialing" or contact.get("current_call_id") != message["call_id"]:
+        if contact.get("status") in WAITING_STATUSES and int(contact.get("attempts") or 0) == attempt - 1:
+            raise ClaimNotWritten(f"the claim of {message['call_id']} is not written yet")
         logger.info("Stale dial message: nothing to do", extra=about)
         return {"outcome": "stale", **about}
     if item is None or item.get("status") != "running":

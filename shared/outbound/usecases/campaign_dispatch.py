@@ -14,11 +14,15 @@ queue). Steps, in DynamoDB round trips:
 5. Write events, claims and the campaign's counters in ONE TransactWriteItems [1], conditional
    on the slots still free (``in_flight``), the pacing cursor unchanged and each contact still in
    the status read: concurrent ticks can never overbook; a lost race re-runs the tick.
-6. Wake up later when work remains (a delayed tick, not sent twice for the same time), complete
-   the campaign when no contact waits or is in flight, or, for a canceled or ended campaign,
-   cancel its waiting contacts a chunk per tick.
+6. Tick again at once when more is due now (a full batch claimed, contacts moved to their
+   window, a retry due immediately), complete the campaign when no contact waits or is in flight,
+   or, for a canceled or ended campaign, cancel its waiting contacts a chunk per tick. What is
+   due later (a retry's delay, a window's opening, the pacing's next minute) is picked up by the
+   campaign's heartbeat, every minute: dial slots are handed out a minute ahead, so pacing-bound
+   campaigns lose nothing to it.
 
-So an attempt costs the dispatcher at most 2 round trips (fewer when a tick claims several).
+Ticks of one campaign run one at a time (a FIFO queue grouped by campaign); the conditions above
+still hold if they did not. An attempt costs the dispatcher at most 2 round trips.
 """
 from __future__ import annotations
 
@@ -61,7 +65,7 @@ class TickResult:
     claimed: int = 0
     moved_to_window: int = 0
     canceled: int = 0
-    wake_in_s: float | None = None
+    again: bool = False  # another tick was sent: more is due now
     dials: list[dict[str, Any]] = field(default_factory=list)
 
 
@@ -104,9 +108,6 @@ def _tick(campaign_id: str, events: list[dict[str, Any]], now: datetime,
     elif dispatch and campaign.status in TERMINAL:
         cancels = _cancel_waiting(campaign, now, update)
     dialing = [(change, entry, at) for change, entry, at in claims if change.status == "dialing"]
-    wake_at = _wake_at(campaign, update, claims, now) if dispatch else None
-    if wake_at is not None:
-        update.fields["wake_at"] = iso(wake_at)
     dials = [_dial_message(campaign, change, entry) for change, entry, _ in dialing]
     if dials and queues.send_dials([(m, (at - now).total_seconds()) for m, (_, _, at) in zip(dials, dialing)]):
         raise RuntimeError(f"campaign {campaign_id}: dial messages could not be sent; nothing was claimed")
@@ -116,7 +117,7 @@ def _tick(campaign_id: str, events: list[dict[str, Any]], now: datetime,
     result.applied, result.claimed, result.canceled = len(changes), len(dialing), len(cancels)
     result.moved_to_window, result.dials = len(claims) - len(dialing), dials
     if dispatch:
-        _after(campaign, update, result, now, wake_at)
+        _after(campaign, update, result, now, due_now=_more_due_now(campaign, update, claims, changes, due, now))
     return result, []
 
 
@@ -289,30 +290,22 @@ def _cancel_waiting(campaign: Campaign, now: datetime, update: db.CampaignUpdate
     return cancels
 
 
-def _wake_at(campaign: Campaign, update: db.CampaignUpdate, claims: list, now: datetime) -> datetime | None:
-    """When this campaign should be looked at again, if no event of its own will bring a tick
-    sooner; None when a wake-up for that time is already on its way."""
-    if campaign.status == "scheduled":
-        wake = campaign.start_at
-    elif campaign.status != "running":
-        return None
-    elif campaign.pacing.max_concurrent_calls - campaign.in_flight - update.add.get("in_flight", 0) <= 0:
-        return None  # every slot is busy: an attempt's end brings the next tick
-    elif claims:
-        cursor = parse(update.fields["next_dial_at"]) if "next_dial_at" in update.fields else now
-        wake = max(now + timedelta(seconds=1), cursor - HORIZON)  # more may be due: look again soon
-    else:
-        upcoming = db.due_entries(campaign.campaign_id, after=iso(now), limit=1)
-        if not upcoming:
-            return None
-        wake = max(parse(upcoming[0]["sk"].split("#", 2)[1]), campaign.next_dial_at or now)
-    if wake is None or (campaign.wake_at and now < campaign.wake_at <= wake):
-        return None  # an earlier (or the same) wake-up is pending
-    return wake
+def _more_due_now(campaign: Campaign, update: db.CampaignUpdate, claims: list, changes: list[db.ContactChange],
+                  due: list[dict[str, Any]], now: datetime) -> bool:
+    """Whether another tick now would find work: slots are free, the pacing has room within the
+    minute, and something is due (a batch left over, contacts just moved, a retry due now)."""
+    if campaign.status != "running":
+        return False
+    free = campaign.pacing.max_concurrent_calls - campaign.in_flight - update.add.get("in_flight", 0)
+    cursor = parse(update.fields["next_dial_at"]) if "next_dial_at" in update.fields else now
+    if free <= 0 or cursor > now + HORIZON:
+        return False
+    leftover = len(due) >= CLAIMS_PER_TICK or any(c.status == "waiting_window" for c, _, _ in claims)
+    retry_now = any(c.put_due and c.put_due["sk"].split("#", 2)[1] <= iso(now) for c in changes)
+    return leftover or retry_now
 
 
-def _after(campaign: Campaign, update: db.CampaignUpdate, result: TickResult, now: datetime,
-           wake_at: datetime | None) -> None:
+def _after(campaign: Campaign, update: db.CampaignUpdate, result: TickResult, now: datetime, due_now: bool) -> None:
     from .campaigns import complete_if_done
 
     if campaign.status in TERMINAL:
@@ -325,7 +318,6 @@ def _after(campaign: Campaign, update: db.CampaignUpdate, result: TickResult, no
         if complete_if_done(campaign, now):
             result.status = "completed"
         return
-    if wake_at is not None:
-        result.wake_in_s = max(0.0, (wake_at - now).total_seconds())
-        if result.wake_in_s <= queues.MAX_DELAY_S:  # longer waits: the campaign's 1-minute heartbeat
-            queues.send_tick(campaign.campaign_id, "wakeup", delay_s=result.wake_in_s)
+    if due_now:
+        queues.send_tick(campaign.campaign_id, "more_due")
+        result.again = True

@@ -5,8 +5,9 @@ Status model: ``draft`` -> ``scheduled`` (start_at ahead) -> ``running`` <-> ``p
 (``paused_reason``: manual, or insufficient_balance when a dial met a 402) -> ``completed`` (no
 contact left waiting or in flight, or end_at reached) or ``canceled``. While a campaign is
 scheduled, running or paused, an EventBridge Scheduler schedule sends its dispatcher a tick
-every minute (a heartbeat; the ticks that do the work come from events: start, an attempt's
-end, a wake-up), starting at start_at; it is deleted when the campaign ends.
+every minute (a heartbeat: what falls due later, and a scheduled campaign's start at start_at;
+the ticks that do most of the work come from events: start, an attempt's end); it is deleted
+when the campaign ends.
 """
 from __future__ import annotations
 
@@ -138,8 +139,9 @@ def start_campaign(organization_id: str, campaign_id: str) -> dict[str, Any]:
     scheduled = start_at is not None and start_at > now
     moved = _move(organization_id, campaign_id, ("draft",), "scheduled" if scheduled else "running",
                   {"started_at": iso(now), "updated_at": iso(now)})
-    _create_heartbeat(campaign_id, start_at if scheduled else None)
-    _tick(campaign_id, "start", delay_s=(start_at - now).total_seconds() if scheduled else 0)
+    _create_heartbeat(campaign_id, start_at if scheduled else None)  # a scheduled one starts at its first beat
+    if not scheduled:
+        _tick(campaign_id, "start")
     return campaign_view(moved)
 
 
@@ -242,7 +244,10 @@ def _create_heartbeat(campaign_id: str, start_at: datetime | None) -> None:
         "Name": _heartbeat_name(campaign_id), "GroupName": os.environ["CAMPAIGN_SCHEDULE_GROUP"],
         "ScheduleExpression": "rate(1 minute)", "FlexibleTimeWindow": {"Mode": "OFF"}, "State": "ENABLED",
         "Target": {"Arn": os.environ["CAMPAIGN_TICKS_QUEUE_ARN"], "RoleArn": os.environ["CAMPAIGN_SCHEDULER_ROLE_ARN"],
-                   "Input": json.dumps({"campaign_id": campaign_id, "reason": "heartbeat", "events": []}),
+                   # The scheduled time makes each beat's body (its FIFO deduplication id) its own.
+                   "Input": json.dumps({"campaign_id": campaign_id, "reason": "heartbeat", "events": [],
+                                        "beat": "<aws.scheduler.scheduled-time>"}),
+                   "SqsParameters": {"MessageGroupId": campaign_id},
                    "RetryPolicy": {"MaximumRetryAttempts": 0, "MaximumEventAgeInSeconds": 60}},
         "Description": f"Heartbeat of campaign {campaign_id}",
     }
@@ -267,9 +272,9 @@ def _delete_heartbeat(campaign_id: str) -> None:
                 "campaign_id": campaign_id, "error": type(exc).__name__})
 
 
-def _tick(campaign_id: str, reason: str, delay_s: float = 0) -> None:
+def _tick(campaign_id: str, reason: str) -> None:
     try:
-        queues.send_tick(campaign_id, reason, delay_s=delay_s)
+        queues.send_tick(campaign_id, reason)
     except Exception as exc:  # noqa: BLE001 - the heartbeat ticks within a minute anyway
         logger.error("Could not send the campaign a tick", extra={"campaign_id": campaign_id,
                                                                   "error": type(exc).__name__})
