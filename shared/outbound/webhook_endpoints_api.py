@@ -169,6 +169,11 @@ def invalid_request(exc: RequestValidationError) -> Response:
     return _detail(400, validation_sentence(exc.errors()))
 
 
+@app.exception_handler(UnicodeDecodeError)
+def undecodable_body(exc: UnicodeDecodeError) -> Response:
+    return _detail(400, "Request body must be a JSON object (UTF-8 text)")
+
+
 @app.exception_handler(ApiError)
 def api_error(exc: ApiError) -> Response:
     return Response(status_code=exc.status, content_type="application/json", body=exc.body(), headers=exc.headers)

@@ -125,9 +125,12 @@ def resolve_checked(url: object) -> CheckedUrl:
         if not addresses:
             raise UnsafeUrl(f"url host {host} does not resolve")
     for text in addresses:
-        problem = address_problem(ipaddress.ip_address(text.split("%", 1)[0]))
+        address = ipaddress.ip_address(text.split("%", 1)[0])
+        problem = address_problem(address)
         if problem:
             where = f"{text} is" if literal is not None else f"{host} resolves to {text},"
             raise UnsafeUrl(f"url must not reach private, loopback, link-local or metadata addresses: "
                             f"{where} {problem}")
+        if scheme == "http" and not address.is_loopback:
+            raise UnsafeUrl("url must be an absolute https:// URL (http:// only reaches loopback, locally)")
     return CheckedUrl(str(url), scheme, host, port, target, tuple(addresses))

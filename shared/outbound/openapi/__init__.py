@@ -11,7 +11,10 @@ import importlib
 from functools import lru_cache
 from typing import Any
 
-FRAGMENTS = ("outbound.openapi.calls",)
+FRAGMENTS = (
+    "outbound.openapi.calls",
+    "outbound.openapi.webhooks",  # webhook endpoints and deliveries (generated from their resolver)
+)
 
 
 @lru_cache(maxsize=1)
