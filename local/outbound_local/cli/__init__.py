@@ -6,6 +6,7 @@
   outbound api-key create ORG_ID [--local-server URL | --table NAME]
   outbound bench cold-start [--runs N] [--json] [--check]
   outbound bench load [--requests N] [--concurrency C] [--server URL] [--json]
+  outbound bench webhook-delivery [--calls N] [--server URL] [--json]
   outbound emulate-call CALL_SID [--outcome completed] [--duration N] [--server URL] [--answered-by human]
 """
 from __future__ import annotations

@@ -8,6 +8,12 @@ from .common import CliError
 
 
 def cmd_bench(args: argparse.Namespace) -> int:
+    if args.benchmark == "webhook-delivery":
+        from outbound_local.bench.webhook_delivery import webhook_delivery
+
+        if args.calls < 1:
+            raise CliError("--calls must be at least 1")
+        return webhook_delivery(args.calls, args.server, args.json)
     if args.benchmark == "load":
         from outbound_local.bench.load import load
 
@@ -33,4 +39,9 @@ def register(commands: Any) -> dict[str, Callable[[argparse.Namespace], int]]:
     load.add_argument("--concurrency", type=int, default=32)
     load.add_argument("--server", help="a running `outbound serve` (default: start one with the demo data)")
     load.add_argument("--json", action="store_true")
+    delivery = bench_commands.add_parser(
+        "webhook-delivery", help="status webhook -> signed delivery at the customer's endpoint (latency, round trips)")
+    delivery.add_argument("--calls", type=int, default=30)
+    delivery.add_argument("--server", help="a running `outbound serve` (default: start one with the demo data)")
+    delivery.add_argument("--json", action="store_true")
     return {"bench": cmd_bench}
