@@ -18,7 +18,7 @@ import json
 import logging
 import threading
 import time
-from collections import Counter
+from collections import Counter, deque
 from dataclasses import dataclass
 from typing import Any, Callable
 
@@ -68,6 +68,7 @@ class SerializedApp:
         self._ops_lock = threading.Lock()
         self._faults: dict[str, list[Fault]] = {}
         self.faults_served: Counter = Counter()  # (operation, error) -> answered
+        self._published: deque = deque(maxlen=10_000)  # EventBridge PutEvents entries, as sent
 
     # --- faults -------------------------------------------------------------------------------
     def add_fault(self, operation: str, error: str, count: int, skip: int = 0, after_commit: bool = False,
@@ -111,6 +112,8 @@ class SerializedApp:
     # --- requests -----------------------------------------------------------------------------
     def __call__(self, environ: dict, start_response: Callable) -> Any:
         target = environ.get("HTTP_X_AMZ_TARGET", "")
+        if target == "AWSEvents.PutEvents":
+            self._record_put_events(environ)
         if not target.startswith("DynamoDB_"):
             return self._serialized(environ)(start_response)
         operation = target.split(".", 1)[1]
@@ -169,9 +172,32 @@ class SerializedApp:
             return [body]
         return respond
 
+    def _record_put_events(self, environ: dict) -> None:
+        """Keep what was put on EventBridge (moto accepts it, and keeps nothing to look at)."""
+        raw = environ["wsgi.input"].read(int(environ.get("CONTENT_LENGTH") or 0))
+        environ["wsgi.input"] = io.BytesIO(raw)
+        try:
+            entries = json.loads(raw or b"{}").get("Entries") or []
+        except ValueError:
+            return
+        now = time.time()
+        with self._ops_lock:
+            for entry in entries:
+                detail = entry.get("Detail")
+                try:
+                    detail = json.loads(detail) if isinstance(detail, str) else detail
+                except ValueError:
+                    pass
+                self._published.append({"EventBusName": entry.get("EventBusName"), "Source": entry.get("Source"),
+                                        "DetailType": entry.get("DetailType"), "Detail": detail, "received_at": now})
+
+    def published_events(self) -> list[dict[str, Any]]:
+        with self._ops_lock:
+            return list(self._published)
+
     def operation_counts(self, exclude: set[str] = frozenset(), only: set[str] | None = None) -> Counter:
-        """DynamoDB operations served: all, all but those the ``exclude`` functions made, or only
-        those the ``only`` functions made."""
+        """DynamoDB operations served, all of them or but those made by the ``exclude`` functions
+        (or only those made by the ``only`` functions)."""
         counts: Counter = Counter()
         with self._ops_lock:
             for (function, operation), n in self.operations.items():

@@ -9,6 +9,7 @@ from typing import Any
 from .emulators.base import LoopbackHTTPServer
 from .gateway import LocalApiGateway
 from .stack import LocalStack
+from .webhook_receiver import PREFIX
 
 
 class LocalServer:
@@ -71,6 +72,13 @@ class LocalServer:
                                                       functions=params.get("function"))
             if path == "/_local/event-sources" and self.stack.event_sources is not None:
                 return self.stack.event_sources.status()
+            if path == "/_local/events":  # what was put on EventBridge (the stack's bus), oldest first
+                return self.stack.published_events()
+            if path == "/_local/dynamodb-operations/by-function":  # ?function=A,B: only those functions' operations
+                names = set(query.partition("function=")[2].split("&")[0].split(",")) - {""}
+                return self.stack.aws.app.operation_counts(only=names or None)
+        if path == "/_local/dns":  # names the webhook URL checks resolve (see webhook_receiver)
+            return self.stack.dns.handle(method, body)
         if path == "/_local/faults/dynamodb":
             # Fault injection (local only): {"operation": "TransactWriteItems", "error":
             # "ProvisionedThroughputExceededException", "count": 2} makes the next 2 such requests
@@ -112,6 +120,10 @@ class LocalServer:
                 path, _, query = self.path.partition("?")
                 length = int(self.headers.get("Content-Length") or 0)
                 body = self.rfile.read(length) if length else b""
+                if path.startswith(PREFIX):  # the loopback webhook receiver: answers what it is told to
+                    status, data = server.stack.webhook_receivers.handle(self.command, path, dict(self.headers.items()),
+                                                                         body)
+                    return self._send(status, {"Content-Type": "application/json"}, json.dumps(data).encode())
                 if path.startswith("/_local/"):
                     data = server._local_route(self.command, path, body, query)
                     if data is not None:

@@ -17,8 +17,9 @@ STACK_NAME = "local"
 TABLE_NAME = "outbound-local"
 REGION = "us-east-1"
 ACCOUNT_ID = "123456789012"
-# Local values of template parameters that have no default.
-LOCAL_PARAMETERS = {"VoiceStreamUrl": "wss://voice-runtime.localhost/stream"}
+# Local values of template parameters that have no default (or whose default is too slow to try
+# by hand: a failed webhook delivery is retried after 1 s, 2 s, 4 s... instead of 10 s, 20 s...).
+LOCAL_PARAMETERS = {"VoiceStreamUrl": "wss://voice-runtime.localhost/stream", "WebhookRetryBaseSeconds": "1"}
 # How long adapters wait for a provider locally (the silent emulator number answers after
 # 30 s). $OUTBOUND_LOCAL_PROVIDER_TIMEOUT_S overrides it: the tests use 1 s to stay fast.
 LOCAL_PROVIDER_TIMEOUT_S = "3"
@@ -48,10 +49,13 @@ def reset_cached_clients() -> None:
 
     from .functions import tag_requests_with_function
 
+    from outbound import webhook_secrets
+
     settings.cache_clear()
     scheduler_settings.cache_clear()
     aws.reset()
     credentials.clear_cache()
+    webhook_secrets.clear_cache()
     tag_requests_with_function(aws.session())
 
 
@@ -89,6 +93,10 @@ class LocalStack:
         self.scheduler = None  # the local EventBridge Scheduler (start_scheduler), serve only
         self.event_sources = None  # the local Lambda event source mappings (start_event_sources), serve only
         self.environment: dict[str, str] = {}  # what the functions run with (see _set_environment)
+        from .webhook_receiver import LocalDns, WebhookReceivers
+
+        self.webhook_receivers = WebhookReceivers()  # /_local/webhook-receiver/<name>
+        self.dns = LocalDns()  # /_local/dns: names the webhook URL checks resolve
 
     # --- lifecycle ----------------------------------------------------------------------------
     def start(self) -> "LocalStack":
@@ -97,6 +105,7 @@ class LocalStack:
         self._create_tables()
         self._create_queues()
         self._create_buckets()
+        self._create_event_buses()
         self._create_schedule_groups()
         self._start_emulators()
         return self
@@ -206,7 +215,12 @@ class LocalStack:
             "AWS_DEFAULT_REGION": REGION, "AWS_REGION": REGION,
             "OUTBOUND_PROVIDER_TIMEOUT_S": self.provider_timeout_s,
             "POWERTOOLS_TRACE_DISABLED": "1", "POWERTOOLS_METRICS_DISABLED": "1",
+            # The loopback webhook receiver is reachable locally (never set in template.yaml).
+            "OUTBOUND_WEBHOOKS_ALLOW_LOOPBACK": "1",
         })
+        from outbound import webhook_guard
+
+        webhook_guard.set_resolver(self.dns.resolve)
         if self.public_url:
             self._set_environment({"PUBLIC_API_URL": self.public_url})
         reset_cached_clients()
@@ -258,6 +272,17 @@ class LocalStack:
                     {"QueueArn": self._resolve(q["Queue"]), "Events": [q["Event"]],
                      **({"Filter": {"Key": {"FilterRules": q["Filter"]["S3Key"]["Rules"]}}} if "Filter" in q else {})}
                     for q in queues]})
+
+    def _create_event_buses(self) -> None:
+        """Every AWS::Events::EventBus of the template in moto (named by logical id, as !Ref
+        resolves locally); what is put on them is listed at GET /_local/events."""
+        events = self.boto("events")
+        for logical_id, resource in self.template.resources.items():
+            if resource["Type"] == "AWS::Events::EventBus":
+                events.create_event_bus(Name=logical_id)
+
+    def published_events(self) -> list[dict[str, Any]]:
+        return self.aws.app.published_events()
 
     def _create_schedule_groups(self) -> None:
         """Every AWS::Scheduler::ScheduleGroup of the template, in moto's Scheduler (named as

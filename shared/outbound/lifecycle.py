@@ -70,6 +70,24 @@ class StatusEvent:
             raise ValueError(f"unknown status {self.status!r}")
 
 
+# Answering-machine detection results, in every provider's words -> ours (human, machine, unknown).
+# Twilio: human, machine_start, machine_end_beep/_silence/_other, fax, unknown; Telnyx: human,
+# machine, not_sure (premium: human_residence, human_business, silence, fax_detected...);
+# Vonage: human, machine; FreeSWITCH's mod_amd: HUMAN, MACHINE, NOTSURE.
+ANSWERED_BY = ("human", "machine", "unknown")
+
+
+def normalize_answered_by(raw: str | None) -> str | None:
+    if not raw:
+        return None
+    value = raw.strip().lower()
+    if value.startswith("human"):
+        return "human"
+    if value.startswith(("machine", "fax")):  # a fax is not a person either
+        return "machine"
+    return "unknown"
+
+
 def billable_minutes(duration_s: int | None) -> int:
     """Started minutes: 0 s -> 0, 1..60 s -> 1, 61..120 s -> 2, 125 s -> 3."""
     if not duration_s or duration_s <= 0:

@@ -9,6 +9,9 @@ import pytest
 from tests.conftest import EVENTS, OUTBOUND, ROOT
 
 EXPECTED = json.loads((EVENTS / "expected.json").read_text())
+# The module's fixture starts ~40 fresh local stacks (two at a time): on a shared 2-core machine
+# that alone can pass the suite's default 120 s. A guard against hangs, not a speed check.
+pytestmark = pytest.mark.timeout(400)
 
 
 def test_every_event_file_has_an_expectation():

@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import re
 import subprocess
+import time
 
 import pytest
 
@@ -56,6 +57,10 @@ def flow():
     try:
         server.add_funds("org_acme", 10_000)
         answers = {}
+        # A signed webhook endpoint: its deliveries (and a rotation) run through the logs too.
+        answers["endpoint"] = server.request("POST", "/webhook-endpoints", {
+            "url": f"{server.url}/_local/webhook-receiver/logs", "events": ["call.answered", "call.completed"]})
+        answers["rotated"] = server.request("POST", f"/webhook-endpoints/{answers['endpoint'].json()['id']}/rotate-secret")
         for provider, number in NUMBERS.items():
             answers[provider] = server.initiate({"from_phone_number": number, "to_phone_number": TO,
                                                  "variables": {"name": "Ada"},
@@ -77,14 +82,25 @@ def flow():
             emulated[provider] = subprocess.run(
                 [*OUTBOUND, "emulate-call", answers[provider].json()["call_sid"], "--server", server.url],
                 cwd=ROOT, capture_output=True, text=True, timeout=60)
+        deadline = time.monotonic() + 30  # until the deliveries of the emulated calls arrived
+        while time.monotonic() < deadline and len(_received(server)) < 2 * len(NUMBERS):
+            time.sleep(0.2)
         yield server, answers, emulated
     finally:
         server.process.terminate()
         server.process.wait(10)
 
 
+def _received(server) -> list[dict]:
+    import requests
+
+    return requests.get(server.url + "/_local/webhook-receiver/logs", timeout=10).json()["received"]
+
+
 def test_the_flow_ran(flow):
-    _, answers, emulated = flow
+    server, answers, emulated = flow
+    assert answers["endpoint"].status_code == 201 and answers["rotated"].status_code == 200
+    assert len(_received(server)) >= 2 * len(NUMBERS)  # answered + completed of each emulated call
     assert [answers[p].status_code for p in NUMBERS] == [200, 200, 200, 200]
     assert answers["refused"].status_code == 502
     assert answers["timeout"].status_code == 504
@@ -126,8 +142,11 @@ def test_no_phone_number_key_or_credential_in_the_output(flow):
     for number in numbers:
         assert number not in output, f"full phone number {number} in the logs"
         assert number[1:] not in output, f"full phone number {number} (without +) in the logs"
-    for secret in _secrets():
+    _, answers, _ = flow
+    signing = {answers["endpoint"].json()["secret"], answers["rotated"].json()["secret"]}
+    for secret in _secrets() | signing | {s.removeprefix("whsec_") for s in signing}:
         assert secret not in output, f"a credential ({secret[:4]}...) in the logs"
+    assert "whsec_" not in output
     assert not re.search(r"sk_live_\w+", output), "an API key in the logs"
     # Masked numbers are what the logs show instead.
     assert "+1555***6543" in output

@@ -7,6 +7,7 @@
   outbound bench cold-start [--runs N] [--json] [--check]
   outbound bench load [--requests N] [--concurrency C] [--server URL] [--json]
   outbound campaign watch|emulate ID [--server URL] [--api-key KEY]
+  outbound bench webhook-delivery [--calls N] [--server URL] [--json]
   outbound emulate-call CALL_SID [--outcome completed] [--duration N] [--server URL] [--answered-by human]
 """
 from __future__ import annotations

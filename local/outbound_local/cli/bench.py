@@ -14,6 +14,12 @@ def cmd_bench(args: argparse.Namespace) -> int:
         if not 1 <= args.contacts <= 100_000 or args.max_concurrent < 1 or args.calls_per_minute < 1:
             raise CliError("--contacts must be 1 to 100000, --max-concurrent and --calls-per-minute at least 1")
         return campaign(args.contacts, args.max_concurrent, args.calls_per_minute, args.hold, args.server, args.json)
+    if args.benchmark == "webhook-delivery":
+        from outbound_local.bench.webhook_delivery import webhook_delivery
+
+        if args.calls < 1:
+            raise CliError("--calls must be at least 1")
+        return webhook_delivery(args.calls, args.server, args.json)
     if args.benchmark == "load":
         from outbound_local.bench.load import load
 
@@ -46,4 +52,9 @@ def register(commands: Any) -> dict[str, Callable[[argparse.Namespace], int]]:
     campaign.add_argument("--hold", type=float, default=0.5, help="seconds each call lasts before it is ended")
     campaign.add_argument("--server", help="a running `outbound serve` (default: start one with the demo data)")
     campaign.add_argument("--json", action="store_true")
+    delivery = bench_commands.add_parser(
+        "webhook-delivery", help="status webhook -> signed delivery at the customer's endpoint (latency, round trips)")
+    delivery.add_argument("--calls", type=int, default=30)
+    delivery.add_argument("--server", help="a running `outbound serve` (default: start one with the demo data)")
+    delivery.add_argument("--json", action="store_true")
     return {"bench": cmd_bench}

@@ -199,5 +199,6 @@ def register(commands: Any) -> dict[str, Callable[[argparse.Namespace], int]]:
     emulate.add_argument("--outcome", default="completed", choices=["completed", "busy", "no-answer", "failed", "canceled"])
     emulate.add_argument("--duration", type=int, default=60, help="answered seconds (outcome completed)")
     emulate.add_argument("--server", default="http://127.0.0.1:3000", help="the running `outbound serve`")
-    emulate.add_argument("--answered-by", help="answering-machine detection result, e.g. human or machine")
+    emulate.add_argument("--answered-by", choices=["human", "machine", "unknown"],
+                         help="answering-machine detection result, sent as each provider reports it after the answer")
     return {"serve": cmd_serve, "seed": cmd_seed, "invoke": cmd_invoke, "emulate-call": cmd_emulate_call}

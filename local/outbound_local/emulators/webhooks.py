@@ -10,6 +10,12 @@ and the sample events (scripts/make_webhook_events.py).
 | sip      | JSON: CHANNEL_PROGRESS, CHANNEL_ANSWER, CHANNEL_HANGUP_COMPLETE  | X-Outbound-Signature: hex HMAC-SHA256(webhook_secret, "{timestamp}.{body}") |
 
 Event times are laid out so the call ends now: answered ``duration`` seconds ago.
+
+``answered_by`` (human, machine or unknown) adds each provider's own machine-detection event
+after the answer, in its own words: Twilio's AsyncAmdStatusCallback (``AnsweredBy`` human,
+machine_start or machine_end_beep for "detect_beep" calls, unknown), Telnyx's
+``call.machine.detection.ended`` (human, machine, not_sure), Vonage's event (``status`` human or
+machine) and the SIP bridge's ``AMD_RESULT`` (mod_amd's HUMAN, MACHINE, NOTSURE).
 """
 from __future__ import annotations
 
@@ -100,8 +106,6 @@ def twilio_callbacks(call: dict, credentials: dict, url: str, outcome: str, dura
             ("SequenceNumber", str(sequence)),
             ("Timestamp", formatdate(times["final" if final else step], usegmt=True)),
         ]
-        if answered_by and step in ("in-progress", "completed"):
-            params.append(("AnsweredBy", answered_by))
         if final:
             seconds = duration if step == "completed" else 0
             params += [("CallDuration", str(seconds)), ("Duration", str(-(-seconds // 60)))]
@@ -112,7 +116,21 @@ def twilio_callbacks(call: dict, credentials: dict, url: str, outcome: str, dura
                    "X-Twilio-Signature": twilio_signature(url, params, credentials["auth_token"]),
                    "User-Agent": "TwilioProxy/1.1"}
         callbacks.append(Callback("twilio", step, url, headers, body))
+        if step == "in-progress" and answered_by:
+            callbacks.append(twilio_amd_callback(call, credentials, url, answered_by))
     return callbacks
+
+
+def twilio_amd_callback(call: dict, credentials: dict, url: str, answered_by: str) -> Callback:
+    """The AsyncAmdStatusCallback: the detection result alone (no CallStatus)."""
+    beep = (call.get("answering_machine_detection") or {}).get("mode") == "detect_beep"
+    word = {"machine": "machine_end_beep" if beep else "machine_start"}.get(answered_by, answered_by)
+    params = [("AccountSid", credentials["account_sid"]), ("CallSid", call["call_sid"]),
+              ("AnsweredBy", word), ("MachineDetectionDuration", "2400")]
+    headers = {"Content-Type": "application/x-www-form-urlencoded",
+               "X-Twilio-Signature": twilio_signature(url, params, credentials["auth_token"]),
+               "User-Agent": "TwilioProxy/1.1"}
+    return Callback("twilio", "answered-by", url, headers, urlencode(params).encode())
 
 
 # --- Telnyx -------------------------------------------------------------------------------------
@@ -148,7 +166,7 @@ def telnyx_callbacks(call: dict, credentials: dict, url: str, outcome: str, dura
             events.append((step, "call.answered", times[step], {"state": "answered"}))
             if answered_by:
                 events.append(("answered-by", "call.machine.detection.ended", times[step] + 2,
-                               {"result": answered_by}))
+                               {"result": {"unknown": "not_sure"}.get(answered_by, answered_by)}))
         else:
             events.append((step, "call.hangup", times["final"],
                            {"state": "hangup", "hangup_cause": TELNYX_HANGUP_CAUSE[step],
@@ -245,8 +263,6 @@ def sip_callbacks(call: dict, credentials: dict, url: str, outcome: str, duratio
             body["event"] = "CHANNEL_PROGRESS"
         elif step == "in-progress":
             body["event"] = "CHANNEL_ANSWER"
-            if answered_by:
-                body["answered_by"] = answered_by
         else:
             body.update({"event": "CHANNEL_HANGUP_COMPLETE", "hangup_cause": SIP_HANGUP_CAUSE[step],
                          "duration": duration if step == "completed" else 0})
@@ -254,6 +270,13 @@ def sip_callbacks(call: dict, credentials: dict, url: str, outcome: str, duratio
         headers = {"Content-Type": "application/json",
                    **sip_signature_headers(raw, credentials["webhook_secret"], int(now))}
         callbacks.append(Callback("sip", step, url, headers, raw))
+        if step == "in-progress" and answered_by:  # the bridge reports mod_amd's amd_result
+            result = {"human": "HUMAN", "machine": "MACHINE"}.get(answered_by, "NOTSURE")
+            raw = json.dumps({"call_id": call["call_id"], "channel_uuid": call["call_sid"], "event": "AMD_RESULT",
+                              "answered_by": result, "timestamp": _iso(times[step] + 2)}).encode()
+            callbacks.append(Callback("sip", "answered-by", url, {
+                "Content-Type": "application/json",
+                **sip_signature_headers(raw, credentials["webhook_secret"], int(now))}, raw))
     return callbacks
 
 

@@ -1,10 +1,11 @@
 """HTTP APIs off the call's cold path, built with Powertools' event handler and pydantic (the
 request path of POST /calls/initiate keeps its measured hand-written routing: outbound.apigw).
 
-``resolver()`` gives every such API the same behaviour as the calls API: the organization from
-the API-key authorizer's context, every error as ``{"detail": "<sentence>"}`` (validation errors
-are 400s naming the field, not Powertools' default 422), an unknown route a 404, AWS failing
-beyond its retries a 503 with Retry-After.
+``resolver()`` gives every such API (campaigns, webhook endpoints) the same behaviour as the
+calls API: the organization from the API-key authorizer's context, every error as
+``{"detail": "<sentence>"}`` (validation errors and bodies that are not UTF-8 are 400s naming the
+problem, not Powertools' default 422 or a 500), an unknown route a 404, AWS failing beyond its
+retries a 503 with Retry-After.
 """
 from __future__ import annotations
 
@@ -25,17 +26,26 @@ def detail(status: int, sentence: str, headers: dict[str, str] | None = None) ->
     return Response(status_code=status, content_type=JSON, body=json.dumps({"detail": sentence}), headers=headers)
 
 
-def validation_sentence(exc: RequestValidationError) -> str:
-    """The first problem, as ``field.path: message`` (the body's own fields, without "body")."""
-    errors = exc.errors()
+def validation_sentence(errors: list[dict[str, Any]]) -> str:
+    """The first problem as a sentence naming the field (``url is required``,
+    ``Unknown field: x``, ``pacing.max_concurrent_calls: Input should be ...``)."""
     if not errors:
-        return "Invalid request"
-    first = errors[0]
-    location = [str(part) for part in first.get("loc", ()) if part not in ("body", "query", "path", "header")]
-    message = str(first.get("msg", "invalid")).removeprefix("Value error, ")
-    if first.get("type") == "json_invalid":
+        return "Request body is not valid"
+    error = errors[0]
+    location = [str(part) for part in error.get("loc", ()) if part not in ("body", "query", "path", "header")]
+    name = ".".join(location) or "body"
+    kind = error.get("type", "")
+    if kind == "json_invalid" or (kind in ("model_attributes_type", "dict_type") and name == "body"):
         return "Request body must be a JSON object"
-    return f"{'.'.join(location)}: {message}" if location else message
+    if kind == "missing":
+        return f"{name} is required"
+    if kind == "extra_forbidden":
+        return f"Unknown field: {name}"
+    if kind == "literal_error":  # ctx: "'a', 'b' or 'c'"
+        choices = str((error.get("ctx") or {}).get("expected", "")).replace(" or ", ", ").replace("'", "")
+        return f"{name} must be one of: {choices}"
+    message = str(error.get("msg", "is not valid")).removeprefix("Value error, ")
+    return f"{name}: {message}" if location else message
 
 
 def resolver(logger: Logger) -> APIGatewayRestResolver:
@@ -47,7 +57,11 @@ def resolver(logger: Logger) -> APIGatewayRestResolver:
 
     @app.exception_handler(RequestValidationError)
     def _invalid(exc: RequestValidationError) -> Response:
-        return detail(400, validation_sentence(exc))
+        return detail(400, validation_sentence(exc.errors()))
+
+    @app.exception_handler(UnicodeDecodeError)
+    def _undecodable(exc: UnicodeDecodeError) -> Response:  # a body that is not UTF-8 text
+        return detail(400, "Request body must be a JSON object (UTF-8 text)")
 
     @app.not_found
     def _not_found(exc: Exception) -> Response:

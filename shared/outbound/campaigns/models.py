@@ -7,7 +7,8 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from ..models import MAX_TEXT_CHARS, MAX_VARIABLE_NAME_CHARS, MAX_VARIABLE_VALUE_CHARS, MAX_VARIABLES
+from ..models import (MAX_EXTERNAL_ID_CHARS, MAX_METADATA_ENTRIES, MAX_METADATA_KEY_CHARS, MAX_METADATA_VALUE_CHARS,
+                      MAX_TEXT_CHARS, MAX_VARIABLE_NAME_CHARS, MAX_VARIABLE_VALUE_CHARS, MAX_VARIABLES)
 from .policy import DAYS, LEGAL_END, LEGAL_START, RETRYABLE
 
 E164 = r"^\+[1-9][0-9]{1,14}$"
@@ -16,6 +17,9 @@ VariableValue = Annotated[str, Field(max_length=MAX_VARIABLE_VALUE_CHARS)] | int
 Variables = Annotated[dict[Annotated[str, Field(min_length=1, max_length=MAX_VARIABLE_NAME_CHARS)], VariableValue],
                       Field(max_length=MAX_VARIABLES)]
 Text = Annotated[str, Field(max_length=MAX_TEXT_CHARS)]
+Metadata = Annotated[dict[Annotated[str, Field(min_length=1, max_length=MAX_METADATA_KEY_CHARS)],
+                          Annotated[str, Field(max_length=MAX_METADATA_VALUE_CHARS)] | int | float | bool],
+                     Field(max_length=MAX_METADATA_ENTRIES)]
 
 
 class _Strict(BaseModel):
@@ -91,7 +95,9 @@ class ContactIn(_Strict):
     phone_number: str = Field(max_length=32, description="E.164.")
     variables: Variables = Field(default_factory=dict)
     timezone: str | None = Field(None, max_length=64, description="IANA zone of the recipient, if known.")
-    external_id: str | None = Field(None, max_length=200, description="Your own id for this contact.")
+    external_id: str | None = Field(None, min_length=1, max_length=MAX_EXTERNAL_ID_CHARS,
+                                    description="Your own id for this contact: on its calls and events.")
+    metadata: Metadata = Field(default_factory=dict, description="Flat; on the contact's calls and events.")
 
 
 class ContactsAdd(_Strict):

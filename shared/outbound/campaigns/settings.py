@@ -64,11 +64,16 @@ class Campaign:
     def zone(self, name: str | None) -> ZoneInfo:
         return ZoneInfo(name or self.timezone)
 
-    def call_body(self, phone_number: str, variables: dict[str, Any]) -> dict[str, Any]:
+    def call_body(self, phone_number: str, variables: dict[str, Any], external_id: str | None = None,
+                  metadata: dict[str, Any] | None = None) -> dict[str, Any]:
         """The POST /calls/initiate body of one attempt (the campaign's defaults, the contact's
-        variables winning)."""
+        variables winning; the contact's external_id and metadata, echoed in the call's events)."""
         body: dict[str, Any] = {"from_phone_number": self.from_phone_number, "to_phone_number": phone_number,
                                 "variables": {**self.variables, **variables}}
+        if external_id:
+            body["external_id"] = external_id
+        if metadata:
+            body["metadata"] = metadata
         for name in ("assistant_id", "welcome_message", "agenda"):
             value = getattr(self, name)
             if value is not None:

@@ -11,7 +11,11 @@ import importlib
 from functools import lru_cache
 from typing import Any
 
-FRAGMENTS = ("outbound.openapi.calls", "outbound.openapi.campaigns")
+FRAGMENTS = (
+    "outbound.openapi.calls",
+    "outbound.openapi.webhooks",  # webhook endpoints and deliveries (generated from their resolver)
+    "outbound.openapi.campaigns",  # campaigns and do-not-call (generated from their resolver)
+)
 
 
 @lru_cache(maxsize=1)

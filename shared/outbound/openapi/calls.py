@@ -62,6 +62,7 @@ def _schemas() -> dict[str, Any]:
     from ..lifecycle import ALL_STATUSES, PROVIDER_STATUSES
     from ..models import (CALL_RECORD_FIELDS, MAX_TEXT_CHARS, MAX_VARIABLE_NAME_CHARS, MAX_VARIABLE_VALUE_CHARS,
                          MAX_VARIABLES)
+    from .outcome_fields import outcome_field_schemas, outcome_record_types
     from ..usecases.schedules import RECURRENCE_FIELDS
 
     text = {"type": ["string", "null"], "maxLength": MAX_TEXT_CHARS,
@@ -85,6 +86,7 @@ def _schemas() -> dict[str, Any]:
         "welcome_message": text,
         "agenda": text,
         "variables": variables,
+        **outcome_field_schemas(),
     }
     record_types: dict[str, Any] = {name: {"type": ["string", "null"]} for name in CALL_RECORD_FIELDS}
     record_types.update({
@@ -98,6 +100,7 @@ def _schemas() -> dict[str, Any]:
         "duration_seconds": {"type": ["integer", "null"]},
         "charged_cents": {"type": ["integer", "null"]},
         "attempt": {"type": ["integer", "null"]},
+        **outcome_record_types(),
     })
     recurrence = {
         "type": "object", "required": ["cron"], "additionalProperties": False,

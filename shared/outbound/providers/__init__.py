@@ -35,6 +35,9 @@ class OutboundCall:
     provider_settings: dict[str, Any] = field(default_factory=dict)  # from the phone number
     ring_timeout_s: int = 30  # how long the callee's phone rings before no-answer
     time_limit_s: int = 3600  # hard cap on the call's duration
+    # Answering-machine detection: None (off), "detect" (human or machine, reported as soon as
+    # known) or "detect_beep" (also wait for the greeting's end / beep, to leave a message).
+    machine_detection: str | None = None
 
 
 class ProviderError(Exception):

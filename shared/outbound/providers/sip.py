@@ -59,6 +59,18 @@ def enabled_trunks(provider_settings: dict[str, Any]) -> list[dict[str, Any]]:
     return sorted(trunks, key=lambda t: t.get("priority", 0))  # stable: ties keep their order
 
 
+def machine_detection_variables(mode: str) -> dict[str, str]:
+    """Answering-machine detection on the bridge: FreeSWITCH's mod_amd runs on answer
+    (``amd`` sets ``amd_result`` to HUMAN, MACHINE or NOTSURE), and for "detect_beep" mod_avmd
+    also listens for the greeting's beep. FreeSWITCH runs every variable whose name starts with
+    ``execute_on_answer``, so these run beside the time limit's sched_hangup. The bridge reports
+    the result in its signed status webhook (``answered_by``, see outbound.webhooks.sip)."""
+    variables = {"outbound_amd_mode": mode, "execute_on_answer_amd": "amd"}
+    if mode == "detect_beep":
+        variables["execute_on_answer_avmd"] = "avmd_start"
+    return variables
+
+
 def originate_command(call: OutboundCall, trunk_id: str, channel_uuid: str) -> str:
     variables = {
         "origination_uuid": channel_uuid,
@@ -70,6 +82,8 @@ def originate_command(call: OutboundCall, trunk_id: str, channel_uuid: str) -> s
         # The hard cap on the call's length, counted from the answer.
         "execute_on_answer": f"'sched_hangup +{int(call.time_limit_s)} ALLOTTED_TIMEOUT'",
     }
+    if call.machine_detection:
+        variables.update(machine_detection_variables(call.machine_detection))
     block = ",".join(f"{name}={value}" for name, value in variables.items())
     gateway = _safe(trunk_id, _SAFE_GATEWAY, "trunk id")
     to = _safe(call.to_number, _SAFE_NUMBER, "to number")

@@ -37,7 +37,7 @@ def dial_body(call: OutboundCall) -> dict[str, Any]:
         raise ProviderRefused("This Telnyx number has no connection_id in its provider settings")
     # No custom SIP header with the call id: those go to the callee's carrier, and
     # client_state already brings the id back to us.
-    return {
+    body = {
         "connection_id": str(connection_id),
         "to": call.to_number,
         "from": call.from_number,
@@ -51,6 +51,9 @@ def dial_body(call: OutboundCall) -> dict[str, Any]:
         "timeout_secs": call.ring_timeout_s,
         "time_limit_secs": call.time_limit_s,
     }
+    if call.machine_detection:  # our modes are Telnyx's own names ("detect", "detect_beep")
+        body["answering_machine_detection"] = call.machine_detection
+    return body
 
 
 def error_message(data: Any, status: int) -> str:

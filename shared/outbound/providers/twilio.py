@@ -19,6 +19,10 @@ from . import OutboundCall, ProviderError, _http
 
 DEFAULT_API_URL = "https://api.twilio.com"
 STATUS_EVENTS = ["initiated", "ringing", "answered", "completed"]
+# Our detection modes -> Twilio's MachineDetection. Always asynchronous (AsyncAmd): the TwiML
+# (the stream to the voice runtime) runs at once and the result arrives on its own callback
+# (AsyncAmdStatusCallback, our status webhook), instead of the callee hearing silence meanwhile.
+MACHINE_DETECTION = {"detect": "Enable", "detect_beep": "DetectMessageEnd"}
 
 
 def _api_url() -> str:
@@ -46,7 +50,15 @@ def create_call_form(call: OutboundCall) -> list[tuple[str, str]]:
         ("StatusCallbackMethod", "POST"),
         ("Timeout", str(call.ring_timeout_s)),  # ring seconds before no-answer
         ("TimeLimit", str(call.time_limit_s)),
+        *machine_detection_form(call),
     ]
+
+
+def machine_detection_form(call: OutboundCall) -> list[tuple[str, str]]:
+    if not call.machine_detection:
+        return []
+    return [("MachineDetection", MACHINE_DETECTION[call.machine_detection]), ("AsyncAmd", "true"),
+            ("AsyncAmdStatusCallback", call.status_callback_url), ("AsyncAmdStatusCallbackMethod", "POST")]
 
 
 def error_message(data: Any, status: int) -> str:

@@ -70,7 +70,7 @@ def _digits(number: str) -> str:
 
 
 def create_call_body(call: OutboundCall) -> dict[str, Any]:
-    return {
+    body = {
         "to": [{"type": "phone", "number": _digits(call.to_number)}],
         "from": {"type": "phone", "number": _digits(call.from_number)},
         # On answer, connect the callee to the voice runtime's WebSocket. Vonage sends these
@@ -87,6 +87,11 @@ def create_call_body(call: OutboundCall) -> dict[str, Any]:
         "ringing_timer": call.ring_timeout_s,
         "length_timer": call.time_limit_s,
     }
+    if call.machine_detection:
+        # Advanced machine detection, keep the call either way: the result ("human" / "machine")
+        # is an event on event_url; "detect_beep" also reports the greeting's beep.
+        body["advanced_machine_detection"] = {"behavior": "continue", "mode": call.machine_detection}
+    return body
 
 
 def error_message(data: Any, status: int) -> str:

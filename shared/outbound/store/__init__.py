@@ -2,9 +2,10 @@
 
 - ``keys``: every key schema and index name (the entity table is there);
 - ``base``: the client and the reads every entity shares;
-- ``organizations``, ``calls``, ``call_status``, ``schedules``, ``suppressions``: each entity's
-  queries and writes; ``campaigns`` (campaigns, contacts, due entries, imports) is imported by
-  the campaign engine directly (``from outbound.store import campaigns``).
+- ``organizations``, ``calls``, ``call_status``, ``schedules``, ``suppressions``,
+  ``webhook_endpoints``, ``webhook_deliveries``: each entity's queries and writes; ``campaigns``
+  (campaigns, contacts, due entries, imports) is imported by the campaign engine directly
+  (``from outbound.store import campaigns``).
 
 Callers use ``from outbound import store`` and ``store.<name>``: the names below are the API.
 """
@@ -23,3 +24,9 @@ from .organizations import organization_balance, organization_for_api_key
 from .schedules import (ScheduleNotCancelable, cancel_schedule, create_schedule, delete_schedule, fire_id_for,
                         list_schedules, record_fire_failure, schedule_created)
 from .suppressions import add_suppression, list_suppressions, remove_suppression, suppressed_numbers
+# Outcome events: webhook endpoints (per organization) and their deliveries (per event subject).
+from .keys import events_partition, webhook_delivery_key, webhook_endpoint_key
+from .webhook_deliveries import (DeliveryNotPending, create_delivery, delivery_key, list_deliveries, record_attempt,
+                                 restart_delivery)
+from .webhook_endpoints import (EndpointNotFound, create_endpoint, delete_endpoint, get_endpoint, list_endpoints,
+                                next_secret_version)

@@ -18,9 +18,16 @@
 | contact       | CAMPAIGN#<id>         | K#<contact_id> | number, variables, zone, status, attempts' call ids; gsi1 = CAMPAIGN#<id>#STATUS#<status> |
 | import        | CAMPAIGN#<id>         | I#<import_id> | a CSV import's progress and row errors |
 | suppression   | SUPPRESSION#<org>#<e164> | SUPPRESSION | do-not-call; gsi1 = ORG#<org>#SUPPRESSIONS by number |
+| webhook endpoint | ORG#<org>          | WHEP#<id>   | url, events, description, secret_version (the secret: Secrets Manager) |
+| webhook delivery | EVENTS#<subject>   | WHDEL#<seq>#<endpoint> | one event to one endpoint: payload, status, attempts |
 
 A campaign's partition sorts its meta item ("A#") just before its due entries ("D#"): one strongly
 consistent Query (``A#CAMPAIGN`` to ``D#<now>``) reads the campaign and what is due.
+
+Webhook endpoints live in their organization's partition: an organization's endpoints are one
+strongly consistent Query, and another organization's endpoint is not even addressable.
+Deliveries live in the partition of the event's subject (a call id; later a campaign id), in
+sequence order: a call's deliveries are one Query.
 
 ``available_cents`` is kept equal to ``balance_cents - reserved_cents`` by every write, because a
 DynamoDB condition cannot do arithmetic: the reserve's condition is ``available_cents >= :r``.
@@ -129,3 +136,21 @@ def initiating_keys(record: dict[str, Any]) -> dict[str, str]:
     shard = int(hashlib.sha256(record["call_id"].encode()).hexdigest()[:8], 16) % INITIATING_SHARDS
     return {"initiating_shard": f"INITIATING#{shard}", "initiating_since": record["created_at"]}
 
+
+
+# --- webhook endpoints and deliveries (outcome events) -------------------------------------------
+
+WEBHOOK_ENDPOINT_PREFIX = "WHEP#"
+WEBHOOK_DELIVERY_PREFIX = "WHDEL#"
+
+
+def webhook_endpoint_key(organization_id: str, endpoint_id: str) -> dict[str, str]:
+    return {"pk": f"ORG#{organization_id}", "sk": f"{WEBHOOK_ENDPOINT_PREFIX}{endpoint_id}"}
+
+
+def events_partition(subject: str) -> str:
+    return f"EVENTS#{subject}"
+
+
+def webhook_delivery_key(subject: str, sequence: int, endpoint_id: str) -> dict[str, str]:
+    return {"pk": events_partition(subject), "sk": f"{WEBHOOK_DELIVERY_PREFIX}{sequence:06d}#{endpoint_id}"}

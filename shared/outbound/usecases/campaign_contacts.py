@@ -33,7 +33,7 @@ from .campaigns import iso, load
 UTC = timezone.utc
 ROWS_PER_TRANSACTION = 45  # a contact and its due entry each: under DynamoDB's 100 items
 CLOSED = ("completed", "canceled")
-CONTACT_FIELDS = ("contact_id", "phone_number", "external_id", "variables", "timezone", "status", "attempts",
+CONTACT_FIELDS = ("contact_id", "phone_number", "external_id", "metadata", "variables", "timezone", "status", "attempts",
                   "call_ids", "current_call_id", "last_call_status", "last_ended_at", "next_attempt_at",
                   "final_reason", "added_at", "updated_at")
 
@@ -125,7 +125,7 @@ def _new_contact(campaign: Campaign, row: ContactIn, contact_id: str, suppressed
     contact = {**contact_key(campaign.campaign_id, contact_id), "contact_id": contact_id,
                "campaign_id": campaign.campaign_id, "organization_id": campaign.organization_id,
                "phone_number": row.phone_number, "variables": row.variables, "timezone": tz,
-               "external_id": row.external_id, "status": status, "attempts": 0, "call_ids": [],
+               "external_id": row.external_id, "metadata": row.metadata, "status": status, "attempts": 0, "call_ids": [],
                "added_at": added_at, "updated_at": added_at, "final_reason": reason, "import_id": import_id,
                "gsi1pk": contacts_by_status_partition(campaign.campaign_id, status),
                "gsi1sk": f"{added_at}#{contact_id}"}
@@ -134,7 +134,7 @@ def _new_contact(campaign: Campaign, row: ContactIn, contact_id: str, suppressed
     contact["next_attempt_at"] = iso(due)
     return contact, {**due_key(campaign.campaign_id, iso(due), contact_id), "contact_id": contact_id,
                      "phone_number": row.phone_number, "variables": row.variables, "timezone": tz,
-                     "external_id": row.external_id, "attempt": 1, "status": status}
+                     "external_id": row.external_id, "metadata": row.metadata, "attempt": 1, "status": status}
 
 
 # --- listing and results ------------------------------------------------------------------------------

@@ -60,7 +60,7 @@ def dial(message: dict[str, Any], public_api_url: str) -> dict[str, Any]:
     if item is None or item.get("status") != "running":
         return _deferred(message, about, (item or {}).get("status"))
     extra = {"campaign_id": campaign_id, "contact_id": contact_id, "attempt": attempt,
-             "recipient_timezone": message.get("timezone"), "external_id": message.get("external_id")}
+             "recipient_timezone": message.get("timezone")}
     try:
         result = place_prepared(prepared, public_api_url, message["call_id"],
                                 {k: v for k, v in extra.items() if v is not None})
@@ -91,4 +91,4 @@ def _event(message: dict[str, Any], kind: str, **extra: Any) -> dict[str, Any]:
     return {"kind": kind, "contact_id": message["contact_id"], "call_id": message["call_id"],
             "attempt": message["attempt"], "phone_number": message["phone_number"],
             "variables": message.get("variables") or {}, "timezone": message.get("timezone"),
-            "external_id": message.get("external_id"), **extra}
+            "external_id": message.get("external_id"), "metadata": message.get("metadata") or {}, **extra}

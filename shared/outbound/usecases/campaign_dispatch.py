@@ -197,8 +197,8 @@ def _ended(campaign: Campaign, event: dict[str, Any], change: db.ContactChange, 
 def _due_entry(campaign: Campaign, event: dict[str, Any], at: datetime, attempt: int, status: str) -> dict[str, Any]:
     return {**due_key(campaign.campaign_id, iso(at), event["contact_id"]), "contact_id": event["contact_id"],
             "phone_number": event["phone_number"], "variables": event.get("variables") or {},
-            "timezone": event.get("timezone"), "external_id": event.get("external_id"), "attempt": attempt,
-            "status": status}
+            "timezone": event.get("timezone"), "external_id": event.get("external_id"),
+            "metadata": event.get("metadata") or {}, "attempt": attempt, "status": status}
 
 
 # --- claims ------------------------------------------------------------------------------------------
@@ -262,8 +262,10 @@ def _dial_message(campaign: Campaign, change: db.ContactChange, entry: dict[str,
             "contact_id": change.contact_id, "attempt": change.fields["attempts"],
             "call_id": change.fields["current_call_id"], "phone_number": entry["phone_number"],
             "timezone": entry.get("timezone"), "external_id": entry.get("external_id"),
-            "variables": entry.get("variables") or {}, "dial_at": change.fields["dial_at"],
-            "call": campaign.call_body(entry["phone_number"], entry.get("variables") or {})}
+            "variables": entry.get("variables") or {}, "metadata": entry.get("metadata") or {},
+            "dial_at": change.fields["dial_at"],
+            "call": campaign.call_body(entry["phone_number"], entry.get("variables") or {}, entry.get("external_id"),
+                                       entry.get("metadata"))}
 
 
 # --- start, end, cancel, complete, wake up -------------------------------------------------------------

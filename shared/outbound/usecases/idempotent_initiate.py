@@ -21,7 +21,7 @@ from typing import Any
 
 from .. import store
 from ..errors import BadRequest, Conflict, ProviderFailed, ProviderTimedOut, Unprocessable
-from ..models import InitiateCallRequest
+from ..models import OUTCOME_FIELDS, InitiateCallRequest
 from .initiate_call import TIMEOUT_DETAIL, place_prepared, prepare_call
 
 KEY_TTL = timedelta(hours=24)
@@ -41,8 +41,10 @@ def idempotent_call_id(organization_id: str, key: str) -> str:
 
 
 def request_hash(request: InitiateCallRequest) -> str:
-    """The request as parsed (so JSON spacing and key order do not matter)."""
-    return hashlib.sha256(json.dumps(asdict(request), sort_keys=True).encode()).hexdigest()
+    """The request as parsed (so JSON spacing and key order do not matter). Outcome fields left
+    unset are left out, so a key stored before they existed still matches its retry."""
+    fields = {k: v for k, v in asdict(request).items() if not (k in OUTCOME_FIELDS and v in (None, {}))}
+    return hashlib.sha256(json.dumps(fields, sort_keys=True).encode()).hexdigest()
 
 
 def initiate_call_once(organization_id: str, request: InitiateCallRequest, public_api_url: str,

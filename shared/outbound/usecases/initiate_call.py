@@ -226,12 +226,30 @@ def new_call_record(organization_id: str, request: InitiateCallRequest, assistan
         "welcome_message": texts["welcome_message"],
         "agenda": texts["agenda"],
         "variables": dict(request.variables),
+        **outcome_fields(request),
         "reserve_cents": reserve_cents,
         "created_at": now,
         "updated_at": now,
         "gsi1pk": f"ORG#{organization_id}#CALLS",
         "gsi1sk": f"{now}#{call_id}",
     }
+
+
+def outcome_fields(request: InitiateCallRequest) -> dict[str, Any]:
+    """What the request says about the call's outcome: the application's metadata and
+    external_id (echoed in every call event) and the per-call limits, kept on the record. The
+    limits default to the stack's, so every record says what its provider was told."""
+    fields: dict[str, Any] = {
+        "ring_timeout_seconds": request.ring_timeout_seconds or settings().ring_timeout_s,
+        "max_duration_seconds": request.max_duration_seconds or settings().max_call_seconds,
+    }
+    if request.metadata:
+        fields["metadata"] = dict(request.metadata)
+    if request.external_id is not None:
+        fields["external_id"] = request.external_id
+    if request.answering_machine_detection:
+        fields["answering_machine_detection"] = dict(request.answering_machine_detection)
+    return fields
 
 
 def place_call(record: dict, number: dict, organization: dict, credentials: dict, public_api_url: str) -> str:
@@ -246,8 +264,9 @@ def place_call(record: dict, number: dict, organization: dict, credentials: dict
         stream_url=settings().voice_stream_url,
         status_callback_url=f"{public_api_url}/webhooks/{provider}?call_id={record['call_id']}",
         provider_settings=provider_settings,
-        ring_timeout_s=settings().ring_timeout_s,
-        time_limit_s=settings().max_call_seconds,
+        ring_timeout_s=record["ring_timeout_seconds"],
+        time_limit_s=record["max_duration_seconds"],
+        machine_detection=(record.get("answering_machine_detection") or {}).get("mode"),
     )
     try:
         return get_adapter(provider).place_call(call, credentials)

@@ -24,7 +24,8 @@ from .. import store
 from ..config import settings
 from ..credentials import CredentialsMissing, credentials_for
 from ..errors import BadRequest, Forbidden
-from ..lifecycle import StatusEvent, charge_cents, is_final, moves_forward, statuses_below
+from ..lifecycle import (StatusEvent, charge_cents, is_final, moves_forward, normalize_answered_by,
+                         statuses_below)
 from ..webhooks import BadPayload, InvalidSignature, WebhookRequest, module
 
 logger = Logger(child=True)
@@ -77,7 +78,7 @@ def apply_event(call: dict[str, Any], event: StatusEvent) -> dict[str, Any]:
         return _answer(call, False, "event of another call leg")
     if event.status is None:
         if event.answered_by:
-            store.set_call_details(call["call_id"], sid, {"answered_by": event.answered_by})
+            store.set_call_details(call["call_id"], sid, {"answered_by": normalize_answered_by(event.answered_by)})
         return _answer(call, False, "no status change in this event")
     if _abandoned_unsettled(call) and is_final(event.status):
         # The reserve sweeper released this call (no provider answer was recorded), but the
@@ -118,7 +119,7 @@ def _settle(call: dict[str, Any], event: StatusEvent, from_statuses: tuple[str, 
 
 
 def _fields(call: dict[str, Any], event: StatusEvent) -> dict[str, Any]:
-    fields: dict[str, Any] = {"answered_by": event.answered_by}
+    fields: dict[str, Any] = {"answered_by": normalize_answered_by(event.answered_by)}
     if event.status == "in-progress":
         fields["answered_at"] = event.occurred_at or store.now_iso()
     if is_final(event.status):

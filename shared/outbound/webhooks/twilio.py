@@ -75,6 +75,9 @@ def _timestamp(value: str | None) -> str | None:
 def parse(request: WebhookRequest) -> StatusEvent:
     form = request.form()
     call_status = (_single(form, "CallStatus") or "").lower()
+    if not call_status and _single(form, "AnsweredBy"):
+        # The AsyncAmdStatusCallback: the machine-detection result alone, no status.
+        return StatusEvent(_single(form, "CallSid"), None, answered_by=_single(form, "AnsweredBy"))
     if call_status not in STATUSES:
         raise BadPayload(f"unknown CallStatus {call_status!r}")
     status = STATUSES[call_status]

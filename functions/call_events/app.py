@@ -1,0 +1,33 @@
+"""CallEventsFunction: the table's stream -> outcome events.
+
+Each call record whose status changed becomes an event (outbound.events): put on the stack's
+EventBridge bus and queued for every subscribed webhook endpoint of its organization
+(outbound.usecases.publish_events). Powertools' BatchProcessor reports the records that failed,
+so Lambda retries from the first of them (the stream is in order per item), and a record
+published twice makes no second delivery. The template's FilterCriteria passes only MODIFY
+events of call items, so nothing else invokes this function.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+from aws_lambda_powertools import Logger
+from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
+
+from outbound.usecases.publish_events import publish_call_change
+
+logger = Logger(service="outbound-call-events")
+processor = BatchProcessor(event_type=EventType.DynamoDBStreams)
+
+
+@logger.inject_lambda_context
+def lambda_handler(event: dict, context: Any) -> dict:
+    endpoints_by_org: dict[str, list] = {}  # one endpoints Query per organization per batch
+
+    def handle(record: Any) -> None:
+        published = publish_call_change(record.raw_event, endpoints_by_org)
+        if published is not None:
+            logger.info("Call event published", extra={"call_id": published.subject, "event_type": published.type,
+                                                       "sequence": published.sequence})
+
+    return process_partial_response(event=event, record_handler=handle, processor=processor, context=context)

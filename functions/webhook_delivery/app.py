@@ -1,0 +1,29 @@
+"""WebhookDeliveryFunction: the delivery queue -> signed POSTs to customer endpoints.
+
+One message = one attempt of one delivery (outbound.usecases.deliver_webhook): signed per the
+Standard Webhooks specification, POSTed to the address the SSRF guard checked, recorded, and
+retried with exponential backoff for 24 hours through the queue itself. Powertools'
+BatchProcessor reports failed messages only (ReportBatchItemFailures); a message that keeps
+failing goes to the queue's dead-letter queue by its redrive policy.
+"""
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from aws_lambda_powertools import Logger
+from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
+
+from outbound.usecases.deliver_webhook import handle_message
+
+logger = Logger(service="outbound-webhook-delivery")
+processor = BatchProcessor(event_type=EventType.SQS)
+
+
+def handle(record: Any) -> str:
+    return handle_message(json.loads(record.body))
+
+
+@logger.inject_lambda_context
+def lambda_handler(event: dict, context: Any) -> dict:
+    return process_partial_response(event=event, record_handler=handle, processor=processor, context=context)

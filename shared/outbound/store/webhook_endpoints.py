@@ -1,0 +1,65 @@
+"""An organization's webhook endpoints (keys: store.keys.webhook_endpoint_key).
+
+Every read is addressed by the caller's organization: another organization's endpoint id simply
+has no item under this organization's partition, so it answers "not found" like an unknown id.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+from ..dynamodb_json import from_item, to_item
+from .base import client, get_item, table
+from .keys import WEBHOOK_ENDPOINT_PREFIX, organization_key, webhook_endpoint_key
+
+
+class EndpointNotFound(Exception):
+    pass
+
+
+def create_endpoint(organization_id: str, endpoint: dict[str, Any]) -> None:
+    item = {**webhook_endpoint_key(organization_id, endpoint["id"]), **endpoint, "organization_id": organization_id}
+    client().put_item(TableName=table(), Item=to_item(item), ConditionExpression="attribute_not_exists(pk)")
+
+
+def get_endpoint(organization_id: str, endpoint_id: str) -> dict[str, Any] | None:
+    return get_item(webhook_endpoint_key(organization_id, endpoint_id))
+
+
+def list_endpoints(organization_id: str) -> list[dict[str, Any]]:
+    """Every endpoint of the organization (a bounded number: see usecases.webhook_endpoints),
+    oldest first; one strongly consistent Query per page."""
+    found: list[dict[str, Any]] = []
+    request: dict[str, Any] = {
+        "TableName": table(), "ConsistentRead": True,
+        "KeyConditionExpression": "pk = :pk AND begins_with(sk, :prefix)",
+        "ExpressionAttributeValues": to_item({":pk": organization_key(organization_id)["pk"],
+                                              ":prefix": WEBHOOK_ENDPOINT_PREFIX})}
+    while True:
+        page = client().query(**request)
+        found += [from_item(item) for item in page.get("Items", [])]
+        if not page.get("LastEvaluatedKey"):
+            return sorted(found, key=lambda e: (e.get("created_at", ""), e["id"]))
+        request["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+
+
+def delete_endpoint(organization_id: str, endpoint_id: str) -> dict[str, Any]:
+    """Deletes it and returns what it was; EndpointNotFound when there was none."""
+    try:
+        response = client().delete_item(TableName=table(), Key=to_item(webhook_endpoint_key(organization_id, endpoint_id)),
+                                        ConditionExpression="attribute_exists(pk)", ReturnValues="ALL_OLD")
+    except client().exceptions.ConditionalCheckFailedException:
+        raise EndpointNotFound(endpoint_id) from None
+    return from_item(response["Attributes"])
+
+
+def next_secret_version(organization_id: str, endpoint_id: str, now: str) -> dict[str, Any]:
+    """A rotation: the endpoint's secret_version + 1 (deliverers then re-read its secret)."""
+    try:
+        response = client().update_item(
+            TableName=table(), Key=to_item(webhook_endpoint_key(organization_id, endpoint_id)),
+            UpdateExpression="SET secret_version = secret_version + :one, secret_rotated_at = :now, updated_at = :now",
+            ConditionExpression="attribute_exists(pk)",
+            ExpressionAttributeValues=to_item({":one": 1, ":now": now}), ReturnValues="ALL_NEW")
+    except client().exceptions.ConditionalCheckFailedException:
+        raise EndpointNotFound(endpoint_id) from None
+    return from_item(response["Attributes"])
