@@ -241,7 +241,16 @@ class LocalAws:
     def start(self) -> "LocalAws":
         self._thread = threading.Thread(target=self.server.serve_forever, daemon=True)
         self._thread.start()
+        self._reset()
         return self
+
+    def _reset(self) -> None:
+        """moto's state is process-wide: a second local stack in one process (the tests start
+        several) would meet the first one's tables and queues. Every stack starts empty."""
+        import urllib.request
+
+        urllib.request.urlopen(urllib.request.Request(self.endpoint_url + "/moto-api/reset", method="POST"),
+                               timeout=10).read()
 
     def stop(self) -> None:
         self.server.shutdown()

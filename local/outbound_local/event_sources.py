@@ -7,7 +7,7 @@ polled from moto and delivered to the functions in this process, as Lambda's pol
   after their visibility timeout (then to the queue's dead-letter queue, by its redrive policy,
   which moto applies). A function error leaves the whole batch. Records a ``FilterCriteria``
   pattern rejects are deleted undelivered, as Lambda does. ``ScalingConfig.MaximumConcurrency``
-  pollers run per queue (2 when not set).
+  pollers run per queue (2 when not set), all of them only while the queue has work.
 - DynamoDB streams: one poller per mapping reads the table's stream in order (from LATEST when
   the stack starts, so seeding delivers nothing) and delivers batches of up to ``BatchSize``; a
   function error retries the batch (``MaximumRetryAttempts``, 10 locally when unbounded), then
@@ -28,6 +28,7 @@ from typing import Any, Callable
 from .template import EventSource
 
 IDLE_PAUSES = (0.02, 0.05, 0.1, 0.2, 0.5)
+BUSY_FOR_S = 2.0  # a mapping that received work keeps all its pollers for this long
 LOCAL_MAX_STREAM_RETRIES = 10
 
 Invoke = Callable[[str, dict], Any]
@@ -84,6 +85,7 @@ class _Mapping:
         self.failed_batches = 0
         self.filtered = 0
         self.dead_lettered: deque = deque(maxlen=50)
+        self.busy_until = 0.0  # monotonic time until which every poller of this mapping polls
         self._lock = threading.Lock()
 
     def status(self) -> dict[str, Any]:
@@ -222,7 +224,7 @@ class LocalEventSources:
                 mapping, workers = StreamMapping(source, self.invoke, streams, arn), 1  # one shard: in order
             self.mappings.append(mapping)
             for n in range(workers):
-                thread = threading.Thread(target=self._run, args=(mapping,), daemon=True,
+                thread = threading.Thread(target=self._run, args=(mapping, n), daemon=True,
                                           name=f"local-{source.function}-{source.name}-{n}")
                 thread.start()
                 self._threads.append(thread)
@@ -236,14 +238,21 @@ class LocalEventSources:
     def status(self) -> list[dict[str, Any]]:
         return [m.status() for m in self.mappings]
 
-    def _run(self, mapping: _Mapping) -> None:
+    def _run(self, mapping: _Mapping, worker: int) -> None:
+        """One poller. Worker 0 always polls; the others (a queue's concurrency) only while there
+        is work: an idle stack then costs one poll per mapping per half second, not dozens."""
         idle = 0
         while not self._stop.is_set():
+            if worker and time.monotonic() > mapping.busy_until:
+                self._stop.wait(IDLE_PAUSES[-1])
+                continue
             try:
                 got = mapping.poll_once()
             except Exception as exc:  # moto restarting, a malformed record: keep polling
                 print(f"local event source {mapping.source.name}: {type(exc).__name__}: {exc}", flush=True)
                 got = 0
+            if got:
+                mapping.busy_until = time.monotonic() + BUSY_FOR_S
             idle = 0 if got else min(idle + 1, len(IDLE_PAUSES) - 1)
             if not got:
                 self._stop.wait(IDLE_PAUSES[idle])

@@ -381,3 +381,40 @@ def test_contacts_list_by_status_pages_without_a_scan(api):
     assert api.dynamodb_operations().get("Scan", 0) == before.get("Scan", 0)
     bad = call(api, "GET", f"/campaigns/{campaign_id}/contacts?status=nope")
     assert bad.status_code == 400
+
+
+# --- outcome events --------------------------------------------------------------------------------------
+
+def test_campaign_events_reach_a_subscribed_endpoint_signed(api):
+    """campaign.status_changed and campaign.contact_finalized, like a call's events: signed per
+    Standard Webhooks (verified with its own verifier), with the contact's external_id and metadata."""
+    import json as jsonlib
+
+    from standardwebhooks.webhooks import Webhook
+
+    name = f"campaign-{time.time_ns()}"
+    endpoint = call(api, "POST", "/webhook-endpoints", {
+        "url": f"{api.url}/_local/webhook-receiver/{name}", "events": ["campaign.status_changed",
+                                                                        "campaign.contact_finalized"]})
+    assert endpoint.status_code == 201, endpoint.text
+    campaign_id = create(api)
+    phone = number()
+    add(api, campaign_id, [contact(phone, external_id="patient-7", metadata={"clinic": "north"})])
+    call(api, "POST", f"/campaigns/{campaign_id}/start")
+    [attempt] = wait_for(lambda: placed_calls(api, campaign_id), what="the call")
+    assert attempt["external_id"] == "patient-7" and attempt["metadata"] == {"clinic": "north"}
+    end(api, attempt["call_id"])
+
+    def arrived():
+        got = requests.get(f"{api.url}/_local/webhook-receiver/{name}", timeout=10).json()["received"]
+        types = [jsonlib.loads(r["body"])["type"] for r in got]
+        return got if "campaign.contact_finalized" in types and types.count("campaign.status_changed") >= 2 else None
+
+    received = wait_for(arrived, timeout=30, what="the campaign's events")
+    verifier = Webhook(endpoint.json()["secret"])
+    events = [verifier.verify(r["body"], r["headers"]) for r in received]
+    statuses = [e["data"]["status"] for e in events if e["type"] == "campaign.status_changed"]
+    assert statuses[0] == "running" and statuses[-1] == "completed"
+    [finalized] = [e for e in events if e["type"] == "campaign.contact_finalized"]
+    assert finalized["data"]["campaign_id"] == campaign_id and finalized["data"]["status"] == "completed"
+    assert finalized["data"]["external_id"] == "patient-7" and finalized["data"]["metadata"] == {"clinic": "north"}
