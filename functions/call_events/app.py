@@ -5,7 +5,8 @@ EventBridge bus and queued for every subscribed webhook endpoint of its organiza
 (outbound.usecases.publish_events). Powertools' BatchProcessor reports the records that failed,
 so Lambda retries from the first of them (the stream is in order per item), and a record
 published twice makes no second delivery. The template's FilterCriteria passes only MODIFY
-events of call items, so nothing else invokes this function.
+events of call items, campaigns' status moves and contacts reaching a final status (the
+campaign.* events, outbound.usecases.campaign_events), so nothing else invokes this function.
 """
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from typing import Any
 from aws_lambda_powertools import Logger
 from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
 
+from outbound.usecases.campaign_events import is_campaign_change, publish_campaign_change
 from outbound.usecases.publish_events import publish_call_change
 
 logger = Logger(service="outbound-call-events")
@@ -25,6 +27,11 @@ def lambda_handler(event: dict, context: Any) -> dict:
     endpoints_by_org: dict[str, list] = {}  # one endpoints Query per organization per batch
 
     def handle(record: Any) -> None:
+        if is_campaign_change(record.raw_event):  # a campaign's or a contact's item (campaign.* events)
+            kind = publish_campaign_change(record.raw_event, endpoints_by_org)
+            if kind:
+                logger.info("Campaign event published", extra={"event_type": kind})
+            return
         published = publish_call_change(record.raw_event, endpoints_by_org)
         if published is not None:
             logger.info("Call event published", extra={"call_id": published.subject, "event_type": published.type,

@@ -57,8 +57,12 @@ class LocalServer:
                     return {"errorMessage": "the body must be the JSON input to deliver", "errorType": "ValueError"}
                 return self.stack.scheduler.deliver(event)
         if method == "GET":
-            if path == "/_local/provider-requests":
-                return self.stack.requests.entries()
+            if path == "/_local/provider-requests":  # ?call_id=: only the requests that name that call
+                from urllib.parse import parse_qs
+
+                call_id = (parse_qs(query).get("call_id") or [None])[0]
+                entries = self.stack.requests.entries()
+                return [e for e in entries if call_id in json.dumps(e["body"])] if call_id else entries
             if path == "/_local/provider-calls":  # what the providers placed: call_id -> {provider, call_sid}
                 return self.stack.requests.placed_calls()
             if path == "/_local/aws":  # where `outbound seed --local-server` writes

@@ -26,7 +26,10 @@ def granted(function):
 def test_call_events_read_the_stream_of_call_records_with_partial_failures():
     [source] = [s for s in TEMPLATE.event_sources() if s.function == "CallEventsFunction"]
     assert (source.kind, source.source, source.report_failures) == ("DynamoDB", "CallsTable", True)
-    assert source.filters == [{"eventName": ["MODIFY"], "dynamodb": {"Keys": {"sk": {"S": ["CALL"]}}}}]
+    assert source.filters[0] == {"eventName": ["MODIFY"], "dynamodb": {"Keys": {"sk": {"S": ["CALL"]}}}}
+    # and the campaign.* events: a campaign's status moves, a contact reaching a final status
+    assert source.filters[1] == {"eventName": ["MODIFY"], "dynamodb": {"Keys": {"sk": {"S": ["A#CAMPAIGN"]}}}}
+    assert source.filters[2]["dynamodb"]["Keys"] == {"sk": {"S": [{"prefix": "K#"}]}}
     props = RESOURCES["CallEventsFunction"]["Properties"]["Events"]["CallChanges"]["Properties"]
     assert props["BisectBatchOnFunctionError"] is True
     assert props["DestinationConfig"]["OnFailure"]["Destination"] == {"Fn::GetAtt": ["CallEventsDeadLetterQueue", "Arn"]}

@@ -378,7 +378,7 @@ def emulate_call(server_url: str, call_ref: str, outcome: str, duration: int,
     that provider signs; returns each callback with the server's answer."""
     call, credentials = find_local_call(server_url, call_ref)
     try:
-        logged = _get_json(server_url.rstrip("/") + "/_local/provider-requests")
+        logged = _get_json(server_url.rstrip("/") + f"/_local/provider-requests?call_id={call['call_id']}")
     except OSError:
         logged = []
     if not call.get("call_sid"):  # the provider placed it, our record does not say so (yet)

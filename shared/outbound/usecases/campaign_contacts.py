@@ -17,7 +17,8 @@ from datetime import datetime, timezone
 from typing import Any, Iterable
 
 from .. import store
-from ..campaigns import pages, queues
+from .. import pages
+from ..campaigns import queues
 from ..campaigns.models import ContactIn
 from ..campaigns.policy import contact_id_for, next_allowed, recipient_zone
 from ..campaigns.settings import Campaign

@@ -1,5 +1,4 @@
-"""Campaign attempts' outcomes, and the campaign's own events, from the table's stream
-(CampaignOutcomesFunction).
+"""Campaign attempts' outcomes, from the table's stream (CampaignOutcomesFunction).
 
 A campaign attempt is an ordinary call record carrying ``campaign_id``, ``contact_id`` and
 ``attempt``; every status move of such a record arrives here, in order per call:
@@ -8,11 +7,6 @@ A campaign attempt is an ordinary call record carrying ``campaign_id``, ``contac
 - a final status (settled, or failed before the provider took it, or released by the reserve
   sweeper): a ``call_ended`` event goes to the campaign's dispatcher, which decides the contact's
   end or retry and frees the slot, in the transaction it writes anyway (no round trip here).
-
-And the campaign's outcome events (EventBridge and signed customer webhooks, like a call's):
-``campaign.status_changed`` when the campaign item's status moves, ``campaign.contact_finalized``
-when a contact reaches a final status; each with the stream record's sequence number, which
-grows with every change of that item.
 """
 from __future__ import annotations
 
@@ -24,7 +18,6 @@ from ..campaigns import queues
 from ..dynamodb_json import from_item
 from ..lifecycle import is_final
 from ..store import campaigns as db
-from ..store.keys import CAMPAIGN_META, CONTACT_PREFIX
 
 logger = Logger(child=True)
 
@@ -34,10 +27,7 @@ def handle_change(record: dict[str, Any]) -> str:
     change = record.get("dynamodb") or {}
     new = from_item(change.get("NewImage")) or {}
     old = from_item(change.get("OldImage")) or {}
-    sk = new.get("sk") or ""
-    if sk == CAMPAIGN_META or sk.startswith(CONTACT_PREFIX):
-        return _campaign_event(new, old, int(change.get("SequenceNumber") or 0))
-    if sk != "CALL" or not new.get("campaign_id") or not new.get("contact_id"):
+    if new.get("sk") != "CALL" or not new.get("campaign_id") or not new.get("contact_id"):
         return "ignored"
     before, after = old.get("status"), new.get("status")
     if before == after:
@@ -73,22 +63,3 @@ def ended_event(call: dict[str, Any]) -> dict[str, Any]:
             "phone_number": call["to_phone_number"], "variables": call.get("variables") or {},
             "timezone": call.get("recipient_timezone"), "external_id": call.get("external_id"),
             "metadata": call.get("metadata") or {}}
-
-
-def _campaign_event(new: dict[str, Any], old: dict[str, Any], sequence: int) -> str:
-    from ..campaigns.policy import FINAL_CONTACT_STATUSES
-    from .campaign_contacts import contact_view
-    from .campaigns import campaign_view
-    from .publish_events import publish_event
-
-    if new.get("status") == old.get("status"):
-        return "unchanged"
-    if new["sk"] == CAMPAIGN_META:
-        publish_event(new["organization_id"], "campaign.status_changed", new["campaign_id"], sequence,
-                      {**campaign_view(new), "previous_status": old.get("status")})
-        return "campaign_event"
-    if new.get("status") in FINAL_CONTACT_STATUSES and old.get("status") not in FINAL_CONTACT_STATUSES:
-        publish_event(new["organization_id"], "campaign.contact_finalized", new["contact_id"], sequence,
-                      {"campaign_id": new["campaign_id"], **contact_view(new)})
-        return "contact_event"
-    return "ignored"

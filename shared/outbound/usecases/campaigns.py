@@ -19,7 +19,8 @@ from typing import Any
 from aws_lambda_powertools import Logger
 
 from .. import aws, store
-from ..campaigns import pages, queues
+from .. import pages
+from ..campaigns import queues
 from ..campaigns.models import CampaignCreate
 from ..campaigns.policy import CONTACT_STATUSES, IN_FLIGHT_STATUSES, WAITING_STATUSES
 from ..campaigns.settings import Campaign

@@ -271,14 +271,16 @@ def place_call(record: dict, number: dict, organization: dict, credentials: dict
     try:
         return get_adapter(provider).place_call(call, credentials)
     except ProviderTimeout as exc:
+        reason = exc.message
         logger.warning("Provider timed out", extra={"call_id": record["call_id"], "provider": provider})
-        after_provider(lambda db: store.mark_call_unconfirmed(record["call_id"], exc.message, dynamodb=db),
+        after_provider(lambda db: store.mark_call_unconfirmed(record["call_id"], reason, dynamodb=db),
                        "mark the call unconfirmed", record)
         raise ProviderTimedOut(TIMEOUT_DETAIL, call_id=record["call_id"]) from None
     except ProviderError as exc:
+        reason = exc.message
         logger.warning("Provider refused the call", extra={"call_id": record["call_id"], "provider": provider})
         after_provider(lambda db: store.fail_call_and_release(
-            record["call_id"], record["organization_id"], record["reserve_cents"], exc.message, dynamodb=db),
+            record["call_id"], record["organization_id"], record["reserve_cents"], reason, dynamodb=db),
             "release the reserve of a refused call", record)
-        raise ProviderFailed(f"Telephony provider error: {exc.message}") from None
+        raise ProviderFailed(f"Telephony provider error: {reason}") from None
 

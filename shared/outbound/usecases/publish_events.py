@@ -34,13 +34,14 @@ DELIVERY_RETENTION_S = 30 * 24 * 3600  # delivery records (and their attempt log
 
 
 def publish_event(organization_id: str, event_type: str, subject: str, sequence: int, data: dict[str, Any],
-                  timestamp: str | None = None) -> int:
+                  timestamp: str | None = None, endpoints_by_org: dict[str, list[dict[str, Any]]] | None = None) -> int:
     """Publish one event of ``event_type`` about ``subject`` (e.g. a campaign id); ``sequence``
-    must grow with each event of that subject. Returns how many deliveries were queued."""
+    must grow with each event of that subject. ``endpoints_by_org``: a cache shared by the events
+    of one invocation (one Query per organization). Returns how many deliveries were queued."""
     if event_type not in EVENT_TYPES:
         raise ValueError(f"unknown event type {event_type}")
     return publish(Event(organization_id, event_type, subject, sequence, timestamp or store.now_iso(),
-                         {**data, "sequence": sequence}))
+                         {**data, "sequence": sequence}), endpoints_by_org)
 
 
 def publish(event: Event, endpoints_by_org: dict[str, list[dict[str, Any]]] | None = None) -> int:

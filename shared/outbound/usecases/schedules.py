@@ -20,8 +20,6 @@ Scheduler schedule is a 409. A request refused before its record exists is not r
 """
 from __future__ import annotations
 
-import base64
-import binascii
 import hashlib
 import json
 import secrets
@@ -31,7 +29,7 @@ from typing import Any
 
 from aws_lambda_powertools import Logger
 
-from .. import aws, store
+from .. import aws, pages, store
 from ..config import scheduler_settings
 from ..errors import BadRequest, Conflict, NotFound, ServiceUnavailable, Unprocessable
 from ..models import InitiateCallRequest, initiate_request_from
@@ -292,29 +290,12 @@ def list_schedules(organization_id: str, query: dict[str, str] | None) -> dict[s
         if not query["limit"].isdigit() or not 1 <= int(query["limit"]) <= MAX_PAGE:
             raise BadRequest(f"limit must be an integer between 1 and {MAX_PAGE}")
         limit = int(query["limit"])
-    start = _decode_token(query.get("next_token"), organization_id)
+    start = pages.decode(query.get("next_token"), "gsi1pk",
+                         store.SCHEDULES_GSI_PREFIX.format(organization_id=organization_id))
     items, last = store.list_schedules(organization_id, limit, start)
     now = now_utc()
     return {"schedules": [schedule_view(item, now) for item in items],
-            "next_token": _encode_token(last) if last else None}
-
-
-def _encode_token(key: dict[str, Any]) -> str:
-    return base64.urlsafe_b64encode(json.dumps(key, separators=(",", ":")).encode()).decode().rstrip("=")
-
-
-def _decode_token(token: str | None, organization_id: str) -> dict[str, Any] | None:
-    if not token:
-        return None
-    try:
-        key = json.loads(base64.urlsafe_b64decode(token + "=" * (-len(token) % 4)))
-    except (ValueError, binascii.Error):
-        key = None
-    expected = store.SCHEDULES_GSI_PREFIX.format(organization_id=organization_id)
-    if (not isinstance(key, dict) or set(key) != {"pk", "sk", "gsi1pk", "gsi1sk"}
-            or key["gsi1pk"] != expected or not all(isinstance(v, str) for v in key.values())):
-        raise BadRequest("next_token is not valid: use the next_token of the previous page")
-    return key
+            "next_token": pages.encode(last)}
 
 
 def cancel_schedule(organization_id: str, schedule_id: str) -> dict[str, Any]:

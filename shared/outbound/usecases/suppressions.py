@@ -8,7 +8,7 @@ from typing import Any
 from urllib.parse import unquote
 
 from .. import store
-from ..campaigns import pages
+from .. import pages
 from ..errors import INVALID_E164, BadRequest, NotFound
 from ..phone import is_e164
 from ..store.keys import suppressions_partition

@@ -1,6 +1,7 @@
-"""Opaque ``next_token``s for the campaign lists: DynamoDB's LastEvaluatedKey, encoded, and on the
-way back checked to stay inside the partition the caller may read (a forged token can skip
-items of the caller's own list, never reach another organization's or campaign's)."""
+"""Opaque ``next_token``s for the lists built on one Query (schedules, campaigns, contacts,
+suppressions): DynamoDB's LastEvaluatedKey, encoded, and on the way back checked to stay inside
+the partition the caller may read (a forged token can skip items of the caller's own list, never
+reach another organization's or campaign's)."""
 from __future__ import annotations
 
 import base64
@@ -8,7 +9,7 @@ import binascii
 import json
 from typing import Any
 
-from ..errors import BadRequest
+from .errors import BadRequest
 
 DEFAULT_LIMIT, MAX_LIMIT = 20, 100
 
