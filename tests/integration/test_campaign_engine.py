@@ -128,8 +128,8 @@ def test_the_pacing_cursor_spaces_dials_across_ticks(stack):
     step = 61 / 6
     assert len(times) == 6  # 0, 10.2, ..., 50.8 s: no slot handed out more than a minute ahead
     assert all(abs((b - a).total_seconds() - step) < 0.01 for a, b in zip(times, times[1:]))
-    assert run_tick(campaign_id, [], now=now + timedelta(seconds=1)).claimed == 0  # its slots are taken
-    later = run_tick(campaign_id, [], now=now + timedelta(seconds=15))
+    assert run_tick(campaign_id, [], now=now + timedelta(seconds=0.5)).claimed == 0  # its slots are taken
+    later = run_tick(campaign_id, [], now=now + timedelta(seconds=5))  # the next slot (61 s) is a minute ahead
     assert len(later.dials) == 1 and abs((parse(later.dials[0]["dial_at"]) - times[-1]).total_seconds() - step) < 0.01
 
 
