@@ -1,4 +1,5 @@
-"""The fixture format (DESIGN.md section 5): validation and loading into DynamoDB + Secrets Manager.
+"""The fixture format (events/fixture.json is the example): validation and loading into DynamoDB +
+Secrets Manager.
 
 Used by ``outbound seed`` (local stack or a deployed stack's table: the operators' way to add
 organizations, numbers and assistants), ``outbound serve --seed`` and the tests. Unknown

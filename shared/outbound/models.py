@@ -32,7 +32,7 @@ OPTIONAL = ("assistant_id", "welcome_message", "agenda", "variables")
 
 @dataclass(frozen=True)
 class InitiateCallRequest:
-    """The body of ``POST /calls/initiate`` (DESIGN.md section 3)."""
+    """The body of ``POST /calls/initiate``, as Burki's public contract defines it."""
 
     from_phone_number: str
     to_phone_number: str
