@@ -2,7 +2,10 @@
 
 - ``keys``: every key schema and index name (the entity table is there);
 - ``base``: the client and the reads every entity shares;
-- ``organizations``, ``calls``, ``call_status``, ``schedules``: each entity's queries and writes.
+- ``organizations``, ``calls``, ``call_status``, ``schedules``: each entity's queries and writes;
+- ``ledger``: the balance ledger (entries ride in the money transactions above; credits; reads);
+- ``directory``: what operators administer (organizations, numbers, assistants, trunks, API keys),
+  never money.
 
 Callers use ``from outbound import store`` and ``store.<name>``: the names below are the API.
 """
@@ -17,6 +20,11 @@ from .keys import (BY_CALL_SID_INDEX, BY_INITIATING_INDEX, BY_ORGANIZATION_INDEX
                    LEAVE_INITIATING, SCHEDULES_GSI_PREFIX, api_key_key, assistant_key, call_key,
                    fire_failure_key, graph_key, hash_api_key, initiating_keys, organization_calls_partition,
                    organization_key, phone_number_key, schedule_key)
+# --- the balance ledger (issue 12) ---
+from .ledger import (CHARGE, CREDIT, RELEASE, RESERVE, CreditConflict, NoSuchOrganization, credit_organization,
+                     entry_view, ledger_entries, list_ledger, reserves_held_by_calls)
+from .directory import (MONEY_FIELDS, AlreadyExists, NotFound, OwnedByAnother, add_api_key, api_key_prefix,
+                        create_organization, list_api_keys, put_owned, revoke_api_key, set_sip_trunks, update_fields)
 from .organizations import organization_balance, organization_for_api_key
 from .schedules import (ScheduleNotCancelable, cancel_schedule, create_schedule, delete_schedule, fire_id_for,
                         list_schedules, record_fire_failure, schedule_created)

@@ -3,7 +3,8 @@
 | entity        | pk                    | sk          | notes                                     |
 |---------------|-----------------------|-------------|-------------------------------------------|
 | organization  | ORG#<id>              | ORG         | balance_cents, reserved_cents, available_cents, sip_trunks |
-| API key       | APIKEY#<sha256(key)>  | APIKEY      | organization_id, revoked                  |
+| API key       | APIKEY#<sha256(key)>  | APIKEY      | organization_id, prefix, created_at, revoked; |
+|               |                       |             | gsi1 = ORG#<org>#APIKEYS by creation (listing) |
 | assistant     | ASSISTANT#<id>        | ASSISTANT   | organization_id, welcome_message, agenda  |
 | graph         | GRAPH#<id>            | GRAPH       | organization_id, entry_assistant_id       |
 | phone number  | PHONE#<e164>          | PHONE       | organization_id, provider, assistant_id or graph_id (+ entry hint) |
@@ -12,6 +13,13 @@
 |               |                       |             | placed, refused or heard of (initiating, unconfirmed) |
 | schedule      | SCHEDULE#<id>         | SCHEDULE    | organization_id, kind, call, status; gsi1 = ORG#<org>#SCHEDULES by creation |
 | fire failure  | FIRE#<fire_id>        | FIRE        | a fire refused for good (400/401/402/403/404): status_code, detail |
+| ledger entry  | LEDGER#<org>          | <entry_id>  | one money movement (credit, reserve, release, charge) with its signed |
+|               |                       |             | effects; gsi1 = ORG#<org>#LEDGER by time (GET /organization/ledger) |
+
+A ledger entry's id is derived from what it records (``credit#<reference>``,
+``call#<call_id>#<created_at>#<kind>``) and written with ``attribute_not_exists(pk)`` in the same
+transaction as the balance change, so a retried transaction can never write it twice. One
+partition per organization: ``reconcile`` sums it with a strongly consistent Query.
 
 ``available_cents`` is kept equal to ``balance_cents - reserved_cents`` by every write, because a
 DynamoDB condition cannot do arithmetic: the reserve's condition is ``available_cents >= :r``.
@@ -59,7 +67,6 @@ def hash_api_key(api_key: str) -> str:
     return hashlib.sha256(api_key.encode()).hexdigest()
 
 
-
 def schedule_key(schedule_id: str) -> dict[str, str]:
     return {"pk": f"SCHEDULE#{schedule_id}", "sk": "SCHEDULE"}
 
@@ -70,6 +77,34 @@ def fire_failure_key(fire_id: str) -> dict[str, str]:
 
 def organization_calls_partition(organization_id: str) -> str:
     return f"ORG#{organization_id}#CALLS"
+
+
+def ledger_partition(organization_id: str) -> str:
+    return f"LEDGER#{organization_id}"
+
+
+def ledger_entry_key(organization_id: str, entry_id: str) -> dict[str, str]:
+    return {"pk": ledger_partition(organization_id), "sk": entry_id}
+
+
+def organization_ledger_partition(organization_id: str) -> str:
+    """ByOrganization's partition of an organization's ledger entries (newest first by gsi1sk)."""
+    return f"ORG#{organization_id}#LEDGER"
+
+
+def organization_api_keys_partition(organization_id: str) -> str:
+    """ByOrganization's partition of an organization's API keys (by creation)."""
+    return f"ORG#{organization_id}#APIKEYS"
+
+
+def credit_entry_id(reference: str) -> str:
+    return f"credit#{reference}"
+
+
+def call_entry_id(call_id: str, created_at: str, kind: str) -> str:
+    """One entry per kind (reserve, release, charge) per hold: a call record's ``created_at`` tells
+    apart two holds of the same call_id (a reserve undone before the provider, then retried)."""
+    return f"call#{call_id}#{created_at}#{kind}"
 
 
 def initiating_keys(record: dict[str, Any]) -> dict[str, str]:

@@ -254,8 +254,7 @@ def place_call(record: dict, number: dict, organization: dict, credentials: dict
         raise ProviderTimedOut(TIMEOUT_DETAIL, call_id=record["call_id"]) from None
     except ProviderError as exc:
         logger.warning("Provider refused the call", extra={"call_id": record["call_id"], "provider": provider})
-        after_provider(lambda db: store.fail_call_and_release(
-            record["call_id"], record["organization_id"], record["reserve_cents"], exc.message, dynamodb=db),
-            "release the reserve of a refused call", record)
+        after_provider(lambda db: store.fail_call_and_release(record, exc.message, dynamodb=db),
+                       "release the reserve of a refused call", record)
         raise ProviderFailed(f"Telephony provider error: {exc.message}") from None
 
