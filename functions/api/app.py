@@ -1,5 +1,5 @@
-"""CallsApiFunction: POST /calls/initiate, GET /calls/{call_ref}, GET /calls (list) and
-GET /organization/balance.
+"""CallsApiFunction: POST /calls/initiate, GET /calls/{call_ref}, GET /calls (list),
+GET /organization/balance and GET /organization/ledger.
 
 Thin: parse the event, call one use case, shape the response. The organization comes from
 the API-key authorizer's (cached) context, never from the request body. Routing and error
@@ -46,11 +46,19 @@ def read_balance(event: dict) -> dict:
     return get_balance(organization_id(event))
 
 
+def read_ledger(event: dict) -> dict:
+    from outbound.usecases.ledger import list_ledger  # imported when used: not on initiate's cold start
+
+    query = single_valued_query(event, ("limit", "next_token"))
+    return list_ledger(organization_id(event), query.get("limit"), query.get("next_token"))
+
+
 ROUTES = {
     ("POST", "/calls/initiate"): initiate,
     ("GET", "/calls/{call_ref}"): read_call,
     ("GET", "/calls"): list_organization_calls,
     ("GET", "/organization/balance"): read_balance,
+    ("GET", "/organization/ledger"): read_ledger,
 }
 
 

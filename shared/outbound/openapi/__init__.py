@@ -11,7 +11,7 @@ import importlib
 from functools import lru_cache
 from typing import Any
 
-FRAGMENTS = ("outbound.openapi.calls",)
+FRAGMENTS = ("outbound.openapi.calls", "outbound.openapi.ledger")
 
 
 @lru_cache(maxsize=1)
