@@ -15,6 +15,7 @@ from aws_lambda_powertools import Logger
 from outbound import deadline
 from outbound.apigw import body_text, dispatch, header, organization_id, single_valued_query
 from outbound.config import settings
+from outbound.metrics import emits_metrics
 from outbound.models import parse_initiate_request
 from outbound.usecases.get_call import get_call
 from outbound.usecases.idempotent_initiate import initiate_call_once
@@ -72,6 +73,7 @@ def public_api_url(event: dict) -> str:
 
 
 @logger.inject_lambda_context(correlation_id_path="requestContext.requestId")
+@emits_metrics  # business metrics as EMF lines (outbound.metrics)
 def lambda_handler(event: dict, context: Any) -> dict:
     deadline.start(context, event)
     return dispatch(ROUTES, event, logger)
