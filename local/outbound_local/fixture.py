@@ -228,10 +228,8 @@ def load(fixture: Fixture, secrets_client: Any, defaults: dict[str, dict] | None
         except store.ReserveRefused:
             raise FixtureError(f"organization {record['organization_id']} has less than {reserve} cents available "
                                f"for the reserve of call {record['call_id']}") from None
-    written = secrets(fixture, defaults)
-    for name, value in written.items():
-        put_secret(secrets_client, name, value)
-    return {"items": writes, "secrets": len(written), "notes": notes}
+    written = write_secrets(secrets_client, fixture, defaults)
+    return {"items": writes, "secrets": written, "notes": notes}
 
 
 def _load_organization(fixture: Fixture, org: Organization, notes: list[str]) -> int:
@@ -271,10 +269,10 @@ def _merged_note(org: Organization, existing: dict[str, Any], changed: dict[str,
     return note
 
 
-def secrets(fixture: Fixture, defaults: dict[str, dict] | None = None) -> dict[str, dict]:
-    """Secret name -> JSON value, for each organization and provider. ``defaults`` (the local
-    emulators' credentials) fill in providers the fixture does not give."""
-    out: dict[str, dict] = {}
+def secrets(fixture: Fixture, defaults: dict[str, dict] | None = None) -> dict[str, tuple[dict, bool]]:
+    """Secret name -> (JSON value, given), for each organization and provider. ``defaults`` (the
+    local emulators' credentials) fill in providers the fixture does not give (``given`` False)."""
+    out: dict[str, tuple[dict, bool]] = {}
     for org in fixture.organizations:
         given = dict(org.provider_credentials or {})
         passwords = {t.id: t.password for t in fixture.sip_trunks if t.organization_id == org.id and t.password}
@@ -283,8 +281,36 @@ def secrets(fixture: Fixture, defaults: dict[str, dict] | None = None) -> dict[s
             if provider == "sip" and passwords:
                 value = {**(value or {}), "trunk_passwords": passwords}
             if value:
-                out[secret_name(org.id, provider)] = value
+                out[secret_name(org.id, provider)] = (value, provider in given or (provider == "sip" and bool(passwords)))
     return out
+
+
+def write_secrets(client: Any, fixture: Fixture, defaults: dict[str, dict] | None = None) -> int:
+    """Write the fixture's secrets without losing what an existing secret holds that the fixture
+    does not say: a default never replaces a secret that exists, and a ``sip`` secret keeps the
+    passwords of trunks the fixture does not list."""
+    written = 0
+    for name, (value, given) in secrets(fixture, defaults).items():
+        if not given:
+            try:
+                client.create_secret(Name=name, SecretString=json.dumps(value))
+                written += 1
+            except client.exceptions.ResourceExistsException:
+                pass
+            continue
+        if name.endswith("/sip"):
+            value = {**value, "trunk_passwords": {**_current(client, name).get("trunk_passwords", {}),
+                                                  **value.get("trunk_passwords", {})}}
+        put_secret(client, name, value)
+        written += 1
+    return written
+
+
+def _current(client: Any, name: str) -> dict:
+    try:
+        return json.loads(client.get_secret_value(SecretId=name)["SecretString"])
+    except client.exceptions.ResourceNotFoundException:
+        return {}
 
 
 def put_secret(client: Any, name: str, value: dict) -> None:

@@ -5,8 +5,11 @@ a ledgered credit; `outbound admin reconcile` proving balances from the ledger; 
 from __future__ import annotations
 
 import json
+import subprocess
 
 import pytest
+
+from tests.conftest import OUTBOUND, ROOT
 
 pytestmark = pytest.mark.integration
 
@@ -85,16 +88,34 @@ def test_directory_updates_change_only_the_fields_named(server, tenant):
     assert server.request("GET", "/calls/" + placed.json()["call_id"]).status_code == 404  # Acme's key
 
 
+def sip_secret(server, organization_id: str) -> dict:
+    import boto3
+
+    info = server.aws()
+    client = boto3.client("secretsmanager", endpoint_url=info["endpoint_url"], region_name=info["region"],
+                          aws_access_key_id="local", aws_secret_access_key="local")
+    name = f"{info['credentials_secret_prefix']}{organization_id}/sip"
+    return json.loads(client.get_secret_value(SecretId=name)["SecretString"])
+
+
 def test_sip_trunks_are_created_and_updated_without_touching_the_rest(server, tenant):
     before = server.organization("org_admin")
-    created = json.loads(admin(server, "trunk", "create", "trunk_a", "--org", "org_admin", "--name", "Carrier A",
-                               "--gateway", "sip.a.example:5060", "--priority", "2").stdout)
-    assert created == {"id": "trunk_a", "name": "Carrier A", "gateway": "sip.a.example:5060", "priority": 2,
-                       "enabled": True, "register": True}
+    done = subprocess.run([*OUTBOUND, "admin", "trunk", "create", "trunk_a", "--org", "org_admin", "--name", "Carrier A",
+                           "--gateway", "sip.a.example:5060", "--priority", "2", "--password-stdin",
+                           "--local-server", server.url], input="trunk-a-password\n", capture_output=True, text=True,
+                          cwd=ROOT, timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout) == {"id": "trunk_a", "name": "Carrier A", "gateway": "sip.a.example:5060",
+                                       "priority": 2, "enabled": True, "register": True}  # no password in DynamoDB
+    assert sip_secret(server, "org_admin")["trunk_passwords"] == {"trunk_a": "trunk-a-password"}
     admin(server, "trunk", "update", "trunk_a", "--org", "org_admin", "--no-enabled")
     shown = json.loads(admin(server, "trunk", "show", "trunk_a", "--org", "org_admin").stdout)
     assert shown["enabled"] is False and shown["gateway"] == "sip.a.example:5060"
     assert money(server, "org_admin") == {k: before[k] for k in ("balance_cents", "reserved_cents", "available_cents")}
+    # Seeding the organization again keeps its trunk (the fixture lists none) and the trunk's password.
+    server.outbound("seed", str(tenant["path"]), "--local-server", server.url)
+    assert json.loads(admin(server, "trunk", "show", "trunk_a", "--org", "org_admin").stdout)["enabled"] is False
+    assert sip_secret(server, "org_admin")["trunk_passwords"] == {"trunk_a": "trunk-a-password"}
 
 
 def test_credit_is_ledgered_and_idempotent_by_reference(server, tenant):
