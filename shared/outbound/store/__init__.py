@@ -20,7 +20,7 @@ from .keys import (BY_CALL_SID_INDEX, BY_INITIATING_INDEX, BY_ORGANIZATION_INDEX
                    LEAVE_INITIATING, SCHEDULES_GSI_PREFIX, api_key_key, assistant_key, call_key,
                    fire_failure_key, graph_key, hash_api_key, initiating_keys, organization_calls_partition,
                    organization_key, phone_number_key, schedule_key)
-# --- the balance ledger (issue 12) ---
+# --- the balance ledger, and what operators administer (never money) ---
 from .ledger import (CHARGE, CREDIT, RELEASE, RESERVE, CreditConflict, NoSuchOrganization, credit_organization,
                      entry_view, ledger_entries, list_ledger, reserves_held_by_calls)
 from .directory import (MONEY_FIELDS, AlreadyExists, NotFound, OwnedByAnother, add_api_key, api_key_prefix,
