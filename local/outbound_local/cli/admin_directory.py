@@ -110,7 +110,10 @@ def _given(entity: Entity, args: argparse.Namespace, existing: dict[str, Any] | 
         if option.field == "provider_settings":  # merged into the current settings, KEY= removes
             settings = dict((existing or {}).get("provider_settings") or {})
             for name, setting in value:
-                settings.pop(name, None) if setting == "" else settings.__setitem__(name, setting)
+                if setting:
+                    settings[name] = setting
+                else:
+                    settings.pop(name, None)
             value = settings
         changes[option.field] = value
     for name in getattr(args, "clear", None) or ():
@@ -183,7 +186,7 @@ def cmd_update(entity: Entity, args: argparse.Namespace) -> int:
     merged = {k: v for k, v in {**current, **changes}.items() if v is not None and k in fields}
     _validate(entity.model, merged)
     if entity.owned:
-        changes.update(_check_references(existing["organization_id"], {k: changes.get(k) for k in changes}))
+        changes.update(_check_references(existing["organization_id"], changes))
     try:
         item = store.update_fields(entity.key(args.ident), changes,
                                    existing.get("organization_id") if entity.owned else None)

@@ -67,16 +67,18 @@ def cmd_revoke(args: argparse.Namespace) -> int:
 
 
 def matching_key_hash(organization_id: str, key_or_prefix: str) -> str:
-    """The hash of the organization's key named by the key itself or by a prefix of exactly one key."""
+    """The hash of the organization's key named by the key itself, or by a prefix (10 to 14
+    characters, as `list` shows them) of exactly one of its keys."""
     from outbound import store
 
     keys = store.list_api_keys(organization_id)
-    full = store.hash_api_key(key_or_prefix)
-    if any(key["key_hash"] == full for key in keys):
-        return full
-    matches = [key for key in keys if (key["prefix"] or "").startswith(key_or_prefix)
-               or key_or_prefix.startswith(key["prefix"] or "\0")]
-    if len(matches) == 1 and len(key_or_prefix) >= 10:  # more than "sk_live_" + 2
+    if len(key_or_prefix) > store.directory.API_KEY_PREFIX_CHARS:  # a whole key: only that key
+        full = store.hash_api_key(key_or_prefix)
+        if any(key["key_hash"] == full for key in keys):
+            return full
+        raise CliError(f"that key is not one of {organization_id}'s")
+    matches = [key for key in keys if (key["prefix"] or "").startswith(key_or_prefix)]
+    if len(matches) == 1 and len(key_or_prefix) >= 10:  # more than "sk_live_" and 2 characters
         return matches[0]["key_hash"]
     if len(matches) > 1:
         raise CliError(f"{key_or_prefix} matches {len(matches)} keys of {organization_id}: give more of the key")
