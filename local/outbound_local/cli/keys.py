@@ -72,7 +72,9 @@ def matching_key_hash(organization_id: str, key_or_prefix: str) -> str:
     from outbound import store
 
     keys = store.list_api_keys(organization_id)
-    if len(key_or_prefix) > store.directory.API_KEY_PREFIX_CHARS:  # a whole key: only that key
+    from outbound.store.directory import API_KEY_PREFIX_CHARS
+
+    if len(key_or_prefix) > API_KEY_PREFIX_CHARS:  # a whole key: only that key
         full = store.hash_api_key(key_or_prefix)
         if any(key["key_hash"] == full for key in keys):
             return full

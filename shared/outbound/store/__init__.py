@@ -23,8 +23,20 @@ from .keys import (BY_CALL_SID_INDEX, BY_INITIATING_INDEX, BY_ORGANIZATION_INDEX
 # --- the balance ledger, and what operators administer (never money) ---
 from .ledger import (CHARGE, CREDIT, RELEASE, RESERVE, CreditConflict, NoSuchOrganization, credit_organization,
                      entry_view, ledger_entries, list_ledger, reserves_held_by_calls)
-from .directory import (MONEY_FIELDS, AlreadyExists, NotFound, OwnedByAnother, add_api_key, api_key_prefix,
-                        create_organization, list_api_keys, put_owned, revoke_api_key, set_sip_trunks, update_fields)
 from .organizations import organization_balance, organization_for_api_key
 from .schedules import (ScheduleNotCancelable, cancel_schedule, create_schedule, delete_schedule, fire_id_for,
                         list_schedules, record_fire_failure, schedule_created)
+
+# What operators administer (store.directory) is imported when first used: it is never on a request
+# path, so the API functions' cold start does not pay for it.
+DIRECTORY_NAMES = ("MONEY_FIELDS", "AlreadyExists", "NotFound", "OwnedByAnother", "add_api_key", "api_key_prefix",
+                   "create_organization", "list_api_keys", "put_owned", "revoke_api_key", "set_sip_trunks",
+                   "update_fields")
+
+
+def __getattr__(name: str):
+    if name in DIRECTORY_NAMES:
+        from . import directory
+
+        return getattr(directory, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
