@@ -8,6 +8,7 @@ import subprocess
 import sys
 import threading
 import time
+import uuid
 from pathlib import Path
 
 import pytest
@@ -59,13 +60,23 @@ class Server:
         return {k: int(v["N"]) for k, v in item.items() if "N" in v}
 
     def add_funds(self, organization_id: str, cents: int) -> None:
-        """Top up a balance, as an operator would. Reserves are settled only by status webhooks,
-        so every call a test places keeps its reserve for the rest of the session: a module
-        that places many calls on a shared demo organization funds them here."""
-        self.dynamodb().update_item(
-            TableName=self.aws()["table_name"], Key={"pk": {"S": f"ORG#{organization_id}"}, "sk": {"S": "ORG"}},
-            UpdateExpression="ADD balance_cents :c, available_cents :c",
-            ConditionExpression="attribute_exists(pk)", ExpressionAttributeValues={":c": {"N": str(cents)}})
+        """Top up a balance, as an operator would: a ledgered credit (`outbound admin credit`), so
+        the organization still reconciles. Reserves are settled only by status webhooks, so every
+        call a test places keeps its reserve for the rest of the session: a module that places
+        many calls on a shared demo organization funds them here."""
+        self.outbound("admin", "credit", organization_id, str(cents), "--reason", "test funds",
+                      "--reference", f"test-{uuid.uuid4().hex}", "--local-server", self.url)
+
+    def outbound(self, *args: str, check: bool = True) -> subprocess.CompletedProcess:
+        """An `outbound` CLI command (a process of its own, as an operator runs it)."""
+        done = subprocess.run([*OUTBOUND, *args], cwd=ROOT, capture_output=True, text=True, timeout=60)
+        if check:
+            assert done.returncode == 0, done.stdout + done.stderr
+        return done
+
+    def reconcile(self, organization_id: str) -> subprocess.CompletedProcess:
+        """`outbound admin reconcile`: exit 0 when balance and reserves match the ledger."""
+        return self.outbound("admin", "reconcile", organization_id, "--local-server", self.url, check=False)
 
 
 # The session server's settings:

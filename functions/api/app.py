@@ -1,5 +1,5 @@
-"""CallsApiFunction: POST /calls/initiate, GET /calls/{call_ref}, GET /calls (list) and
-GET /organization/balance.
+"""CallsApiFunction: POST /calls/initiate, GET /calls/{call_ref}, GET /calls (list),
+GET /organization/balance and GET /organization/ledger.
 
 Thin: parse the event, call one use case, shape the response. The organization comes from
 the API-key authorizer's (cached) context, never from the request body. Routing and error
@@ -15,6 +15,7 @@ from aws_lambda_powertools import Logger
 from outbound import deadline
 from outbound.apigw import body_text, dispatch, header, organization_id, single_valued_query
 from outbound.config import settings
+from outbound.metrics import emits_metrics
 from outbound.models import parse_initiate_request
 from outbound.usecases.get_call import get_call
 from outbound.usecases.idempotent_initiate import initiate_call_once
@@ -46,11 +47,19 @@ def read_balance(event: dict) -> dict:
     return get_balance(organization_id(event))
 
 
+def read_ledger(event: dict) -> dict:
+    from outbound.usecases.ledger import list_ledger  # imported when used: not on initiate's cold start
+
+    query = single_valued_query(event, ("limit", "next_token"))
+    return list_ledger(organization_id(event), query.get("limit"), query.get("next_token"))
+
+
 ROUTES = {
     ("POST", "/calls/initiate"): initiate,
     ("GET", "/calls/{call_ref}"): read_call,
     ("GET", "/calls"): list_organization_calls,
     ("GET", "/organization/balance"): read_balance,
+    ("GET", "/organization/ledger"): read_ledger,
 }
 
 
@@ -64,6 +73,7 @@ def public_api_url(event: dict) -> str:
 
 
 @logger.inject_lambda_context(correlation_id_path="requestContext.requestId")
+@emits_metrics  # business metrics as EMF lines (outbound.metrics)
 def lambda_handler(event: dict, context: Any) -> dict:
     deadline.start(context, event)
     return dispatch(ROUTES, event, logger)

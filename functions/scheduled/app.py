@@ -22,6 +22,7 @@ from aws_lambda_powertools import Logger
 from outbound import deadline
 from outbound.config import settings
 from outbound.errors import BadRequest
+from outbound.metrics import emits_metrics
 from outbound.usecases.scheduled_call import parse_fire, run_fire
 
 logger = Logger(service="outbound-scheduled-calls")
@@ -34,6 +35,7 @@ def public_api_url() -> str:
 
 
 @logger.inject_lambda_context
+@emits_metrics  # business metrics as EMF lines (outbound.metrics)
 def lambda_handler(event: Any, context: Any) -> dict:
     deadline.start(context)
     try:

@@ -14,12 +14,14 @@ from typing import Any
 
 from aws_lambda_powertools import Logger
 
+from outbound.metrics import emits_metrics
 from outbound.usecases.reserve_sweeper import sweep
 
 logger = Logger(service="outbound-reserve-sweeper")
 
 
 @logger.inject_lambda_context
+@emits_metrics  # business metrics as EMF lines (outbound.metrics)
 def lambda_handler(event: Any, context: Any) -> dict:
     result = sweep()
     logger.info("Reserve sweep done", extra={k: v for k, v in result.items() if k != "call_ids"})

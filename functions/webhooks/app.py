@@ -26,6 +26,7 @@ from aws_lambda_powertools import Logger
 from outbound.apigw import response
 from outbound.config import settings
 from outbound.errors import ApiError, NotFound
+from outbound.metrics import emits_metrics
 from outbound.usecases.status_webhook import handle_status_webhook
 from outbound.webhooks import PROVIDERS, WebhookRequest
 
@@ -58,6 +59,7 @@ def webhook_request(event: dict, provider: str) -> WebhookRequest:
 
 
 @logger.inject_lambda_context(correlation_id_path="requestContext.requestId")
+@emits_metrics  # business metrics as EMF lines (outbound.metrics)
 def lambda_handler(event: dict, context: Any) -> dict:
     provider = (event.get("pathParameters") or {}).get("provider")
     if event.get("httpMethod") != "POST" or provider not in PROVIDERS:

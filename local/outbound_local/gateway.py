@@ -7,7 +7,9 @@ gateway responses when the authorizer refuses or no route matches.
 from __future__ import annotations
 
 import base64
+import dataclasses
 import json
+import os
 import threading
 import time
 import uuid
@@ -16,7 +18,7 @@ from typing import Any
 from urllib.parse import parse_qs
 
 from . import functions
-from .template import Template, load
+from .template import Authorizer, Template, load
 
 ACCOUNT_ID = "123456789012"
 API_ID = "local"
@@ -29,7 +31,7 @@ class LocalApiGateway:
         # API Gateway matches a literal path segment before a {parameter} (/calls/schedules
         # before /calls/{call_ref}): try the routes with fewer parameters first.
         self.routes = sorted(self.template.routes(), key=lambda route: route.path.count("{"))
-        self.authorizer = self.template.authorizer()
+        self.authorizer = authorizer_with_local_ttl(self.template.authorizer())
         self._cache: dict[str, tuple[float, dict]] = {}
         self._cache_lock = threading.Lock()
 
@@ -124,6 +126,21 @@ class LocalApiGateway:
             body = configured[1].replace("$context.error.messageString", message)
             return code, {"Content-Type": "application/json"}, body.encode()
         return status, {"Content-Type": "application/json"}, json.dumps({"message": message}).encode()
+
+
+AUTHORIZER_CACHE_ENV = "OUTBOUND_LOCAL_AUTHORIZER_CACHE_S"
+
+
+def authorizer_with_local_ttl(authorizer: Authorizer) -> Authorizer:
+    """The template's ReauthorizeEvery (AuthorizerCacheSeconds' default), or
+    $OUTBOUND_LOCAL_AUTHORIZER_CACHE_S: a deployment with another AuthorizerCacheSeconds, locally
+    (the key-revocation test uses 2 s instead of waiting 300)."""
+    override = os.environ.get(AUTHORIZER_CACHE_ENV)
+    if not override:
+        return authorizer
+    if not override.isdigit():
+        raise ValueError(f"{AUTHORIZER_CACHE_ENV} must be a whole number of seconds, not {override!r}")
+    return dataclasses.replace(authorizer, ttl_seconds=int(override))
 
 
 def _header(headers: dict[str, str], name: str) -> str | None:

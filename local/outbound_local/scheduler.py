@@ -1,6 +1,6 @@
 """The local EventBridge Scheduler: fires moto's schedules when they are due.
 
-moto keeps schedules (create/get/list/delete) but never fires one (AWS_LOCAL.md). This thread,
+moto keeps schedules (create/get/list/delete) but never fires one (checked with moto 5). This thread,
 started by ``outbound serve``, does what the service would, every ``interval`` seconds:
 - lists every group's ENABLED schedules (and reads each one once per modification);
 - ``at(...)``: due at that local time in ``ScheduleExpressionTimezone`` (UTC by default);

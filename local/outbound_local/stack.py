@@ -214,7 +214,8 @@ class LocalStack:
             "AWS_ACCESS_KEY_ID": "local", "AWS_SECRET_ACCESS_KEY": "local",
             "AWS_DEFAULT_REGION": REGION, "AWS_REGION": REGION,
             "OUTBOUND_PROVIDER_TIMEOUT_S": self.provider_timeout_s,
-            "POWERTOOLS_TRACE_DISABLED": "1", "POWERTOOLS_METRICS_DISABLED": "1",
+            # Metrics stay on: their EMF lines go to the function logs (stdout), as on Lambda.
+            "POWERTOOLS_TRACE_DISABLED": "1",
             # The loopback webhook receiver is reachable locally (never set in template.yaml).
             "OUTBOUND_WEBHOOKS_ALLOW_LOOPBACK": "1",
         })

@@ -50,7 +50,7 @@ OPTIONAL += OUTCOME_FIELDS
 
 @dataclass(frozen=True)
 class InitiateCallRequest:
-    """The body of ``POST /calls/initiate`` (DESIGN.md section 3)."""
+    """The body of ``POST /calls/initiate``, as Burki's public contract defines it."""
 
     from_phone_number: str
     to_phone_number: str

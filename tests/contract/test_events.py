@@ -32,6 +32,9 @@ def invocations():
         return dict(zip(sorted(EXPECTED), pool.map(invoke, sorted(EXPECTED))))
 
 
+# The first case also waits for the module's ~40 invocations (each a fresh stack): on a shared,
+# busy 2-core machine that alone can pass the suite's 120 s per test.
+@pytest.mark.timeout(600)
 @pytest.mark.parametrize("name", sorted(EXPECTED))
 def test_event_gives_its_expected_result(name, invocations):
     expected = EXPECTED[name]

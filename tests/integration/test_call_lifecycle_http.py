@@ -269,3 +269,12 @@ def test_balance_is_the_organizations_and_needs_an_api_key(server):
     response = server.request("GET", "/organization/balance", key=None)
     assert response.status_code == 401 and response.json() == {"detail": "Invalid or missing API key"}
     assert json.loads(json.dumps(balance(server))).keys() == {"balance_cents", "reserved_cents", "available_cents"}
+
+
+def test_after_every_settlement_above_the_balance_reconciles_with_the_ledger(server):
+    """Every reserve, release and charge of this module's calls (settled, refused, unconfirmed,
+    duplicated and reordered webhooks) left its ledger entry: `outbound admin reconcile` proves
+    balance = sum of the ledger and reserved = the reserves the open calls still hold."""
+    done = server.reconcile("org_acme")
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "Reconciled" in done.stdout

@@ -27,3 +27,7 @@ def test_forty_concurrent_calls_place_exactly_ten(server):
                if i.get("organization_id", {}).get("S") == "org_race" and i["pk"]["S"].startswith("CALL#")]
     assert len(records) == 10 and all(r["status"]["S"] == "queued" for r in records)
     assert {r["call_sid"]["S"] for r in records} == {r.json()["call_sid"] for r in responses if r.status_code == 200}
+    # The ledger agrees: 10 reserves written with the 10 records, none for the 30 refusals.
+    done = server.reconcile("org_race")
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "ledger: 11 entries, balance 1000, reserved 1000" in done.stdout  # opening credit + 10 reserves

@@ -14,6 +14,7 @@ import subprocess
 import time
 
 import pytest
+import requests
 
 from outbound_local.emulators import freeswitch, telnyx, twilio, vonage
 from tests.conftest import DEMO_KEY, EVENTS, OUTBOUND, ROOT, TEST_SERVER_ENV, start_server
@@ -77,6 +78,9 @@ def flow():
         answers["schedule"] = server.request("POST", "/calls/schedule", {
             "from_phone_number": NUMBERS["sip"], "to_phone_number": TO, "scheduled_at": "2099-01-01T09:00:00Z"})
         answers["get"] = server.request("GET", f"/calls/{answers['twilio'].json()['call_sid']}")
+        answers["unsigned_webhook"] = requests.post(  # no signature: refused, counted as a rejection
+            f"{server.url}/webhooks/twilio?call_id={answers['twilio'].json()['call_id']}",
+            data={"CallSid": answers["twilio"].json()["call_sid"], "CallStatus": "completed"}, timeout=10)
         emulated = {}
         for provider in NUMBERS:
             emulated[provider] = subprocess.run(
@@ -109,6 +113,7 @@ def test_the_flow_ran(flow):
     assert answers["replayed"].headers.get("Idempotent-Replayed") == "true"
     assert answers["schedule"].status_code == 201
     assert answers["get"].status_code == 200
+    assert answers["unsigned_webhook"].status_code == 403
     for provider, result in emulated.items():
         assert result.returncode == 0, (provider, result.stdout, result.stderr)
 
@@ -126,11 +131,38 @@ def test_every_log_line_is_json_with_a_correlation_id(flow):
     services = set()
     for line in lines:
         record = json.loads(line)  # every line is one JSON record
+        if "_aws" in record:  # a business metrics line (EMF): see the next test
+            continue
         assert {"level", "message", "timestamp", "service"} <= set(record), line
         services.add(record["service"])
         if record["service"] in REQUEST_SERVICES - {"outbound-authorizer"}:
             assert record.get("correlation_id"), line
     assert {"outbound-calls", "outbound-webhooks"} <= services
+
+
+def test_business_metrics_are_written_as_embedded_metric_format_lines(flow):
+    """Each invocation writes its metrics as one CloudWatch EMF line per provider: calls placed,
+    refused and timed out per provider, settlements and charged cents, webhook rejections."""
+    server, _, _ = flow
+    totals: dict[tuple[str, str], float] = {}
+    for line in _log_lines(server):
+        record = json.loads(line)
+        if "_aws" not in record:
+            continue
+        directive, = record["_aws"]["CloudWatchMetrics"]
+        assert directive["Namespace"] == "OutboundCalls/local"  # OutboundCalls/<stack name>
+        assert directive["Dimensions"] == [["provider", "service"], ["service"]]
+        assert record["service"] == "outbound" and isinstance(record["_aws"]["Timestamp"], int)
+        for metric in directive["Metrics"]:
+            assert metric["Unit"] == "Count"
+            key = (metric["Name"], record["provider"])
+            totals[key] = totals.get(key, 0) + sum(record[metric["Name"]])
+    placed = {p: totals.get(("CallsPlaced", p)) for p in NUMBERS}
+    assert placed == {"twilio": 1, "telnyx": 1, "vonage": 2, "sip": 1}, totals  # vonage: the idempotent call too
+    assert totals[("CallsRefused", "twilio")] == 1 and totals[("CallsTimedOut", "telnyx")] == 1
+    assert all(totals[("CallsSettled", p)] == 1 for p in NUMBERS), totals  # emulate-call: one per provider
+    assert all(totals[("ChargedCents", p)] == 12 for p in NUMBERS), totals  # 60 s at org_acme's 12/min
+    assert totals[("WebhookRejections", "twilio")] == 1
 
 
 def test_no_phone_number_key_or_credential_in_the_output(flow):

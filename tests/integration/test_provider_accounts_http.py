@@ -60,7 +60,7 @@ def seed_running_server(server, tmp_path, fixture: dict) -> subprocess.Completed
 
 
 def test_outbound_seed_to_a_running_server_registers_the_new_accounts(server, tmp_path):
-    org, number = "org_seeded_later", "+15551230030"
+    org, number = "org_seeded_later", "+15551230032"  # (+15551230030 is org_race's: seeding never moves it)
     done = seed_running_server(server, tmp_path, fixture_for(
         org, number, 930, {"account_sid": "AC" + "7" * 32, "auth_token": "seeded-later-token"}))
     assert done.returncode == 0, done.stderr

@@ -1,6 +1,7 @@
-"""Every provider places calls, and each failure mode answers as documented (DESIGN.md sections
-3 and 5), over real HTTP against `outbound serve`: the real adapter code talks to the loopback
-provider emulators, whose view of each request is read back from /_local/provider-requests.
+"""Every provider places calls, and each failure mode answers as documented (the README's error
+table and the emulators' magic destinations), over real HTTP against `outbound serve`: the real
+adapter code talks to the loopback provider emulators, whose view of each request is read back
+from /_local/provider-requests.
 
 The session server runs with a 1 s provider timeout and no credentials cache (tests/conftest.py).
 Tests run one at a time against it, so "the provider requests after `before`" are this test's.
@@ -20,7 +21,7 @@ pytestmark = pytest.mark.integration
 
 TO = "+15559876543"
 STREAM_URL = "wss://voice-runtime.localhost/stream"  # the local VoiceStreamUrl parameter
-# The emulators' magic destinations (DESIGN.md section 5, plus our dropped connection).
+# The emulators' magic destinations (outbound_local.emulators), plus our dropped connection.
 REFUSED = "+15005550001"  # the provider refuses: "invalid number"
 SILENT = "+15005550002"  # the provider does not answer within the adapter's timeout
 DROPPED = "+15005550003"  # the provider reads the request, then closes the connection

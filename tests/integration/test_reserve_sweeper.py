@@ -34,6 +34,17 @@ def stack():
         reset_cached_clients()
 
 
+@pytest.fixture(autouse=True)
+def reconciles_after_each_test(stack):
+    """Whatever a test did (crashes, sweeps, late placements and webhooks), the ledger still
+    proves the balance and the reserves."""
+    yield
+    from outbound.usecases.reconcile import reconcile
+
+    result = reconcile(ORG, attempts=1)
+    assert result.ok, result.problems
+
+
 def balance():
     from outbound import store
 
@@ -154,7 +165,7 @@ def test_the_release_is_conditional_so_it_happens_at_most_once(stack):
     stale = dict(call(call_id))
     assert store.abandon_call(stale) is True
     assert store.abandon_call(stale) is False  # a second sweeper (or a stale index entry)
-    store.fail_call_and_release(call_id, ORG, 100, "provider refused, late")  # a late refusal: no-op
+    store.fail_call_and_release(stale, "provider refused, late")  # a late refusal: no-op
     assert balance() == before
 
 

@@ -20,12 +20,19 @@ CALL = {"call_id": "call_a1", "organization_id": "org_a", "provider": "telnyx", 
 def test_calls_hold_their_reserve_and_are_indexed_for_listing(tmp_path):
     data = fixtures.read(write(tmp_path, {"organizations": [ORG], "calls": [CALL, {**CALL, "call_id": "call_a2",
                                                                                      "reserve_cents": 40}]}))
-    items = {item["pk"]: item for item in fixtures.items(data)}
-    org = items["ORG#org_a"]
-    assert (org["balance_cents"], org["reserved_cents"], org["available_cents"]) == (500, 190, 310)
-    call = items["CALL#call_a1"]
-    assert call["reserve_cents"] == 150 and call["status"] == "queued" and call["call_sid"] == "v3:a1"
+    records = {record["call_id"]: (record, reserve) for record, reserve in fixtures.call_records(data)}
+    call, reserve = records["call_a1"]
+    assert reserve == call["reserve_cents"] == 150 and records["call_a2"][1] == 40  # the org's, or the call's own
+    assert call["status"] == "queued" and call["call_sid"] == "v3:a1"
     assert call["gsi1pk"] == "ORG#org_a#CALLS" and call["gsi1sk"] == "2026-11-23T09:00:00.000Z#call_a1"
+
+
+def test_an_organization_is_written_without_money_fields(tmp_path):
+    """Money is never part of the fields a fixture writes or merges: the opening balance is a
+    ledgered credit, and reserves are held by the calls' own reserve transactions."""
+    data = fixtures.read(write(tmp_path, {"organizations": [{**ORG, "allowed_destination_countries": ["US"]}]}))
+    fields = fixtures.organization_fields(data, data.organizations[0])
+    assert fields == {"name": "A", "call_reserve_cents": 150, "allowed_destination_countries": ["US"]}
 
 
 @pytest.mark.parametrize("data,message", [

@@ -58,11 +58,10 @@ def cold_start(runs: int = 5, as_json: bool = False, check: bool = False) -> int
     handler_path = str(load().functions()["CallsApiFunction"].code_uri / "app.py")
     with LocalStack(public_url="http://127.0.0.1:3000") as stack:
         stack.seed()
-        # Plenty of balance so every run can hold its reserve.
-        stack.boto("dynamodb").update_item(
-            TableName=os.environ["TABLE_NAME"], Key={"pk": {"S": "ORG#org_acme"}, "sk": {"S": "ORG"}},
-            UpdateExpression="SET balance_cents = :b, available_cents = :b, reserved_cents = :z",
-            ExpressionAttributeValues={":b": {"N": "100000000"}, ":z": {"N": "0"}})
+        # Plenty of balance so every run can hold its reserve (a ledgered credit, as an operator adds funds).
+        from outbound import store
+
+        store.credit_organization("org_acme", 100_000_000, "bench-cold-start", "outbound bench cold-start")
         env = {**os.environ, "POWERTOOLS_LOG_LEVEL": "WARNING"}
         floor: list[float] = []
         cold: dict[str, list[float]] = {p: [] for p in NUMBERS}

@@ -80,11 +80,14 @@ class LocalTable:
                                       Key={"pk": {"S": f"ORG#{ORGANIZATION}"}, "sk": {"S": "ORG"}})["Item"]
         return {k: int(v["N"]) for k, v in item.items() if "N" in v}
 
-    def fund(self, cents: int) -> None:
-        self.dynamodb.update_item(
-            TableName=self.table, Key={"pk": {"S": f"ORG#{ORGANIZATION}"}, "sk": {"S": "ORG"}},
-            UpdateExpression="ADD balance_cents :c, available_cents :c",
-            ExpressionAttributeValues={":c": {"N": str(cents)}})
+    def fund(self, cents: int, server: str) -> None:
+        """A ledgered credit (`outbound admin credit`), as an operator adds funds."""
+        done = subprocess.run([sys.executable, "-m", "outbound_local.cli", "admin", "credit", ORGANIZATION,
+                               str(cents), "--reason", "outbound bench load", "--reference",
+                               f"bench-load-{time.time_ns()}", "--local-server", server],
+                              capture_output=True, text=True, timeout=60)
+        if done.returncode != 0:
+            raise RuntimeError(f"could not fund {ORGANIZATION}: {done.stderr.strip()}")
 
     def still_initiating(self) -> int:
         """The organization's calls whose reserve is held with no provider answer recorded (the
@@ -163,7 +166,7 @@ def load(requests_total: int = 2000, concurrency: int = 32, server: str | None =
     server = server.rstrip("/")
     try:
         table = LocalTable(server)
-        table.fund(requests_total * RESERVE_CENTS)
+        table.fund(requests_total * RESERVE_CENTS, server)
         before = table.organization()
         run = int(time.time()) % 1000
         known = len(requests.get(server + "/_local/provider-requests", timeout=60).json())

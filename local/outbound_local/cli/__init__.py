@@ -3,7 +3,10 @@
   outbound serve [--host 127.0.0.1] [--port 3000] [--seed FILE]
   outbound seed FILE [--local-server URL | --table NAME --secret-prefix PREFIX]
   outbound invoke FUNCTION_LOGICAL_ID EVENT_FILE [--seed FILE | --local-server URL]
-  outbound api-key create ORG_ID [--local-server URL | --table NAME]
+  outbound admin org|number|assistant|graph|trunk create|update|show ...  [--local-server URL | --table NAME]
+  outbound admin api-key create|list|revoke ORG_ID [KEY_OR_PREFIX]      (also: outbound api-key ...)
+  outbound admin credit ORG_ID AMOUNT_CENTS --reason TEXT --reference REF
+  outbound admin ledger ORG_ID | outbound admin reconcile ORG_ID
   outbound bench cold-start [--runs N] [--json] [--check]
   outbound bench load [--requests N] [--concurrency C] [--server URL] [--json]
   outbound campaign watch|emulate ID [--server URL] [--api-key KEY]
@@ -15,11 +18,11 @@ from __future__ import annotations
 import argparse
 import sys
 
-from . import bench, campaigns, keys, local_stack
+from . import admin, bench, campaigns, keys, local_stack
 from .common import CliError
 
 # Each group adds its subcommands and returns their handlers: a new group is a new module here.
-GROUPS = (local_stack, keys, campaigns, bench)
+GROUPS = (local_stack, keys, campaigns, bench, admin)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -20,6 +20,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
         server = LocalServer(None, args.host, args.port)
     except OSError as exc:
         raise CliError(f"cannot listen on {args.host}:{args.port}: {exc}") from None
+    except ValueError as exc:  # a bad local setting (e.g. $OUTBOUND_LOCAL_AUTHORIZER_CACHE_S)
+        raise CliError(str(exc)) from None
     try:
         stack = LocalStack(public_url=server.url)
     except ValueError as exc:  # a bad local setting (e.g. $OUTBOUND_LOCAL_PROVIDER_TIMEOUT_S)
@@ -78,7 +80,12 @@ def cmd_seed(args: argparse.Namespace) -> int:
     except fixtures.FixtureError as exc:
         raise CliError(str(exc)) from None
     defaults = _emulator_defaults() if local else None
-    counts = fixtures.load(data, boto3.client("secretsmanager"), defaults)
+    try:
+        counts = fixtures.load(data, boto3.client("secretsmanager"), defaults)
+    except fixtures.FixtureError as exc:
+        raise CliError(str(exc)) from None
+    for note in counts["notes"]:
+        print(note)
     print(f"Loaded {counts['items']} items into {os.environ['TABLE_NAME']} and "
           f"{counts['secrets']} credential secrets")
     if local:

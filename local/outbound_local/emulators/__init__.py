@@ -5,7 +5,7 @@ Telnyx ``/v2``, Vonage ``/v1``) and a TCP server speaks FreeSWITCH's event socke
 request they receive lands in a shared :class:`RequestLog` (served at
 ``/_local/provider-requests``).
 
-Magic destinations (DESIGN.md section 5), honoured by every emulator:
+Magic destinations, honoured by every emulator (so failures can be exercised from any client):
 ``+15005550001`` refused ("invalid number"), ``+15005550002`` no answer within the adapter's
 timeout, ``+15005550003`` the connection drops after the request was read (our addition, to
 prove adapters never re-send a create-call request).

@@ -13,6 +13,7 @@ from typing import Any
 
 FRAGMENTS = (
     "outbound.openapi.calls",
+    "outbound.openapi.ledger",  # GET /organization/ledger
     "outbound.openapi.webhooks",  # webhook endpoints and deliveries (generated from their resolver)
     "outbound.openapi.campaigns",  # campaigns and do-not-call (generated from their resolver)
 )

@@ -173,7 +173,9 @@ def _schemas() -> dict[str, Any]:
             "properties": {
                 "message": {"type": "string", "const": "Call scheduled"},
                 "schedule_id": {"type": "string"},
-                "scheduled_at": {"type": "string", "description": "The (first) fire, ISO 8601."},
+                "scheduled_at": {"type": "string",
+                                 "description": "The (first) fire, ISO 8601 in the schedule's `timezone` with its "
+                                                "offset (`Z` without a time zone)."},
                 "kind": {"type": "string", "enum": ["once", "recurring"]},
                 "timezone": {"type": ["string", "null"]},
                 "recurrence": _nullable({"type": "object"}),
@@ -186,7 +188,8 @@ def _schemas() -> dict[str, Any]:
                 "organization_id": {"type": "string"},
                 "kind": {"type": "string", "enum": ["once", "recurring"]},
                 "status": {"type": "string", "enum": schedule_status},
-                "scheduled_at": {"type": ["string", "null"], "description": "The (next) fire."},
+                "scheduled_at": {"type": ["string", "null"],
+                                 "description": "The (next) fire, ISO 8601 in the schedule's `timezone` with its offset."},
                 "timezone": {"type": ["string", "null"]},
                 "recurrence": _nullable({"type": "object"}),
                 "call": {"type": "object", "description": "The POST /calls/initiate body each fire sends."},

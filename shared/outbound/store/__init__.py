@@ -5,7 +5,10 @@
 - ``organizations``, ``calls``, ``call_status``, ``schedules``, ``suppressions``,
   ``webhook_endpoints``, ``webhook_deliveries``: each entity's queries and writes; ``campaigns``
   (campaigns, contacts, due entries, imports) is imported by the campaign engine directly
-  (``from outbound.store import campaigns``).
+  (``from outbound.store import campaigns``);
+- ``ledger``: the balance ledger (entries ride in the money transactions above; credits; reads);
+- ``directory``: what operators administer (organizations, numbers, assistants, trunks, API keys),
+  never money.
 
 Callers use ``from outbound import store`` and ``store.<name>``: the names below are the API.
 """
@@ -30,3 +33,20 @@ from .webhook_deliveries import (DeliveryNotPending, create_delivery, delivery_k
                                  restart_delivery)
 from .webhook_endpoints import (EndpointNotFound, create_endpoint, delete_endpoint, get_endpoint, list_endpoints,
                                 next_secret_version)
+# --- the balance ledger, and what operators administer (never money) ---
+from .ledger import (CHARGE, CREDIT, RELEASE, RESERVE, CreditConflict, NoSuchOrganization, credit_organization,
+                     entry_view, ledger_entries, list_ledger, reserves_held_by_calls)
+
+# What operators administer (store.directory) is imported when first used: it is never on a request
+# path, so the API functions' cold start does not pay for it.
+DIRECTORY_NAMES = ("MONEY_FIELDS", "AlreadyExists", "NotFound", "OwnedByAnother", "add_api_key", "api_key_prefix",
+                   "create_organization", "list_api_keys", "put_owned", "revoke_api_key", "set_sip_trunks",
+                   "update_fields")
+
+
+def __getattr__(name: str):
+    if name in DIRECTORY_NAMES:
+        from . import directory
+
+        return getattr(directory, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

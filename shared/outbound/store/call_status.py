@@ -7,6 +7,7 @@ from typing import Any, Iterable
 from ..dynamodb_json import from_item, to_item
 from .base import client, now_iso, table
 from .keys import LEAVE_INITIATING, call_key, organization_key
+from .ledger import CHARGE, RELEASE, call_entries
 
 
 class CallNotMoved(Exception):
@@ -66,8 +67,10 @@ def advance_call(call_id: str, new_status: str, from_statuses: Iterable[str], ca
 
 def settle_call(call: dict[str, Any], final_status: str, from_statuses: Iterable[str], call_sid: str | None,
                 charge_cents: int, fields: dict[str, Any]) -> str:
-    """The final status: ONE TransactWriteItems that records it on the call and settles the
-    organization (balance -= charge, reserved -= reserve, available += reserve - charge).
+    """The final status: ONE TransactWriteItems that records it on the call, settles the
+    organization (balance -= charge, reserved -= reserve, available += reserve - charge) and
+    writes the charge and release ledger entries (a call the sweeper already released has no
+    reserve left: only its charge is written).
 
     Exactly once: the call's update is conditional on a non-final status, on no ``settled_at``
     and on the reserve being the one read, so a repeated or concurrent final webhook cancels the
@@ -100,6 +103,7 @@ def settle_call(call: dict[str, Any], final_status: str, from_statuses: Iterable
                 "ExpressionAttributeValues": to_item({":charge": charge_cents, ":reserve": reserve,
                                                       ":delta": reserve - charge_cents}),
             }},
+            *call_entries(call, now, f"settled {final_status}", **{CHARGE: charge_cents, RELEASE: reserve}),
         ])
     except client().exceptions.TransactionCanceledException as exc:
         reasons = exc.response.get("CancellationReasons") or []

@@ -5,6 +5,7 @@ from typing import Any
 
 from ..dynamodb_json import from_item, to_item
 from .base import client, get_item, now_iso, table
+from .ledger import RELEASE, RESERVE, call_entries
 from .keys import (BY_CALL_SID_INDEX, BY_INITIATING_INDEX, BY_ORGANIZATION_INDEX, INITIATING_SHARDS,
                    LEAVE_INITIATING, call_key, initiating_keys, organization_calls_partition, organization_key)
 
@@ -41,12 +42,17 @@ class CallAlreadyExists(Exception):
 
 
 def reserve_and_create_call(record: dict[str, Any], reserve_cents: int) -> None:
-    """Hold the reserve and create the call record in ONE transaction: neither exists without
-    the other, and concurrent calls can never overdraw (the condition is checked atomically).
-    The record's own ``attribute_not_exists(pk)`` makes a repeated call_id fail the whole
-    transaction (no reserve held): ``CallAlreadyExists`` carries the existing record (ALL_OLD),
-    so a duplicate delivery costs no extra read."""
+    """Hold the reserve, create the call record and write the reserve's ledger entry in ONE
+    transaction: none exists without the others, and concurrent calls can never overdraw (the
+    condition is checked atomically). The record's own ``attribute_not_exists(pk)`` makes a
+    repeated call_id fail the whole transaction (no reserve held): ``CallAlreadyExists`` carries
+    the existing record (ALL_OLD), so a duplicate delivery costs no extra read. A record still
+    waiting for its provider's answer (every new call; fixture calls may be further on) goes into
+    the sparse ByInitiating index."""
     org_key = organization_key(record["organization_id"])
+    item = {**call_key(record["call_id"]), **record}
+    if record.get("status", "initiating") in ("initiating", "unconfirmed"):
+        item.update(initiating_keys(record))
     try:
         client().transact_write_items(TransactItems=[
             {"Update": {
@@ -57,11 +63,11 @@ def reserve_and_create_call(record: dict[str, Any], reserve_cents: int) -> None:
                 "ExpressionAttributeValues": to_item({":r": reserve_cents}),
             }},
             {"Put": {
-                "TableName": table(),
-                "Item": to_item({**call_key(record["call_id"]), **initiating_keys(record), **record}),
+                "TableName": table(), "Item": to_item(item),
                 "ConditionExpression": "attribute_not_exists(pk)",
                 "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
             }},
+            *call_entries(record, now_iso(), "call", **{RESERVE: reserve_cents}),
         ])
     except client().exceptions.TransactionCanceledException as exc:
         reasons = exc.response.get("CancellationReasons") or []
@@ -98,16 +104,17 @@ def mark_call_placed(call_id: str, call_sid: str, status: str = "queued", dynamo
     return updated_at
 
 
-def fail_call_and_release(call_id: str, organization_id: str, reserve_cents: int, reason: str,
-                          dynamodb: Any = None) -> str:
-    """The provider refused: mark the record failed and give the reserve back, atomically and
-    at most once (the record's status condition makes a repeat a no-op)."""
+def fail_call_and_release(record: dict[str, Any], reason: str, dynamodb: Any = None) -> str:
+    """The provider refused: mark the record failed and give the reserve back (with its ledger
+    entry), atomically and at most once (the record's status condition makes a repeat a no-op).
+    ``record``: the call as the reserve transaction created it."""
     db = dynamodb or client()
     updated_at = now_iso()
+    reserve_cents = record["reserve_cents"]
     try:
         db.transact_write_items(TransactItems=[
             {"Update": {
-                "TableName": table(), "Key": to_item(call_key(call_id)),
+                "TableName": table(), "Key": to_item(call_key(record["call_id"])),
                 "UpdateExpression": "SET #s = :failed, failure_reason = :reason, updated_at = :now, "
                                     "reserve_cents = :zero REMOVE " + LEAVE_INITIATING,
                 "ConditionExpression": "#s = :initiating",
@@ -117,11 +124,12 @@ def fail_call_and_release(call_id: str, organization_id: str, reserve_cents: int
                                                       ":initiating": "initiating"}),
             }},
             {"Update": {
-                "TableName": table(), "Key": to_item(organization_key(organization_id)),
+                "TableName": table(), "Key": to_item(organization_key(record["organization_id"])),
                 "UpdateExpression": "SET reserved_cents = reserved_cents - :r, "
                                     "available_cents = available_cents + :r",
                 "ExpressionAttributeValues": to_item({":r": reserve_cents}),
             }},
+            *call_entries(record, updated_at, "refused", **{RELEASE: reserve_cents}),
         ])
     except db.exceptions.TransactionCanceledException:
         pass  # already settled by someone else: releasing twice would mint money
@@ -130,8 +138,8 @@ def fail_call_and_release(call_id: str, organization_id: str, reserve_cents: int
 
 def cancel_reservation(record: dict[str, Any], dynamodb: Any = None) -> None:
     """Undo the reserve transaction of a call that was never handed to the provider: the record
-    goes and the reserve comes back, in one transaction, only while the call is still initiating
-    (so a retry of the same idempotent request or fire starts afresh)."""
+    goes and the reserve comes back (ledgered as a release), in one transaction, only while the
+    call is still initiating (so a retry of the same idempotent request or fire starts afresh)."""
     db = dynamodb or client()
     try:
         db.transact_write_items(TransactItems=[
@@ -147,6 +155,8 @@ def cancel_reservation(record: dict[str, Any], dynamodb: Any = None) -> None:
                                     "available_cents = available_cents + :r",
                 "ExpressionAttributeValues": to_item({":r": record["reserve_cents"]}),
             }},
+            *call_entries(record, now_iso(), "undone before the provider was asked",
+                          **{RELEASE: record["reserve_cents"]}),
         ])
     except db.exceptions.TransactionCanceledException:
         pass  # no longer initiating: whoever moved it owns the reserve now
@@ -233,6 +243,7 @@ def abandon_call(call: dict[str, Any], reason: str | None = None) -> bool:
                 "ConditionExpression": "attribute_exists(pk)",
                 "ExpressionAttributeValues": to_item({":r": reserve}),
             }},
+            *call_entries(call, now, "abandoned", **{RELEASE: reserve}),
         ])
     except client().exceptions.TransactionCanceledException:
         return False  # placed, refused, reconciled or swept meanwhile: nothing to release

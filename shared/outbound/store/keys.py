@@ -3,7 +3,8 @@
 | entity        | pk                    | sk          | notes                                     |
 |---------------|-----------------------|-------------|-------------------------------------------|
 | organization  | ORG#<id>              | ORG         | balance_cents, reserved_cents, available_cents, sip_trunks |
-| API key       | APIKEY#<sha256(key)>  | APIKEY      | organization_id, revoked                  |
+| API key       | APIKEY#<sha256(key)>  | APIKEY      | organization_id, prefix, created_at, revoked; |
+|               |                       |             | gsi1 = ORG#<org>#APIKEYS by creation (listing) |
 | assistant     | ASSISTANT#<id>        | ASSISTANT   | organization_id, welcome_message, agenda  |
 | graph         | GRAPH#<id>            | GRAPH       | organization_id, entry_assistant_id       |
 | phone number  | PHONE#<e164>          | PHONE       | organization_id, provider, assistant_id or graph_id (+ entry hint) |
@@ -20,6 +21,8 @@
 | suppression   | SUPPRESSION#<org>#<e164> | SUPPRESSION | do-not-call; gsi1 = ORG#<org>#SUPPRESSIONS by number |
 | webhook endpoint | ORG#<org>          | WHEP#<id>   | url, events, description, secret_version (the secret: Secrets Manager) |
 | webhook delivery | EVENTS#<subject>   | WHDEL#<seq>#<endpoint> | one event to one endpoint: payload, status, attempts |
+| ledger entry  | LEDGER#<org>          | <entry_id>  | one money movement (credit, reserve, release, charge) with its signed |
+|               |                       |             | effects; gsi1 = ORG#<org>#LEDGER by time (GET /organization/ledger) |
 
 A campaign's partition sorts its meta item ("A#") just before its due entries ("D#"): one strongly
 consistent Query (``A#CAMPAIGN`` to ``D#<now>``) reads the campaign and what is due.
@@ -28,6 +31,11 @@ Webhook endpoints live in their organization's partition: an organization's endp
 strongly consistent Query, and another organization's endpoint is not even addressable.
 Deliveries live in the partition of the event's subject (a call id; later a campaign id), in
 sequence order: a call's deliveries are one Query.
+
+A ledger entry's id is derived from what it records (``credit#<reference>``,
+``call#<call_id>#<created_at>#<kind>``) and written with ``attribute_not_exists(pk)`` in the same
+transaction as the balance change, so a retried transaction can never write it twice. One
+partition per organization: ``reconcile`` sums it with a strongly consistent Query.
 
 ``available_cents`` is kept equal to ``balance_cents - reserved_cents`` by every write, because a
 DynamoDB condition cannot do arithmetic: the reserve's condition is ``available_cents >= :r``.
@@ -73,7 +81,6 @@ def call_key(call_id: str) -> dict[str, str]:
 
 def hash_api_key(api_key: str) -> str:
     return hashlib.sha256(api_key.encode()).hexdigest()
-
 
 
 def schedule_key(schedule_id: str) -> dict[str, str]:
@@ -126,6 +133,34 @@ def suppressions_partition(organization_id: str) -> str:
 
 def organization_calls_partition(organization_id: str) -> str:
     return f"ORG#{organization_id}#CALLS"
+
+
+def ledger_partition(organization_id: str) -> str:
+    return f"LEDGER#{organization_id}"
+
+
+def ledger_entry_key(organization_id: str, entry_id: str) -> dict[str, str]:
+    return {"pk": ledger_partition(organization_id), "sk": entry_id}
+
+
+def organization_ledger_partition(organization_id: str) -> str:
+    """ByOrganization's partition of an organization's ledger entries (newest first by gsi1sk)."""
+    return f"ORG#{organization_id}#LEDGER"
+
+
+def organization_api_keys_partition(organization_id: str) -> str:
+    """ByOrganization's partition of an organization's API keys (by creation)."""
+    return f"ORG#{organization_id}#APIKEYS"
+
+
+def credit_entry_id(reference: str) -> str:
+    return f"credit#{reference}"
+
+
+def call_entry_id(call_id: str, created_at: str, kind: str) -> str:
+    """One entry per kind (reserve, release, charge) per hold: a call record's ``created_at`` tells
+    apart two holds of the same call_id (a reserve undone before the provider, then retried)."""
+    return f"call#{call_id}#{created_at}#{kind}"
 
 
 def initiating_keys(record: dict[str, Any]) -> dict[str, str]:

@@ -8,7 +8,7 @@ from typing import Any, Callable
 
 from aws_lambda_powertools import Logger
 
-from .. import aws, deadline, store
+from .. import aws, deadline, metrics, store
 from ..config import settings
 from ..credentials import CredentialsMissing, credentials_for
 from ..destinations import check_destination
@@ -110,6 +110,7 @@ def place_prepared(prepared: PreparedCall, public_api_url: str, call_id: str | N
                    "record the placed call", record, call_sid=call_sid)
     logger.info("Call placed", extra={"call_id": record["call_id"], "provider": provider,
                                        "to": mask(request.to_phone_number)})
+    metrics.count(metrics.CALLS_PLACED, provider)
     return {"message": "Call initiated successfully", "call_sid": call_sid, "call_id": record["call_id"],
             "assistant_id": prepared.assistant["id"], "provider": provider, "status": "queued"}
 
@@ -273,14 +274,15 @@ def place_call(record: dict, number: dict, organization: dict, credentials: dict
     except ProviderTimeout as exc:
         reason = exc.message
         logger.warning("Provider timed out", extra={"call_id": record["call_id"], "provider": provider})
+        metrics.count(metrics.CALLS_TIMED_OUT, provider)
         after_provider(lambda db: store.mark_call_unconfirmed(record["call_id"], reason, dynamodb=db),
                        "mark the call unconfirmed", record)
         raise ProviderTimedOut(TIMEOUT_DETAIL, call_id=record["call_id"]) from None
     except ProviderError as exc:
         reason = exc.message
         logger.warning("Provider refused the call", extra={"call_id": record["call_id"], "provider": provider})
-        after_provider(lambda db: store.fail_call_and_release(
-            record["call_id"], record["organization_id"], record["reserve_cents"], reason, dynamodb=db),
-            "release the reserve of a refused call", record)
+        metrics.count(metrics.CALLS_REFUSED, provider)
+        after_provider(lambda db: store.fail_call_and_release(record, reason, dynamodb=db),
+                       "release the reserve of a refused call", record)
         raise ProviderFailed(f"Telephony provider error: {reason}") from None
 

@@ -28,7 +28,7 @@ from typing import Any
 
 from aws_lambda_powertools import Logger
 
-from .. import store
+from .. import metrics, store
 from ..config import settings
 
 logger = Logger(child=True)
@@ -61,5 +61,7 @@ def sweep(now: datetime | None = None, after_s: int | None = None, limit: int = 
                 "released_cents": int(call.get("reserve_cents") or 0), "initiating_since": call.get("initiating_since")})
         else:
             skipped += 1
+    if released:
+        metrics.count(metrics.STUCK_CALLS_RELEASED, value=len(released))
     return {"found": len(stuck), "released": len(released), "skipped": skipped, "call_ids": released,
             "threshold_seconds": after_s}

@@ -20,7 +20,7 @@ from typing import Any
 
 from aws_lambda_powertools import Logger
 
-from .. import store
+from .. import metrics, store
 from ..config import settings
 from ..credentials import CredentialsMissing, credentials_for
 from ..errors import BadRequest, Forbidden
@@ -36,24 +36,29 @@ INVALID_SIGNATURE = "Invalid or missing webhook signature"
 def handle_status_webhook(request: WebhookRequest) -> dict[str, Any]:
     provider = module(request.provider)
     if not provider.has_signature(request):
-        raise Forbidden(INVALID_SIGNATURE)
+        raise rejected(request.provider)
     call_id, provider_call_id = provider.references(request)
     call = find_call(call_id, provider_call_id)
     if call is None or call.get("provider") != request.provider:
         logger.info("Webhook for an unknown call", extra={"provider": request.provider, "call_id": call_id})
-        raise Forbidden(INVALID_SIGNATURE)  # same answer: no oracle for which call ids exist
+        raise rejected(request.provider)  # same answer: no oracle for which call ids exist
     try:
         credentials = credentials_for(call["organization_id"], request.provider)
         provider.verify(request, credentials)
     except (InvalidSignature, CredentialsMissing) as exc:
         logger.warning("Webhook signature refused", extra={"provider": request.provider,
                                                           "call_id": call["call_id"], "reason": str(exc)})
-        raise Forbidden(INVALID_SIGNATURE) from None
+        raise rejected(request.provider) from None
     try:
         event = provider.parse(request)
     except BadPayload as exc:
         raise BadRequest(f"Unreadable {request.provider} status event: {exc}") from None
     return apply_event(call, event)
+
+
+def rejected(provider: str) -> Forbidden:
+    metrics.count(metrics.WEBHOOK_REJECTIONS, provider)
+    return Forbidden(INVALID_SIGNATURE)
 
 
 def find_call(call_id: str | None, provider_call_id: str | None) -> dict[str, Any] | None:
@@ -115,6 +120,8 @@ def _settle(call: dict[str, Any], event: StatusEvent, from_statuses: tuple[str, 
         return _answer(exc.current or call, False, "duplicate or out of order")
     logger.info("Call settled", extra={"call_id": call["call_id"], "status": event.status,
                                        "charged_cents": charge, "released_cents": call.get("reserve_cents")})
+    metrics.count(metrics.CALLS_SETTLED, call.get("provider"))
+    metrics.count(metrics.CHARGED_CENTS, call.get("provider"), charge)
     return _answer({**call, "status": event.status}, True)
 
 
