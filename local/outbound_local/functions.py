@@ -1,6 +1,7 @@
 """Runs a template.yaml function in this process, as the Lambda runtime would."""
 from __future__ import annotations
 
+import contextvars
 import importlib.util
 import logging
 import os
@@ -104,8 +105,10 @@ def invoke(logical_id: str, event: dict) -> Any:
     _invoking.service = declared.environment.get("POWERTOOLS_SERVICE_NAME")
     _invoking.function = logical_id
     try:
-        return function(event, LambdaContext(function_name=logical_id,
-                                              timeout_s=function_timeout(declared.timeout_s)))
+        # A context of its own per invocation, as each Lambda invocation starts afresh: what a
+        # handler sets in context variables (its deadline) does not outlive it in this thread.
+        return contextvars.copy_context().run(
+            function, event, LambdaContext(function_name=logical_id, timeout_s=function_timeout(declared.timeout_s)))
     finally:
         _invoking.service, _invoking.function = previous
 
