@@ -70,7 +70,7 @@ def campaign(contacts: int = 200, max_concurrent: int = 10, calls_per_minute: in
         process, server = start_server()
     api = Api(server)
     try:
-        LocalTable(api.server).fund(contacts * 1000)
+        LocalTable(api.server).fund(contacts * 1000, api.server)
         created = api("POST", "/campaigns", {
             "name": f"bench {contacts}", "from_phone_number": FROM_NUMBER,
             "calling_window": {"days": ["mon", "tue", "wed", "thu", "fri", "sat", "sun"], "start": "08:00", "end": "21:00"},
