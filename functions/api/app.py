@@ -20,7 +20,6 @@ from outbound.models import parse_initiate_request
 from outbound.usecases.get_call import get_call
 from outbound.usecases.idempotent_initiate import initiate_call_once
 from outbound.usecases.initiate_call import initiate_call
-from outbound.usecases.list_calls import get_balance, list_calls
 
 logger = Logger(service="outbound-calls")
 
@@ -39,11 +38,15 @@ def read_call(event: dict) -> dict:
 
 
 def list_organization_calls(event: dict) -> dict:
+    from outbound.usecases.list_calls import list_calls  # imported when used: not on initiate's cold start
+
     query = single_valued_query(event, ("status", "limit", "next_token"))
     return list_calls(organization_id(event), query.get("status"), query.get("limit"), query.get("next_token"))
 
 
 def read_balance(event: dict) -> dict:
+    from outbound.usecases.list_calls import get_balance  # imported when used: not on initiate's cold start
+
     return get_balance(organization_id(event))
 
 
