@@ -115,6 +115,24 @@ def start_server(*extra: str, env: dict[str, str] | None = None) -> Server:
     return Server(url, process, output)
 
 
+def in_process_stack(*fixtures):
+    """A local stack (moto over HTTP, emulators) in the test process, seeded with the demo data and
+    ``fixtures``; yields it, then stops it and restores the environment it set."""
+    from outbound_local.stack import DEMO_FIXTURE, LocalStack, reset_cached_clients
+
+    saved = dict(os.environ)
+    local = LocalStack().start()
+    try:
+        for fixture in (DEMO_FIXTURE, *fixtures):
+            local.seed(fixture)
+        yield local
+    finally:
+        local.stop()
+        os.environ.clear()
+        os.environ.update(saved)
+        reset_cached_clients()
+
+
 @pytest.fixture(scope="session")
 def server():
     srv = start_server(env=TEST_SERVER_ENV)

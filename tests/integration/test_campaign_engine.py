@@ -6,13 +6,12 @@ from __future__ import annotations
 
 import itertools
 import json
-import os
 import threading
 from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from tests.conftest import ROOT
+from tests.conftest import ROOT, in_process_stack
 
 pytestmark = pytest.mark.integration
 
@@ -24,19 +23,7 @@ _numbers = itertools.count(1)  # +1212 557 xxxx: this module's destinations
 
 @pytest.fixture(scope="module")
 def stack():
-    from outbound_local.stack import DEMO_FIXTURE, LocalStack, reset_cached_clients
-
-    saved = dict(os.environ)
-    local = LocalStack().start()
-    local.seed(DEMO_FIXTURE)
-    local.seed(ROOT / "tests" / "fixtures" / "campaigns.json")
-    try:
-        yield local
-    finally:
-        local.stop()
-        os.environ.clear()
-        os.environ.update(saved)
-        reset_cached_clients()
+    yield from in_process_stack(ROOT / "tests" / "fixtures" / "campaigns.json")
 
 
 def zone_at(hour: int) -> str:

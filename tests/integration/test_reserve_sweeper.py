@@ -7,10 +7,11 @@ of a call that did happen settle it before that, and a very late one still charg
 
 Runs on an in-process local stack (moto server over HTTP, the real store code), with the
 function invoked as `outbound invoke` runs it (outbound_local.functions)."""
-import os
 from datetime import datetime, timedelta, timezone
 
 import pytest
+
+from tests.conftest import in_process_stack
 
 pytestmark = pytest.mark.integration
 
@@ -20,18 +21,7 @@ FROM = "+15551234567"
 
 @pytest.fixture(scope="module")
 def stack():
-    from outbound_local.stack import DEMO_FIXTURE, LocalStack, reset_cached_clients
-
-    saved = dict(os.environ)
-    local = LocalStack().start()
-    local.seed(DEMO_FIXTURE)
-    try:
-        yield local
-    finally:
-        local.stop()
-        os.environ.clear()
-        os.environ.update(saved)
-        reset_cached_clients()
+    yield from in_process_stack()
 
 
 @pytest.fixture(autouse=True)
