@@ -79,6 +79,22 @@ def test_jwt_carries_vonage_claims_and_is_fresh_per_request():
     assert first != second  # a new jti each time
 
 
+def test_the_pem_loader_is_cryptographys_public_one():
+    """The adapter takes the loader from cryptography's binding (a cheaper import); it must stay
+    the very function ``serialization.load_pem_private_key`` is."""
+    from cryptography.hazmat.primitives import serialization
+
+    from outbound.providers.vonage import _pem_loader
+
+    assert _pem_loader() is serialization.load_pem_private_key
+
+
+def test_a_key_that_is_not_pem_is_an_auth_error(emulator):
+    with pytest.raises(ProviderAuthError) as denied:
+        place(make_call(), {**CREDENTIALS, "private_key": "-----BEGIN PRIVATE KEY-----\nnope\n"})
+    assert denied.value.message == "The Vonage private key is not a valid PEM"
+
+
 def test_expired_or_foreign_tokens_are_rejected_by_the_emulator():
     accepted = lambda provider: [CREDENTIALS]  # noqa: E731
     expired = application_jwt("local-vonage-app", CREDENTIALS["private_key"], now=time.time() - 1000)
