@@ -36,6 +36,9 @@ DYNAMODB_FAULTS = {
     "InternalServerError": (500, "Internal server error"),
     "ServiceUnavailable": (503, "Service Unavailable"),
     "AccessDeniedException": (400, "User is not authorized to perform this action (a policy changed)."),
+    # TransactWriteItems canceled by a conflicting transaction on one of its items (worth a retry).
+    "TransactionConflict": (400, "Transaction cancelled, please refer cancellation reasons for specific "
+                                 "reasons [TransactionConflict]"),
     # Not an answer: the request is held for delay_seconds (the client times out first), then 500.
     "Timeout": (500, "Internal server error"),
 }
@@ -208,6 +211,11 @@ class SerializedApp:
 
 def _fault_answer(error: str) -> tuple[int, bytes]:
     status, message = DYNAMODB_FAULTS[error]
+    if error == "TransactionConflict":
+        return status, json.dumps({
+            "__type": "com.amazonaws.dynamodb.v20120810#TransactionCanceledException", "message": message,
+            "CancellationReasons": [{"Code": "TransactionConflict",
+                                     "Message": "Transaction is ongoing for the item"}]}).encode()
     code = "InternalServerError" if error == "Timeout" else error
     return status, json.dumps({"__type": f"com.amazonaws.dynamodb.v20120810#{code}", "message": message}).encode()
 

@@ -169,6 +169,20 @@ def test_a_refused_call_is_a_502_even_when_its_release_cannot_be_written(server,
     assert server.organization(ORG)["reserved_cents"] == before["reserved_cents"] + 100
 
 
+def test_a_refused_calls_release_that_meets_a_transaction_conflict_is_retried(server, faults):
+    """A conflict is not "someone else settled it": swallowing it would hold the reserve of a call
+    that was never placed until the sweeper, an hour later."""
+    server.add_funds(ORG, 1000)
+    before = server.organization(ORG)
+    faults("TransactWriteItems", "TransactionConflict", 2, skip=1)  # the reserve passes, the release conflicts twice
+    response = server.initiate({"from_phone_number": FROM, "to_phone_number": "+15005550001"})
+    served = served_faults(faults.state())
+    faults.clear()
+    assert response.status_code == 502, response.text
+    assert served[("TransactWriteItems", "TransactionConflict")] == 2
+    assert server.organization(ORG)["reserved_cents"] == before["reserved_cents"]  # released once
+
+
 def test_a_provider_timeout_is_a_504_even_when_the_record_cannot_be_written(server, faults):
     server.add_funds(ORG, 1000)
     faults("UpdateItem", "InternalServerError", 1000)

@@ -44,6 +44,13 @@ def get_items(keys: Iterable[dict[str, str]]) -> dict[tuple[str, str], dict[str,
     return found
 
 
+def failed_condition(exc: Exception, index: int = 0) -> bool:
+    """Whether a canceled transaction failed the condition of its item ``index``, as opposed to a
+    conflict with another transaction, throttling or a validation error (worth another try)."""
+    reasons = getattr(exc, "response", {}).get("CancellationReasons") or []
+    return len(reasons) > index and reasons[index].get("Code") == "ConditionalCheckFailed"
+
+
 def get_item(key: dict[str, str]) -> dict[str, Any] | None:
     response = client().get_item(TableName=table(), Key=to_item(key), ConsistentRead=True)
     return from_item(response.get("Item"))

@@ -4,7 +4,7 @@ from __future__ import annotations
 from typing import Any
 
 from ..dynamodb_json import from_item, to_item
-from .base import client, get_item, now_iso, table
+from .base import client, failed_condition, get_item, now_iso, table
 from .ledger import RELEASE, RESERVE, call_entries
 from .keys import (BY_CALL_SID_INDEX, BY_INITIATING_INDEX, BY_ORGANIZATION_INDEX, INITIATING_SHARDS,
                    LEAVE_INITIATING, call_key, initiating_keys, organization_calls_partition, organization_key)
@@ -15,13 +15,7 @@ def find_call(organization_id: str, call_ref: str) -> dict[str, Any] | None:
     (another organization's call is indistinguishable from an unknown one)."""
     item = get_item(call_key(call_ref)) if call_ref.startswith("call_") else None
     if item is None:
-        response = client().query(
-            TableName=table(), IndexName=BY_CALL_SID_INDEX,
-            KeyConditionExpression="call_sid = :sid",
-            ExpressionAttributeValues={":sid": {"S": call_ref}}, Limit=5,
-        )
-        matches = [from_item(i) for i in response.get("Items", [])]
-        item = next((m for m in matches if m["organization_id"] == organization_id), None)
+        item = next((m for m in find_calls_by_sid(call_ref) if m["organization_id"] == organization_id), None)
     if item is None or item.get("organization_id") != organization_id:
         return None
     return item
@@ -95,10 +89,11 @@ def mark_call_placed(call_id: str, call_sid: str, status: str = "queued", dynamo
                                                ":initiating": "initiating"}),
         )
     except db.exceptions.ConditionalCheckFailedException:
-        # A status webhook (or the sweeper) got there first: keep its status, only fill in the id.
+        # A status webhook (or the sweeper) got there first: keep its status, only fill in the id
+        # (never over one a webhook bound, e.g. the channel of a SIP failover trunk).
         db.update_item(
             TableName=table(), Key=to_item(call_key(call_id)),
-            UpdateExpression="SET call_sid = :sid, updated_at = :now",
+            UpdateExpression="SET call_sid = if_not_exists(call_sid, :sid), updated_at = :now",
             ExpressionAttributeValues=to_item({":sid": call_sid, ":now": updated_at}),
         )
     return updated_at
@@ -131,8 +126,10 @@ def fail_call_and_release(record: dict[str, Any], reason: str, dynamodb: Any = N
             }},
             *call_entries(record, updated_at, "refused", **{RELEASE: reserve_cents}),
         ])
-    except db.exceptions.TransactionCanceledException:
-        pass  # already settled by someone else: releasing twice would mint money
+    except db.exceptions.TransactionCanceledException as exc:
+        if not failed_condition(exc):
+            raise  # a conflict or throttling: the caller tries again
+        # else already settled by someone else: releasing twice would mint money
     return updated_at
 
 
@@ -158,8 +155,10 @@ def cancel_reservation(record: dict[str, Any], dynamodb: Any = None) -> None:
             *call_entries(record, now_iso(), "undone before the provider was asked",
                           **{RELEASE: record["reserve_cents"]}),
         ])
-    except db.exceptions.TransactionCanceledException:
-        pass  # no longer initiating: whoever moved it owns the reserve now
+    except db.exceptions.TransactionCanceledException as exc:
+        if not failed_condition(exc):
+            raise  # a conflict or throttling: the caller tries again
+        # else no longer initiating: whoever moved it owns the reserve now
 
 
 def mark_call_unconfirmed(call_id: str, reason: str, dynamodb: Any = None) -> str:
@@ -245,7 +244,9 @@ def abandon_call(call: dict[str, Any], reason: str | None = None) -> bool:
             }},
             *call_entries(call, now, "abandoned", **{RELEASE: reserve}),
         ])
-    except client().exceptions.TransactionCanceledException:
+    except client().exceptions.TransactionCanceledException as exc:
+        if not failed_condition(exc):
+            raise  # a conflict or throttling: the next sweep tries again
         return False  # placed, refused, reconciled or swept meanwhile: nothing to release
     return True
 
