@@ -69,7 +69,7 @@ def test_event_gives_its_expected_result(name, invocations):
             assert "provider request: " not in done.stderr
     elif "sweep" in expected:  # ReserveSweeperFunction on a fresh stack: the week-old unconfirmed sample
         assert {k: result[k] for k in expected["sweep"]} == expected["sweep"], result
-        assert result["threshold_seconds"] == 30 + 3600 + 600  # ring + longest call + grace (defaults)
+        assert result["threshold_seconds"] == 30 + 120 + 3600 + 600  # placing + longest ring + longest call + grace
     elif "effect" in expected:
         assert result["policyDocument"]["Statement"][0]["Effect"] == expected["effect"]
         assert result["context"]["organization_id"] == "org_acme"

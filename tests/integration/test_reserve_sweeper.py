@@ -1,8 +1,8 @@
 """The reserve sweeper: a crash between the reserve transaction and the provider's answer (or
 between that answer and mark_call_placed) leaves a call "initiating" with its reserve held, and
 a provider timeout leaves it "unconfirmed". Either may have been placed, so ReserveSweeperFunction
-releases the reserve only once no call could still be running (ring + longest call + grace,
-70.5 minutes with the defaults), once, found through the sparse ByInitiating index; the webhooks
+releases the reserve only once no call could still be running (placing + longest ring + longest
+call + grace, 72.5 minutes with the defaults), once, found through the sparse ByInitiating index; the webhooks
 of a call that did happen settle it before that, and a very late one still charges it once.
 
 Runs on an in-process local stack (moto server over HTTP, the real store code), with the
@@ -83,7 +83,7 @@ def crash_during_initiate(monkeypatch, to, after_provider_answer=False):
     return created["call_id"]
 
 
-HORIZON = timedelta(seconds=30 + 3600 + 600)  # RingTimeoutSeconds + MaxCallSeconds + ReserveSweepAfterSeconds
+HORIZON = timedelta(seconds=30 + 120 + 3600 + 600)  # placing + longest ring + MaxCallSeconds + grace
 LONG_AGO = 80  # minutes: past the horizon
 RECENTLY = 30  # minutes: long past any provider or function timeout, yet the call may still be running
 
