@@ -59,3 +59,38 @@ def test_unreachable_api_is_a_refusal_not_a_timeout(provider, monkeypatch):
     monkeypatch.setenv(env_var, f"http://127.0.0.1:{unused_port()}{path}")
     with pytest.raises(ProviderRefused, match="unreachable"):
         place(provider)
+
+
+@pytest.fixture
+def accepts_without_id():
+    """A provider that answers 2xx with a body that names no call: it accepted *something*."""
+    import threading
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_POST(self):  # noqa: N802 - http.server's naming
+            self.rfile.read(int(self.headers.get("Content-Length") or 0))
+            body = b'{"status": "queued"}'
+            self.send_response(201)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args):
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield f"http://127.0.0.1:{server.server_address[1]}"
+    server.shutdown()
+
+
+@pytest.mark.parametrize("provider", sorted(REST_PROVIDERS))
+def test_a_success_answer_without_the_call_id_is_ambiguous_not_a_refusal(provider, accepts_without_id, monkeypatch):
+    """Answered 2xx, the provider may be ringing someone: a refusal would release the reserve and
+    tell the client to retry (a second call); a timeout keeps the reserve and answers 504."""
+    env_var, path, _ = REST_PROVIDERS[provider]
+    point_adapter_at(monkeypatch, env_var, accepts_without_id + path)
+    with pytest.raises(ProviderTimeout, match="accepted the request"):
+        place(provider)

@@ -57,7 +57,8 @@ class ProviderAuthError(ProviderError):
 
 
 class ProviderTimeout(ProviderError):
-    """No answer in time, or the connection dropped after the request was sent.
+    """No answer in time, the connection dropped after the request was sent, or a success
+    answer without the call's id (the provider accepted something we cannot identify).
 
     Ambiguous: the provider may have placed the call. Never retried, never released blindly.
     """

@@ -14,7 +14,7 @@ import os
 from typing import Any
 
 
-from . import OutboundCall, ProviderError, ProviderRefused, _http
+from . import OutboundCall, ProviderRefused, ProviderTimeout, _http
 
 DEFAULT_API_URL = "https://api.telnyx.com/v2"
 
@@ -76,7 +76,7 @@ class TelnyxAdapter:
         try:
             return str(data["data"]["call_control_id"])
         except (KeyError, TypeError):
-            raise ProviderError("Telnyx answered without a call_control_id") from None
+            raise ProviderTimeout("Telnyx accepted the request but its answer carried no call_control_id") from None
 
 
 ADAPTER = TelnyxAdapter()

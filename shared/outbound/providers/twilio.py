@@ -15,7 +15,7 @@ from urllib.parse import urlencode
 
 from twilio.twiml.voice_response import Connect, VoiceResponse
 
-from . import OutboundCall, ProviderError, _http
+from . import OutboundCall, ProviderTimeout, _http
 
 DEFAULT_API_URL = "https://api.twilio.com"
 STATUS_EVENTS = ["initiated", "ringing", "answered", "completed"]
@@ -79,7 +79,7 @@ class TwilioAdapter:
                           {"Authorization": f"Basic {basic}", "Content-Type": "application/x-www-form-urlencoded"},
                           error_message)
         if not isinstance(data, dict) or not data.get("sid"):
-            raise ProviderError("Twilio answered without a call sid")
+            raise ProviderTimeout("Twilio accepted the request but its answer carried no call sid")
         return str(data["sid"])
 
 

@@ -18,7 +18,7 @@ from typing import Any
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 
-from . import OutboundCall, ProviderAuthError, ProviderError, _http
+from . import OutboundCall, ProviderAuthError, ProviderTimeout, _http
 
 DEFAULT_API_URL = "https://api.nexmo.com"
 JWT_TTL_S = 900  # Vonage's own default (15 minutes); a fresh token is signed per request
@@ -126,7 +126,7 @@ class VonageAdapter:
                           {"Authorization": f"Bearer {token}", "Content-Type": "application/json"},
                           error_message)
         if not isinstance(data, dict) or not data.get("uuid"):
-            raise ProviderError("Vonage answered without a call uuid")
+            raise ProviderTimeout("Vonage accepted the request but its answer carried no call uuid")
         return str(data["uuid"])
 
 

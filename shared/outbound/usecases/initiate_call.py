@@ -4,7 +4,7 @@ from __future__ import annotations
 import secrets
 import time
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any, Callable, NoReturn
 
 from aws_lambda_powertools import Logger
 
@@ -135,12 +135,14 @@ def after_provider(write: Callable[[Any], Any], what: str, record: dict[str, Any
     request's deadline, and never raised. False (logged as an error) when it could not be made;
     the record is then reconciled by the status webhooks or the reserve sweeper."""
     dynamodb, pause = aws.client("dynamodb", quick=True), 0.05
+    # Without a deadline (tools, tests) the writes still end: as within API Gateway's 29 s.
+    give_up_at = time.monotonic() + min(deadline.remaining(), deadline.API_GATEWAY_LIMIT_S)
     while True:
         try:
             write(dynamodb)
             return True
         except Exception as exc:  # noqa: BLE001 - the answer must not depend on this write
-            if deadline.remaining() < pause + aws.QUICK_ATTEMPT_S:
+            if give_up_at - time.monotonic() < pause + aws.QUICK_ATTEMPT_S:
                 logger.error(f"Could not {what}; the status webhook or the reserve sweeper reconciles it",
                              extra={"call_id": record["call_id"], "provider": record["provider"],
                                     "error": type(exc).__name__, **about})
@@ -272,12 +274,7 @@ def place_call(record: dict, number: dict, organization: dict, credentials: dict
     try:
         return get_adapter(provider).place_call(call, credentials)
     except ProviderTimeout as exc:
-        reason = exc.message
-        logger.warning("Provider timed out", extra={"call_id": record["call_id"], "provider": provider})
-        metrics.count(metrics.CALLS_TIMED_OUT, provider)
-        after_provider(lambda db: store.mark_call_unconfirmed(record["call_id"], reason, dynamodb=db),
-                       "mark the call unconfirmed", record)
-        raise ProviderTimedOut(TIMEOUT_DETAIL, call_id=record["call_id"]) from None
+        return unconfirmed(record, exc.message)
     except ProviderError as exc:
         reason = exc.message
         logger.warning("Provider refused the call", extra={"call_id": record["call_id"], "provider": provider})
@@ -285,4 +282,20 @@ def place_call(record: dict, number: dict, organization: dict, credentials: dict
         after_provider(lambda db: store.fail_call_and_release(record, reason, dynamodb=db),
                        "release the reserve of a refused call", record)
         raise ProviderFailed(f"Telephony provider error: {reason}") from None
+    except Exception as exc:  # noqa: BLE001 - an adapter's own failure may come after it sent the call
+        # Its type only: an adapter's message may quote the request (numbers stay out of logs).
+        logger.error("Provider adapter failed", extra={"call_id": record["call_id"], "provider": provider,
+                                                      "error": type(exc).__name__})
+        return unconfirmed(record, f"The {provider} adapter failed: {type(exc).__name__}")
+
+
+def unconfirmed(record: dict[str, Any], reason: str) -> NoReturn:
+    """The provider may have the call: keep the reserve (its webhooks, which carry our call_id,
+    or the sweeper reconcile the record) and answer 504 with the call_id, never a retryable error."""
+    provider = record["provider"]
+    logger.warning("Provider timed out", extra={"call_id": record["call_id"], "provider": provider})
+    metrics.count(metrics.CALLS_TIMED_OUT, provider)
+    after_provider(lambda db: store.mark_call_unconfirmed(record["call_id"], reason, dynamodb=db),
+                   "mark the call unconfirmed", record)
+    raise ProviderTimedOut(TIMEOUT_DETAIL, call_id=record["call_id"])
 
