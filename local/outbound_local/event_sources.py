@@ -256,12 +256,3 @@ class LocalEventSources:
             idle = 0 if got else min(idle + 1, len(IDLE_PAUSES) - 1)
             if not got:
                 self._stop.wait(IDLE_PAUSES[idle])
-
-    def drain(self, timeout: float = 10.0) -> bool:
-        """Wait until every mapping has nothing left to deliver (tests, benchmarks)."""
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if all(getattr(m, "pending", None) in (None, []) for m in self.mappings):
-                return True
-            time.sleep(0.05)
-        return False

@@ -46,7 +46,6 @@ class TransactionTokens:
         self._lock = threading.Lock()
         self._done: OrderedDict[str, tuple[float, str, bytes]] = OrderedDict()  # token -> (when, params, body)
         self._running: dict[str, str] = {}  # token -> params
-        self.replayed = 0
 
     @staticmethod
     def parameters(request: dict[str, Any]) -> str:
@@ -61,7 +60,6 @@ class TransactionTokens:
                 if done[1] != params:
                     return 400, _error("IdempotentParameterMismatchException",
                                        "The request uses the same client token as a previous, but non-identical request.")
-                self.replayed += 1
                 return 200, done[2]
             if token in self._running:
                 return 400, _error("TransactionInProgressException",
