@@ -15,6 +15,7 @@ from typing import Any
 
 API_GATEWAY_LIMIT_S = 29.0
 MARGIN_S = 1.0  # for shaping and sending the answer
+CLOCK_SKEW_S = 5.0  # the gateway's clock may run ahead of this one by a little
 
 _deadline: contextvars.ContextVar[float | None] = contextvars.ContextVar("outbound_deadline", default=None)
 
@@ -31,8 +32,8 @@ def start(context: Any = None, event: Any = None) -> None:
         waited = time.time() - received_ms / 1000
         # A receipt time outside the gateway's window is a replayed or sample event (sam local
         # invoke -e events/...), not a live request: only the function's own timeout applies.
-        if 0 <= waited < API_GATEWAY_LIMIT_S:
-            limits.append(now + API_GATEWAY_LIMIT_S - waited)
+        if -CLOCK_SKEW_S <= waited < API_GATEWAY_LIMIT_S:
+            limits.append(now + API_GATEWAY_LIMIT_S - max(0.0, waited))
     _deadline.set(min(limits) - MARGIN_S if limits else None)
 
 

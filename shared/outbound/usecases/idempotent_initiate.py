@@ -78,10 +78,10 @@ def replay(record: dict[str, Any], fingerprint: str) -> dict[str, Any]:
                 "call_id": record["call_id"], "assistant_id": record["assistant_id"],
                 "provider": record["provider"], "status": "queued"}
     status = record.get("status")
-    if status == "failed":
+    if status == "failed" and not record.get("abandoned_at"):  # refused by the provider
         raise ProviderFailed(f"Telephony provider error: {record.get('failure_reason')}", headers=REPLAYED)
-    if status == "unconfirmed" or (status == "initiating" and age > FIRST_REQUEST_LIFETIME):
-        # The first request has ended without recording the provider's answer: it may have
-        # placed the call (its status webhook will say), so never a go-ahead to try again.
+    if status in ("unconfirmed", "failed") or (status == "initiating" and age > FIRST_REQUEST_LIFETIME):
+        # The first request has ended without recording the provider's answer (the sweeper may
+        # have released it since): it may have placed the call, so never a go-ahead to try again.
         raise ProviderTimedOut(TIMEOUT_DETAIL, headers=REPLAYED, call_id=record["call_id"])
     raise Conflict("A request with this Idempotency-Key is still in progress", headers=REPLAYED)
