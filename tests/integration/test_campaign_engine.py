@@ -154,3 +154,23 @@ def test_an_attempt_is_placed_once_however_often_its_dial_is_delivered(stack):
 
     record = store.get_item(store.call_key(dial["call_id"]))
     assert (record["campaign_id"], record["contact_id"], record["attempt"]) == (campaign_id, dial["contact_id"], 1)
+
+
+def test_a_dial_deferred_after_cancel_ends_its_contact_canceled(stack):
+    """A dial queued before the cancel arrives after it: its deferred event must not put the
+    contact back to waiting (the cancel pass is over and the heartbeat is gone)."""
+    from outbound.store import campaigns as db
+    from outbound.usecases.campaign_dial import _event
+    from outbound.usecases.campaign_dispatch import run_tick
+
+    campaign_id = new_campaign(contacts=1)
+    start(campaign_id)
+    [dial] = run_tick(campaign_id, []).dials
+    db.move_campaign(campaign_id, ORG, ("running",), "canceled")
+    assert run_tick(campaign_id, []).canceled == 0  # the cancel tick: nothing waits yet
+    run_tick(campaign_id, [_event(dial, "deferred")])
+    item, [contact] = state(campaign_id)
+    assert contact["status"] == "canceled" and contact["attempts"] == 0
+    assert "current_call_id" not in contact and "next_attempt_at" not in contact
+    assert db.due_entries(campaign_id, limit=10) == []
+    assert item["in_flight"] == 0 and item.get("count_pending", 0) == 0 and item["count_canceled"] == 1

@@ -6,8 +6,8 @@ The dial message carries the call's body (built by the dispatcher from the campa
 read), and the campaign and the contact are read in initiate's own BatchGetItem (``also_read``):
 the attempt costs exactly a call's round trips. Before anything is written:
 - the contact no longer holds this attempt (a repeated or stale message): nothing to do;
-- the campaign is no longer running (paused, canceled, ended): the contact goes back to waiting,
-  the attempt not burned;
+- the campaign is no longer running: the contact goes back to waiting, the attempt not burned
+  (paused), or ends ``canceled`` (canceled, ended: the dispatcher decides, from the campaign);
 - the call cannot be made (invalid number or destination, missing variable, do-not-call): the
   contact ends ``invalid`` or ``suppressed``, no call.
 A 402 pauses the campaign (``insufficient_balance``) and puts the contact back, attempt not

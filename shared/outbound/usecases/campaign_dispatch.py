@@ -163,6 +163,13 @@ def _event_change(campaign: Campaign, event: dict[str, Any], now: datetime,
         change.fields.update({"final_reason": (event.get("detail") or "")[:500], "attempts": int(event["attempt"]) - 1})
         change.remove = ("current_call_id", "next_attempt_at")
         update.count("attempts", -1)
+    elif campaign.status in TERMINAL:  # deferred, but the campaign is over: nothing will dial it again
+        # (this tick's cancel pass has read the due entries already, and no tick may follow: a
+        # contact put back to waiting here would wait forever)
+        change.status = "canceled"
+        change.fields.update({"attempts": int(event["attempt"]) - 1, "final_reason": f"Campaign {campaign.status}"})
+        change.remove = ("current_call_id", "next_attempt_at")
+        update.count("attempts", -1)
     else:  # deferred (campaign paused, or out of balance): waiting again, the attempt not burned
         attempt = int(event["attempt"])
         change.status = "pending" if attempt <= 1 else "retry_scheduled"
