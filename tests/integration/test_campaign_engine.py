@@ -174,3 +174,42 @@ def test_a_dial_deferred_after_cancel_ends_its_contact_canceled(stack):
     assert "current_call_id" not in contact and "next_attempt_at" not in contact
     assert db.due_entries(campaign_id, limit=10) == []
     assert item["in_flight"] == 0 and item.get("count_pending", 0) == 0 and item["count_canceled"] == 1
+
+
+def _ticks_sent(monkeypatch):
+    from outbound.campaigns import queues
+
+    sent = []
+    monkeypatch.setattr(queues, "send_tick", lambda campaign_id, reason, events=None: sent.append(reason))
+    return sent
+
+
+def test_no_immediate_tick_while_the_pacing_cursor_is_beyond_the_horizon(stack, monkeypatch):
+    """Contacts are due, slots are free, but the next dial slot is more than a minute ahead: a
+    tick now could claim nothing, so none is sent (the heartbeat comes back in a minute)."""
+    from outbound.usecases.campaign_dispatch import run_tick
+
+    campaign_id = new_campaign(max_concurrent=50, cpm=6, contacts=32)  # a batch left over after 6 claims
+    start(campaign_id)
+    sent = _ticks_sent(monkeypatch)
+    now = datetime.now(UTC)
+    first = run_tick(campaign_id, [], now=now)
+    assert first.claimed == 6 and not first.again
+    second = run_tick(campaign_id, [], now=now + timedelta(seconds=0.5))  # nothing claimed: cursor at +61 s
+    assert second.claimed == 0 and not second.again
+    assert "more_due" not in sent
+
+
+def test_no_immediate_tick_when_the_next_slot_is_past_end_at(stack, monkeypatch):
+    from outbound.usecases.campaign_dispatch import run_tick
+
+    end_at = datetime.now(UTC) + timedelta(seconds=31)
+    campaign_id = new_campaign(max_concurrent=50, cpm=6, contacts=32, end_at=end_at)
+    start(campaign_id)
+    sent = _ticks_sent(monkeypatch)
+    now = end_at - timedelta(seconds=25)  # a few seconds from now: every contact due
+    first = run_tick(campaign_id, [], now=now)
+    assert first.claimed == 3 and not first.again  # slots at 0, 10.2 and 20.3 s; the next is past end_at
+    second = run_tick(campaign_id, [], now=now + timedelta(seconds=0.5))
+    assert second.claimed == 0 and not second.again
+    assert "more_due" not in sent

@@ -310,8 +310,12 @@ def _more_due_now(campaign: Campaign, update: db.CampaignUpdate, claims: list, c
     if campaign.status != "running":
         return False
     free = campaign.pacing.max_concurrent_calls - campaign.in_flight - update.add.get("in_flight", 0)
-    cursor = parse(update.fields["next_dial_at"]) if "next_dial_at" in update.fields else now
-    if free <= 0 or cursor > now + HORIZON:
+    # The pacing's next slot: this tick's cursor, or (nothing claimed) the campaign's own. A slot
+    # beyond the horizon, or at/after end_at, is no work for a tick now: the heartbeat (every
+    # minute) picks it up; ticking again would only repeat this tick until time catches up.
+    cursor = (parse(update.fields["next_dial_at"]) if "next_dial_at" in update.fields
+              else max(now, campaign.next_dial_at or now))
+    if free <= 0 or cursor > now + HORIZON or (campaign.end_at and cursor >= campaign.end_at):
         return False
     leftover = len(due) >= CLAIMS_PER_TICK or any(c.status == "waiting_window" for c, _, _ in claims)
     retry_now = any(c.put_due and c.put_due["sk"].split("#", 2)[1] <= iso(now) for c in changes)
