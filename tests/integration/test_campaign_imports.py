@@ -1,5 +1,6 @@
-"""CSV imports processed in-process (the real use case over moto): an interrupted run is resumed by
-the message's retry. (Uploads end to end over HTTP: test_campaigns_http.py.)"""
+"""Adding contacts in-process (the real use cases over moto): never to a closed campaign, even one
+closed after it was read; a CSV import interrupted by a passing error is resumed by the message's
+retry. (Uploads end to end over HTTP: test_campaigns_http.py.)"""
 from __future__ import annotations
 
 import os
@@ -62,3 +63,21 @@ def test_an_unreadable_file_fails_the_import_for_good(stack):
     assert "failed" in campaign_imports.process_uploaded(os.environ["CAMPAIGN_IMPORTS_BUCKET"], key)
     failed = campaign_imports.get_import(ORG, campaign_id, import_id)
     assert failed["status"] == "failed" and "phone_number" in failed["failure"]
+
+
+def test_contacts_cannot_be_added_to_a_campaign_closed_after_it_was_read(stack, monkeypatch):
+    from outbound.campaigns.models import ContactIn
+    from outbound.errors import Conflict
+    from outbound.store import campaigns as db
+    from outbound.usecases import campaign_contacts
+
+    campaign_id = new_campaign(contacts=1)
+    read = db.get_campaign(campaign_id)  # draft, when the request read it
+    db.move_campaign(campaign_id, ORG, ("draft",), "canceled")
+    monkeypatch.setattr(campaign_contacts, "load", lambda organization_id, campaign_id: read)
+    with pytest.raises(Conflict, match="is canceled: no contacts can be added"):
+        campaign_contacts.add_contacts(ORG, campaign_id, [ContactIn(phone_number="+12125589999")])
+    item = db.get_campaign(campaign_id)
+    contacts, _ = db.list_contacts(campaign_id, None, 10)
+    assert item["contacts_total"] == 1 and len(contacts) == 1
+    assert {e["contact_id"] for e in db.due_entries(campaign_id, limit=10)} == {contacts[0]["contact_id"]}
