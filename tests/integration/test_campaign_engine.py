@@ -213,3 +213,27 @@ def test_no_immediate_tick_when_the_next_slot_is_past_end_at(stack, monkeypatch)
     second = run_tick(campaign_id, [], now=now + timedelta(seconds=0.5))
     assert second.claimed == 0 and not second.again
     assert "more_due" not in sent
+
+
+def test_a_dial_redelivered_after_a_pause_leaves_the_live_call_alone(stack, monkeypatch):
+    """The first delivery placed the call, the campaign was then paused, and the message came
+    again: the contact is still dialing with this call id, but its call exists: no deferral."""
+    from outbound_local import functions
+    from outbound.store import campaigns as db
+    from outbound.usecases.campaign_dispatch import run_tick
+
+    campaign_id = new_campaign(contacts=1)
+    start(campaign_id)
+    [dial] = run_tick(campaign_id, []).dials
+    event = {"Records": [{"messageId": "m1", "receiptHandle": "r", "body": json.dumps(dial), "attributes": {},
+                          "messageAttributes": {}, "md5OfBody": "", "eventSource": "aws:sqs",
+                          "eventSourceARN": "arn:aws:sqs:us-east-1:123456789012:CampaignDialQueue",
+                          "awsRegion": "us-east-1"}]}
+    assert functions.invoke("CampaignDialerFunction", event) == {"batchItemFailures": []}
+    assert dial["call_id"] in stack.requests.placed_calls()
+    db.move_campaign(campaign_id, ORG, ("running",), "paused")
+    sent = _ticks_sent(monkeypatch)
+    assert functions.invoke("CampaignDialerFunction", event) == {"batchItemFailures": []}  # redelivered
+    assert "deferred" not in sent
+    _, [contact] = state(campaign_id)
+    assert contact["status"] == "dialing" and contact["current_call_id"] == dial["call_id"]
