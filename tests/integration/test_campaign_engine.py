@@ -237,3 +237,39 @@ def test_a_dial_redelivered_after_a_pause_leaves_the_live_call_alone(stack, monk
     assert "deferred" not in sent
     _, [contact] = state(campaign_id)
     assert contact["status"] == "dialing" and contact["current_call_id"] == dial["call_id"]
+
+
+def test_a_cancel_tick_with_a_chunk_of_events_stays_within_one_transaction(stack):
+    """20 attempts' events (an item each) and 40 cancels (2 items each) would be 101 items with
+    the campaign's: the cancels take what is left, the next tick the rest."""
+    from outbound.store import campaigns as db
+    from outbound.usecases.campaign_dial import _event
+    from outbound.usecases.campaign_dispatch import run_tick
+
+    campaign_id = new_campaign(max_concurrent=20, contacts=70)
+    start(campaign_id)
+    dials = run_tick(campaign_id, []).dials
+    assert len(dials) == 20
+    db.move_campaign(campaign_id, ORG, ("running",), "canceled")
+    first = run_tick(campaign_id, [_event(dial, "deferred") for dial in dials])
+    assert first.applied == 20 and 0 < first.canceled < 40
+    while run_tick(campaign_id, []).canceled:  # the cancel ticks that follow
+        pass
+    item, contacts = state(campaign_id)
+    assert {c["status"] for c in contacts} == {"canceled"} and item["count_canceled"] == 70
+    assert item["in_flight"] == 0 and db.due_entries(campaign_id, limit=10) == []
+
+
+def test_claims_stop_at_the_transaction_budget_and_the_rest_ticks_again(stack):
+    from outbound.campaigns.settings import Campaign
+    from outbound.store import campaigns as db
+    from outbound.usecases.campaign_dispatch import _claim, _more_due_now, iso
+
+    campaign_id = new_campaign(max_concurrent=10, contacts=6)
+    start(campaign_id)
+    now = datetime.now(UTC)
+    meta, due = db.dispatch_view(campaign_id, iso(now), 25)
+    campaign, update = Campaign.from_item(meta), db.CampaignUpdate()
+    claims = _claim(campaign, due, now, update, released=0, budget=7)  # 3 claims of 2 items; a 4th might need 3
+    assert len(claims) == 3 and sum(c.item_count() for c, _, _ in claims) <= 7
+    assert _more_due_now(campaign, update, claims, [], due, now)  # 3 contacts due still: tick again
