@@ -154,3 +154,122 @@ def test_an_attempt_is_placed_once_however_often_its_dial_is_delivered(stack):
 
     record = store.get_item(store.call_key(dial["call_id"]))
     assert (record["campaign_id"], record["contact_id"], record["attempt"]) == (campaign_id, dial["contact_id"], 1)
+
+
+def test_a_dial_deferred_after_cancel_ends_its_contact_canceled(stack):
+    """A dial queued before the cancel arrives after it: its deferred event must not put the
+    contact back to waiting (the cancel pass is over and the heartbeat is gone)."""
+    from outbound.store import campaigns as db
+    from outbound.usecases.campaign_dial import _event
+    from outbound.usecases.campaign_dispatch import run_tick
+
+    campaign_id = new_campaign(contacts=1)
+    start(campaign_id)
+    [dial] = run_tick(campaign_id, []).dials
+    db.move_campaign(campaign_id, ORG, ("running",), "canceled")
+    assert run_tick(campaign_id, []).canceled == 0  # the cancel tick: nothing waits yet
+    run_tick(campaign_id, [_event(dial, "deferred")])
+    item, [contact] = state(campaign_id)
+    assert contact["status"] == "canceled" and contact["attempts"] == 0
+    assert "current_call_id" not in contact and "next_attempt_at" not in contact
+    assert db.due_entries(campaign_id, limit=10) == []
+    assert item["in_flight"] == 0 and item.get("count_pending", 0) == 0 and item["count_canceled"] == 1
+
+
+def _ticks_sent(monkeypatch):
+    from outbound.campaigns import queues
+
+    sent = []
+    monkeypatch.setattr(queues, "send_tick", lambda campaign_id, reason, events=None: sent.append(reason))
+    return sent
+
+
+def test_no_immediate_tick_while_the_pacing_cursor_is_beyond_the_horizon(stack, monkeypatch):
+    """Contacts are due, slots are free, but the next dial slot is more than a minute ahead: a
+    tick now could claim nothing, so none is sent (the heartbeat comes back in a minute)."""
+    from outbound.usecases.campaign_dispatch import run_tick
+
+    campaign_id = new_campaign(max_concurrent=50, cpm=6, contacts=32)  # a batch left over after 6 claims
+    start(campaign_id)
+    sent = _ticks_sent(monkeypatch)
+    now = datetime.now(UTC)
+    first = run_tick(campaign_id, [], now=now)
+    assert first.claimed == 6 and not first.again
+    second = run_tick(campaign_id, [], now=now + timedelta(seconds=0.5))  # nothing claimed: cursor at +61 s
+    assert second.claimed == 0 and not second.again
+    assert "more_due" not in sent
+
+
+def test_no_immediate_tick_when_the_next_slot_is_past_end_at(stack, monkeypatch):
+    from outbound.usecases.campaign_dispatch import run_tick
+
+    end_at = datetime.now(UTC) + timedelta(seconds=31)
+    campaign_id = new_campaign(max_concurrent=50, cpm=6, contacts=32, end_at=end_at)
+    start(campaign_id)
+    sent = _ticks_sent(monkeypatch)
+    now = end_at - timedelta(seconds=25)  # a few seconds from now: every contact due
+    first = run_tick(campaign_id, [], now=now)
+    assert first.claimed == 3 and not first.again  # slots at 0, 10.2 and 20.3 s; the next is past end_at
+    second = run_tick(campaign_id, [], now=now + timedelta(seconds=0.5))
+    assert second.claimed == 0 and not second.again
+    assert "more_due" not in sent
+
+
+def test_a_dial_redelivered_after_a_pause_leaves_the_live_call_alone(stack, monkeypatch):
+    """The first delivery placed the call, the campaign was then paused, and the message came
+    again: the contact is still dialing with this call id, but its call exists: no deferral."""
+    from outbound_local import functions
+    from outbound.store import campaigns as db
+    from outbound.usecases.campaign_dispatch import run_tick
+
+    campaign_id = new_campaign(contacts=1)
+    start(campaign_id)
+    [dial] = run_tick(campaign_id, []).dials
+    event = {"Records": [{"messageId": "m1", "receiptHandle": "r", "body": json.dumps(dial), "attributes": {},
+                          "messageAttributes": {}, "md5OfBody": "", "eventSource": "aws:sqs",
+                          "eventSourceARN": "arn:aws:sqs:us-east-1:123456789012:CampaignDialQueue",
+                          "awsRegion": "us-east-1"}]}
+    assert functions.invoke("CampaignDialerFunction", event) == {"batchItemFailures": []}
+    assert dial["call_id"] in stack.requests.placed_calls()
+    db.move_campaign(campaign_id, ORG, ("running",), "paused")
+    sent = _ticks_sent(monkeypatch)
+    assert functions.invoke("CampaignDialerFunction", event) == {"batchItemFailures": []}  # redelivered
+    assert "deferred" not in sent
+    _, [contact] = state(campaign_id)
+    assert contact["status"] == "dialing" and contact["current_call_id"] == dial["call_id"]
+
+
+def test_a_cancel_tick_with_a_chunk_of_events_stays_within_one_transaction(stack):
+    """20 attempts' events (an item each) and 40 cancels (2 items each) would be 101 items with
+    the campaign's: the cancels take what is left, the next tick the rest."""
+    from outbound.store import campaigns as db
+    from outbound.usecases.campaign_dial import _event
+    from outbound.usecases.campaign_dispatch import run_tick
+
+    campaign_id = new_campaign(max_concurrent=20, contacts=70)
+    start(campaign_id)
+    dials = run_tick(campaign_id, []).dials
+    assert len(dials) == 20
+    db.move_campaign(campaign_id, ORG, ("running",), "canceled")
+    first = run_tick(campaign_id, [_event(dial, "deferred") for dial in dials])
+    assert first.applied == 20 and 0 < first.canceled < 40
+    while run_tick(campaign_id, []).canceled:  # the cancel ticks that follow
+        pass
+    item, contacts = state(campaign_id)
+    assert {c["status"] for c in contacts} == {"canceled"} and item["count_canceled"] == 70
+    assert item["in_flight"] == 0 and db.due_entries(campaign_id, limit=10) == []
+
+
+def test_claims_stop_at_the_transaction_budget_and_the_rest_ticks_again(stack):
+    from outbound.campaigns.settings import Campaign
+    from outbound.store import campaigns as db
+    from outbound.usecases.campaign_dispatch import _claim, _more_due_now, iso
+
+    campaign_id = new_campaign(max_concurrent=10, contacts=6)
+    start(campaign_id)
+    now = datetime.now(UTC)
+    meta, due = db.dispatch_view(campaign_id, iso(now), 25)
+    campaign, update = Campaign.from_item(meta), db.CampaignUpdate()
+    claims = _claim(campaign, due, now, update, released=0, budget=7)  # 3 claims of 2 items; a 4th might need 3
+    assert len(claims) == 3 and sum(c.item_count() for c, _, _ in claims) <= 7
+    assert _more_due_now(campaign, update, claims, [], due, now)  # 3 contacts due still: tick again

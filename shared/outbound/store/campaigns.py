@@ -256,12 +256,20 @@ def _campaign_update(campaign_id: str, update: CampaignUpdate) -> dict[str, Any]
 
 # --- contacts --------------------------------------------------------------------------------------
 
+OPEN_STATUSES = ("draft", "scheduled", "running", "paused")  # contacts can be added
+
+
 def add_contacts(campaign_id: str, rows: list[tuple[dict[str, Any], dict[str, Any] | None]],
                  update: CampaignUpdate) -> set[str]:
     """Create contacts (each with its due entry, if it has one) and count them on the campaign,
-    in ONE transaction (at most 33 rows). A contact that exists already (the same number twice)
-    fails its condition: the others are written in a second try; returns the duplicates' ids."""
+    in ONE transaction (at most 33 rows), on the condition that the campaign is still open (a
+    status read earlier may have changed since): CampaignNotMoved, with the campaign as it is,
+    when it is not. A contact that exists already (the same number twice) fails its condition:
+    the others are written in a second try; returns the duplicates' ids."""
     duplicates: set[str] = set()
+    opened = [f":open{i}" for i in range(len(OPEN_STATUSES))]
+    update.condition = " AND ".join(filter(None, (update.condition, f"#s IN ({', '.join(opened)})")))
+    update.values.update(dict(zip(opened, OPEN_STATUSES)))
     while rows:
         items = []
         for contact, due in rows:
@@ -269,12 +277,15 @@ def add_contacts(campaign_id: str, rows: list[tuple[dict[str, Any], dict[str, An
                                   "ConditionExpression": "attribute_not_exists(pk)"}})
             if due:
                 items.append({"Put": {"TableName": table(), "Item": to_item(due)}})
-        items.append({"Update": _campaign_update(campaign_id, update)})
+        items.append({"Update": {**_campaign_update(campaign_id, update),
+                                 "ReturnValuesOnConditionCheckFailure": "ALL_OLD"}})
         try:
             client().transact_write_items(TransactItems=items)
             return duplicates
         except client().exceptions.TransactionCanceledException as exc:
             reasons = exc.response.get("CancellationReasons") or []
+            if len(reasons) == len(items) and reasons[-1].get("Code") == "ConditionalCheckFailed":
+                raise CampaignNotMoved(from_item(reasons[-1].get("Item"))) from None  # closed, or gone
             found = {item["Put"]["Item"]["contact_id"]["S"] for item, reason in zip(items, reasons)
                      if "Put" in item and "contact_id" in item["Put"]["Item"]
                      and item["Put"]["Item"]["sk"]["S"].startswith(CONTACT_PREFIX)

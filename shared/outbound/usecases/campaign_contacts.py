@@ -83,7 +83,11 @@ def add_rows(item: dict[str, Any], organization: dict[str, Any], rows: list[Cont
             update.moved(None, contact["status"])
             update.count("contacts_total", 1)
         update.fields["updated_at"] = iso(now)
-        duplicates = db.add_contacts(campaign.campaign_id, writes, update)
+        try:
+            duplicates = db.add_contacts(campaign.campaign_id, writes, update)
+        except db.CampaignNotMoved as exc:  # closed since it was read
+            raise Conflict(f"Campaign {campaign.campaign_id} is {(exc.current or {}).get('status', 'gone')}: "
+                           "no contacts can be added") from None
         for (index, row, contact_id), (contact, _) in zip(chunk, writes):
             if contact_id in duplicates:
                 errors.append({"index": index, "phone_number": row.phone_number,

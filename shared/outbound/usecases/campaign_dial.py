@@ -3,11 +3,13 @@ POST /calls/initiate, with the attempt's call id derived from contact and attemp
 however often the message is delivered the call is placed at most once.
 
 The dial message carries the call's body (built by the dispatcher from the campaign it had just
-read), and the campaign and the contact are read in initiate's own BatchGetItem (``also_read``):
-the attempt costs exactly a call's round trips. Before anything is written:
-- the contact no longer holds this attempt (a repeated or stale message): nothing to do;
-- the campaign is no longer running (paused, canceled, ended): the contact goes back to waiting,
-  the attempt not burned;
+read), and the campaign, the contact and the attempt's call record are read in initiate's own
+BatchGetItem (``also_read``): the attempt costs exactly a call's round trips. Before anything is
+written:
+- the contact no longer holds this attempt (a repeated or stale message), or the attempt's call
+  exists already (a repeated message, whatever the campaign's status since): nothing to do;
+- the campaign is no longer running: the contact goes back to waiting, the attempt not burned
+  (paused), or ends ``canceled`` (canceled, ended: the dispatcher decides, from the campaign);
 - the call cannot be made (invalid number or destination, missing variable, do-not-call): the
   contact ends ``invalid`` or ``suppressed``, no call.
 A 402 pauses the campaign (``insufficient_balance``) and puts the contact back, attempt not
@@ -43,9 +45,10 @@ def dial(message: dict[str, Any], public_api_url: str) -> dict[str, Any]:
     campaign_id, contact_id, attempt = message["campaign_id"], message["contact_id"], int(message["attempt"])
     about = {"campaign_id": campaign_id, "contact_id": contact_id, "attempt": attempt, "call_id": message["call_id"]}
     campaign_key, contact_key = store.campaign_key(campaign_id), store.contact_key(campaign_id, contact_id)
+    call_key = store.call_key(message["call_id"])
     try:
         request = initiate_request_from(message["call"])
-        prepared = prepare_call(message["organization_id"], request, also_read=(campaign_key, contact_key))
+        prepared = prepare_call(message["organization_id"], request, also_read=(campaign_key, contact_key, call_key))
     except ServiceUnavailable:
         raise
     except Suppressed as exc:
@@ -59,6 +62,10 @@ def dial(message: dict[str, Any], public_api_url: str) -> dict[str, Any]:
             raise ClaimNotWritten(f"the claim of {message['call_id']} is not written yet")
         logger.info("Stale dial message: nothing to do", extra=about)
         return {"outcome": "stale", **about}
+    if tuple(call_key.values()) in prepared.also_read:  # placed by an earlier delivery: the call's
+        # end settles the contact (deferring now would put a contact whose call is live back to waiting)
+        logger.info("Repeated dial message: the call exists", extra=about)
+        return {"outcome": "duplicate", **about}
     if item is None or item.get("status") != "running":
         return _deferred(message, about, (item or {}).get("status"))
     _wait_for_slot(message.get("dial_at"))

@@ -13,7 +13,9 @@ queue). Steps, in DynamoDB round trips:
    while a claim written without its dial would hold a slot forever.
 5. Write events, claims and the campaign's counters in ONE TransactWriteItems [1], conditional
    on the slots still free (``in_flight``), the pacing cursor unchanged and each contact still in
-   the status read: concurrent ticks can never overbook; a lost race re-runs the tick.
+   the status read: concurrent ticks can never overbook; a lost race re-runs the tick. Claims and
+   cancels take what the events leave of the transaction's 100 items; the rest waits for the next
+   tick.
 6. Tick again at once when more is due now (a full batch claimed, contacts moved to their
    window, a retry due immediately), complete the campaign when no contact waits or is in flight,
    or, for a canceled or ended campaign, cancel its waiting contacts a chunk per tick. What is
@@ -46,9 +48,9 @@ HORIZON = timedelta(seconds=60)  # dial slots are handed out at most this far ah
 # (queue and processing jitter), and a late first call must not let the next minute hold one
 # call too many (measured: 41 in some 60 s at 40/min on an exact 1.5 s grid).
 PACING_SLACK_S = 1.0
-CLAIMS_PER_TICK = 25  # with a chunk of events, keeps a transaction under DynamoDB's 100 items
-EVENTS_PER_TRANSACTION = 20
-CANCELS_PER_TICK = 40
+CLAIMS_PER_TICK = 25
+EVENTS_PER_TRANSACTION = 20  # at most 2 items each: the rest of the transaction's 100 is claims' or cancels'
+CANCELS_PER_TICK = 40  # claims and cancels stop where the transaction would pass 100 items (_budget)
 MAX_CONFLICT_RETRIES = 5
 TERMINAL = ("completed", "canceled")
 
@@ -107,10 +109,11 @@ def _tick(campaign_id: str, events: list[dict[str, Any]], now: datetime,
     changes = [change for _, change in applied if change is not None]
     claims: list[tuple[db.ContactChange, dict[str, Any], datetime]] = []
     cancels: list[db.ContactChange] = []
+    budget = _budget(changes)
     if dispatch and campaign.status == "running":
-        claims = _claim(campaign, due, now, update, released=len(changes))
+        claims = _claim(campaign, due, now, update, released=len(changes), budget=budget)
     elif dispatch and campaign.status in TERMINAL:
-        cancels = _cancel_waiting(campaign, now, update)
+        cancels = _cancel_waiting(campaign, now, update, budget=budget)
     dialing = [(change, entry, at) for change, entry, at in claims if change.status == "dialing"]
     dials = [_dial_message(campaign, change, entry) for change, entry, _ in dialing]
     if dials and queues.send_dials([(m, (at - now).total_seconds()) for m, (_, _, at) in zip(dials, dialing)]):
@@ -163,6 +166,13 @@ def _event_change(campaign: Campaign, event: dict[str, Any], now: datetime,
         change.fields.update({"final_reason": (event.get("detail") or "")[:500], "attempts": int(event["attempt"]) - 1})
         change.remove = ("current_call_id", "next_attempt_at")
         update.count("attempts", -1)
+    elif campaign.status in TERMINAL:  # deferred, but the campaign is over: nothing will dial it again
+        # (this tick's cancel pass has read the due entries already, and no tick may follow: a
+        # contact put back to waiting here would wait forever)
+        change.status = "canceled"
+        change.fields.update({"attempts": int(event["attempt"]) - 1, "final_reason": f"Campaign {campaign.status}"})
+        change.remove = ("current_call_id", "next_attempt_at")
+        update.count("attempts", -1)
     else:  # deferred (campaign paused, or out of balance): waiting again, the attempt not burned
         attempt = int(event["attempt"])
         change.status = "pending" if attempt <= 1 else "retry_scheduled"
@@ -207,18 +217,31 @@ def _due_entry(campaign: Campaign, event: dict[str, Any], at: datetime, attempt:
 
 # --- claims ------------------------------------------------------------------------------------------
 
+def _budget(changes: list[db.ContactChange]) -> int:
+    """Items left in this tick's transaction for claims or cancels, after the events' changes and
+    the campaign's own update."""
+    return db.MAX_TRANSACTION_ITEMS - 1 - sum(change.item_count() for change in changes)
+
+
+MAX_CLAIM_ITEMS = 3  # a move to the window: the contact, its due entry deleted, the new one put
+
+
 def _claim(campaign: Campaign, due: list[dict[str, Any]], now: datetime, update: db.CampaignUpdate,
-           released: int) -> list[tuple[db.ContactChange, dict[str, Any], datetime]]:
+           released: int, budget: int) -> list[tuple[db.ContactChange, dict[str, Any], datetime]]:
+    """Claims while slots, the pacing and the transaction's ``budget`` of items allow (what the
+    budget leaves out is due still: _more_due_now ticks again)."""
     free = campaign.pacing.max_concurrent_calls - campaign.in_flight + released
     interval = timedelta(seconds=(60 + PACING_SLACK_S) / campaign.pacing.calls_per_minute)
     cursor = max(now, campaign.next_dial_at or now)
     claims = []
     for entry in due:
-        if free <= 0 or cursor > now + HORIZON or (campaign.end_at and cursor >= campaign.end_at):
+        if free <= 0 or cursor > now + HORIZON or (campaign.end_at and cursor >= campaign.end_at) \
+                or budget < MAX_CLAIM_ITEMS:
             break
         zone = campaign.zone(entry.get("timezone"))
         if not in_window(cursor, zone, campaign.window):
             claims.append((_to_window(campaign, entry, cursor, zone, now, update), entry, cursor))
+            budget -= claims[-1][0].item_count()
             continue
         attempt = int(entry["attempt"])
         call_id = attempt_call_id(campaign.campaign_id, entry["contact_id"], attempt)
@@ -226,6 +249,7 @@ def _claim(campaign: Campaign, due: list[dict[str, Any]], now: datetime, update:
             entry["contact_id"], (entry["status"],), "dialing",
             fields={"attempts": attempt, "current_call_id": call_id, "updated_at": iso(now), "dial_at": iso(cursor)},
             remove=("next_attempt_at",), delete_due=entry["sk"]), entry, cursor))
+        budget -= claims[-1][0].item_count()
         update.moved(entry["status"], "dialing")
         update.count("in_flight", 1)
         update.count("attempts", 1)
@@ -285,10 +309,15 @@ def _started_or_ended(campaign: Campaign, now: datetime) -> Campaign:
     return campaign
 
 
-def _cancel_waiting(campaign: Campaign, now: datetime, update: db.CampaignUpdate) -> list[db.ContactChange]:
-    """A canceled (or ended) campaign's waiting contacts become canceled, a chunk per tick."""
-    cancels = []
-    for entry in db.due_entries(campaign.campaign_id, limit=CANCELS_PER_TICK):
+def _cancel_waiting(campaign: Campaign, now: datetime, update: db.CampaignUpdate,
+                    budget: int) -> list[db.ContactChange]:
+    """A canceled (or ended) campaign's waiting contacts become canceled, a chunk per tick (as
+    many as the transaction's ``budget`` of items holds: 2 each)."""
+    cancels: list[db.ContactChange] = []
+    limit = min(CANCELS_PER_TICK, budget // 2)  # at least 29: 20 events take at most 40 items
+    if limit <= 0:
+        return cancels
+    for entry in db.due_entries(campaign.campaign_id, limit=limit):
         update.moved(entry["status"], "canceled")
         cancels.append(db.ContactChange(entry["contact_id"], (entry["status"],), "canceled", delete_due=entry["sk"],
                                         fields={"updated_at": iso(now), "final_reason": f"Campaign {campaign.status}"},
@@ -303,10 +332,15 @@ def _more_due_now(campaign: Campaign, update: db.CampaignUpdate, claims: list, c
     if campaign.status != "running":
         return False
     free = campaign.pacing.max_concurrent_calls - campaign.in_flight - update.add.get("in_flight", 0)
-    cursor = parse(update.fields["next_dial_at"]) if "next_dial_at" in update.fields else now
-    if free <= 0 or cursor > now + HORIZON:
+    # The pacing's next slot: this tick's cursor, or (nothing claimed) the campaign's own. A slot
+    # beyond the horizon, or at/after end_at, is no work for a tick now: the heartbeat (every
+    # minute) picks it up; ticking again would only repeat this tick until time catches up.
+    cursor = (parse(update.fields["next_dial_at"]) if "next_dial_at" in update.fields
+              else max(now, campaign.next_dial_at or now))
+    if free <= 0 or cursor > now + HORIZON or (campaign.end_at and cursor >= campaign.end_at):
         return False
-    leftover = len(due) >= CLAIMS_PER_TICK or any(c.status == "waiting_window" for c, _, _ in claims)
+    leftover = (len(due) >= CLAIMS_PER_TICK or len(claims) < len(due)  # a batch, or the budget, left some
+                or any(c.status == "waiting_window" for c, _, _ in claims))
     retry_now = any(c.put_due and c.put_due["sk"].split("#", 2)[1] <= iso(now) for c in changes)
     return leftover or retry_now
 

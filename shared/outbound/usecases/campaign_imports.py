@@ -3,9 +3,11 @@ upload's S3 notification (through an SQS queue) runs CampaignImportFunction, whi
 in chunks with the same checks as ``POST /campaigns/{id}/contacts`` and keeps its progress and
 row errors on the import (``GET /campaigns/{id}/imports/{import_id}``).
 
-A run interrupted by a crash is resumed by the message's retry: chunks already counted are
-skipped, and the rows the interrupted chunk had added come back as "duplicates" of a contact this
-import added from that very row, so they count as added, not as errors.
+A run interrupted by a crash or a passing error (throttling, a timeout) is resumed by the
+message's retry, the import staying ``processing`` meanwhile (only a file or campaign that cannot
+be imported makes it ``failed``): chunks already counted are skipped, and the rows the
+interrupted chunk had added come back as "duplicates" of a contact this import added from that
+very row, so they count as added, not as errors.
 """
 from __future__ import annotations
 
@@ -94,10 +96,14 @@ def process_uploaded(bucket: str, key: str) -> dict[str, Any]:
         body = _s3().get_object(Bucket=bucket, Key=key)["Body"]
         lines = (line.decode("utf-8-sig") for line in body.iter_lines(keepends=True))
         totals = _process_rows(item, import_id, lines, int(record.get("rows_processed") or 0))
-    except Exception as exc:  # noqa: BLE001 - recorded on the import for the user, then re-raised
+    except (ValueError, UnicodeDecodeError, Conflict, NotFound) as exc:  # retrying cannot fix the file
+        # (or a closed campaign): failed, for the user to see
         db.update_import(campaign_id, import_id, {"status": "failed", "failure": str(exc)[:500], "updated_at": _now()})
-        if isinstance(exc, (ValueError, UnicodeDecodeError, Conflict, NotFound)):
-            return {"failed": str(exc)}  # retrying cannot fix the file (or a closed campaign)
+        return {"failed": str(exc)}
+    except Exception:
+        # The message comes back and the retry resumes from the progress kept: the import stays
+        # "processing" (a "failed" one would refuse the retry). After every retry: the DLQ's alarm.
+        logger.exception("Import interrupted; the message's retry resumes it", extra={"import_id": import_id})
         raise
     db.update_import(campaign_id, import_id, {"status": "completed", "completed_at": _now(), "updated_at": _now()})
     if item["status"] == "running" and totals["added"]:
