@@ -84,10 +84,10 @@ class Server:
 #   rewrites an organization's secret sees its effect at once, and restores it just as fast;
 # - providers that do not answer are given up after 1 s (3 s by default locally), which is
 #   what a timeout test waits for;
-# - functions time out after 8 s (29 s in template.yaml), so a test of a write that keeps
+# - functions time out after 12 s (29 s in template.yaml), so a test of a write that keeps
 #   failing after the provider's answer reaches the request's deadline in seconds.
 TEST_SERVER_ENV = {"OUTBOUND_SECRETS_CACHE_SECONDS": "0", "OUTBOUND_LOCAL_PROVIDER_TIMEOUT_S": "1",
-                   "OUTBOUND_LOCAL_FUNCTION_TIMEOUT_S": "8"}
+                   "OUTBOUND_LOCAL_FUNCTION_TIMEOUT_S": "12"}
 
 
 def start_server(*extra: str, env: dict[str, str] | None = None) -> Server:

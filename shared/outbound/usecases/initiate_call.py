@@ -57,6 +57,11 @@ class PreparedCall:
         return settings().per_minute_rate_cents if rate is None else rate
 
 
+# Recording a placed call may take two quick writes (when a webhook got there first, the id is
+# filled in by a second one); both must fit before the request's deadline.
+PLACED_WRITE_S = 2 * aws.QUICK_ATTEMPT_S
+
+
 def initiate_call(organization_id: str, request: InitiateCallRequest, public_api_url: str,
                   call_id: str | None = None, record_extra: dict[str, Any] | None = None) -> dict[str, Any]:
     """Prepare, reserve, place, mark. ``call_id`` (default: random) lets a caller that may be
@@ -107,7 +112,7 @@ def place_prepared(prepared: PreparedCall, public_api_url: str, call_id: str | N
     call_sid = place_call(record, prepared.number, prepared.organization, prepared.credentials, public_api_url)
     # The provider has the call: from here on, nothing may turn the answer into an error.
     after_provider(lambda db: store.mark_call_placed(record["call_id"], call_sid, dynamodb=db),
-                   "record the placed call", record, call_sid=call_sid)
+                   "record the placed call", record, attempt_s=PLACED_WRITE_S, call_sid=call_sid)
     logger.info("Call placed", extra={"call_id": record["call_id"], "provider": provider,
                                        "to": mask(request.to_phone_number)})
     metrics.count(metrics.CALLS_PLACED, provider)
@@ -119,7 +124,7 @@ def ensure_time_to_place(record: dict[str, Any]) -> None:
     """Ask the provider only if its answer and the write after it still fit in this request:
     a call placed after the request's own deadline would be answered by a gateway timeout (and
     retried). Otherwise give the reserve back and answer 503 (nothing was placed)."""
-    needed = provider_timeout_s() + aws.QUICK_ATTEMPT_S
+    needed = provider_timeout_s() + PLACED_WRITE_S
     if deadline.remaining() >= needed:
         return
     logger.warning("Not enough time left to place the call", extra={
@@ -130,7 +135,8 @@ def ensure_time_to_place(record: dict[str, Any]) -> None:
     raise ServiceUnavailable(UNAVAILABLE, headers={"Retry-After": "1"})
 
 
-def after_provider(write: Callable[[Any], Any], what: str, record: dict[str, Any], **about: Any) -> bool:
+def after_provider(write: Callable[[Any], Any], what: str, record: dict[str, Any],
+                   attempt_s: float = aws.QUICK_ATTEMPT_S, **about: Any) -> bool:
     """A write that follows the provider's answer: retried with short attempts until the
     request's deadline, and never raised. False (logged as an error) when it could not be made;
     the record is then reconciled by the status webhooks or the reserve sweeper."""
@@ -142,7 +148,7 @@ def after_provider(write: Callable[[Any], Any], what: str, record: dict[str, Any
             write(dynamodb)
             return True
         except Exception as exc:  # noqa: BLE001 - the answer must not depend on this write
-            if give_up_at - time.monotonic() < pause + aws.QUICK_ATTEMPT_S:
+            if give_up_at - time.monotonic() < pause + attempt_s:
                 logger.error(f"Could not {what}; the status webhook or the reserve sweeper reconciles it",
                              extra={"call_id": record["call_id"], "provider": record["provider"],
                                     "error": type(exc).__name__, **about})
