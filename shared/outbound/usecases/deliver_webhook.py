@@ -1,11 +1,14 @@
 """Deliver one queued webhook (one event to one endpoint): sign it, POST it, record the attempt,
 and schedule the next one with exponential backoff until the retry window (24 hours) is over.
 
-A queue message names a delivery and the generation it was sent for. Per attempt [round trips]:
+A queue message names a delivery, the generation it was sent for and the attempt it is for (how
+many were made when it was queued; none in messages queued before that field existed: taken as
+the current one). Per attempt [round trips]:
 1. A message whose ``not_before`` is still ahead (waits longer than SQS's 15-minute maximum
    delay) goes back to the queue for the rest of the wait [no DynamoDB].
 2. The delivery and its endpoint, in one BatchGetItem [1]. Nothing to do when the delivery is no
-   longer pending in that generation (delivered already: a duplicate message; or retried since).
+   longer pending in that generation (delivered already: a duplicate message; or retried since),
+   or when its attempt count is not the message's (a duplicate of a message acted on already).
 3. The URL is checked again (webhook_guard: DNS may have changed since the endpoint was made);
    a refused URL is a failed attempt, and nothing is sent.
 4. Signed with the endpoint's live secrets (Standard Webhooks, the ``standardwebhooks`` package),
@@ -75,7 +78,8 @@ def handle_message(message: dict[str, Any]) -> str:
     delivery = items.get((delivery_key["pk"], delivery_key["sk"]))
     endpoint = items.get((endpoint_key["pk"], endpoint_key["sk"]))
     if (delivery is None or delivery.get("organization_id") != message["organization_id"]
-            or delivery.get("status") != PENDING or int(delivery.get("generation", 0)) != int(message["generation"])):
+            or delivery.get("status") != PENDING or int(delivery.get("generation", 0)) != int(message["generation"])
+            or not _for_current_attempt(message, delivery)):
         return "skipped"
     if endpoint is None:
         # Deleted on purpose: the delivery ends here, and no alarm is raised for it.
@@ -86,6 +90,13 @@ def handle_message(message: dict[str, Any]) -> str:
     if result.succeeded:
         return _finish(delivery, entry, SUCCEEDED)
     return _retry_or_fail(delivery, entry)
+
+
+def _for_current_attempt(message: dict[str, Any], delivery: dict[str, Any]) -> bool:
+    """A duplicate SQS message, or one for an attempt made since, would start a second retry
+    loop. A message queued before messages named their attempt is taken as for the current one
+    (record_attempt's condition still keeps two such copies from both recording)."""
+    return "attempt" not in message or int(message["attempt"]) == int(delivery.get("attempt_count") or 0)
 
 
 def attempt(endpoint: dict[str, Any], delivery: dict[str, Any]) -> webhook_http.PostResult:
