@@ -32,7 +32,7 @@ def queued(stack, monkeypatch):
     sent: list[dict] = []
     monkeypatch.setattr(deliver_webhook, "enqueue", lambda messages, delay_s=0: sent.extend(messages))
     monkeypatch.setattr(deliver_webhook, "attempt",
-                        lambda endpoint, delivery: webhook_http.PostResult(503, 3, "HTTP 503"))
+                        lambda endpoint, delivery, *checked: webhook_http.PostResult(503, 3, "HTTP 503"))
     return sent
 
 
@@ -41,7 +41,7 @@ def new_delivery() -> dict:
     from outbound.events import Event
     from outbound.usecases import publish_events
 
-    endpoint = {"id": f"we_{secrets.token_hex(12)}", "url": "https://hooks.example.com/in",
+    endpoint = {"id": f"we_{secrets.token_hex(12)}", "url": "https://93.184.216.34/in",
                 "events": ["call.completed"], "secret_version": 1}
     store.create_endpoint(ORG, endpoint)
     event = Event(ORG, "call.completed", f"call_{secrets.token_hex(6)}", 4, store.now_iso(), {"status": "busy"})

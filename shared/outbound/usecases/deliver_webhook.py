@@ -10,7 +10,9 @@ the current one). Per attempt [round trips]:
    longer pending in that generation (delivered already: a duplicate message; or retried since),
    or when its attempt count is not the message's (a duplicate of a message acted on already).
 3. The URL is checked again (webhook_guard: DNS may have changed since the endpoint was made);
-   a refused URL is a failed attempt, and nothing is sent.
+   a refused URL is a failed attempt, and nothing is sent. When the invocation has no time left
+   for a whole attempt (the per-attempt timeout for each address it may try, plus a margin), the
+   message goes back to the queue unchanged instead: a batch never outlasts the function.
 4. Signed with the endpoint's live secrets (Standard Webhooks, the ``standardwebhooks`` package),
    POSTed to the checked address with a per-attempt timeout.
 5. The attempt (status code, latency, error) is appended to the delivery, which becomes
@@ -37,6 +39,7 @@ from .publish_events import enqueue, queue_message
 logger = Logger(child=True)
 
 MAX_DELAY_S = 3 * 3600  # backoff doubles up to every 3 hours
+ATTEMPT_MARGIN_S = 5.0  # around the POST: the reads, the attempt's write, the next message
 
 
 def retry_base_s() -> float:
@@ -66,8 +69,22 @@ def _parse_iso(value: str) -> datetime:
     return datetime.fromisoformat(value.replace("Z", "+00:00"))
 
 
-def handle_message(message: dict[str, Any]) -> str:
-    """One queue message -> what happened: deferred, skipped, delivered, retrying or failed."""
+def has_time_for_attempt(addresses: int, remaining_ms: int | None, invocation_ms: int | None = None) -> bool:
+    """Whether ``remaining_ms`` (None: no deadline) holds a whole attempt: the per-attempt
+    timeout for each address it may try, plus a margin. An attempt longer than a whole
+    invocation (``invocation_ms``) gets nearly a whole one instead of being deferred forever."""
+    if remaining_ms is None:
+        return True
+    needed_s = attempt_timeout_s() * max(1, addresses) + ATTEMPT_MARGIN_S
+    if invocation_ms is not None:
+        needed_s = min(needed_s, invocation_ms / 1000 - ATTEMPT_MARGIN_S)
+    return remaining_ms / 1000 >= needed_s
+
+
+def handle_message(message: dict[str, Any], remaining_ms: int | None = None, invocation_ms: int | None = None) -> str:
+    """One queue message -> what happened: deferred, skipped, delivered, retrying or failed.
+    ``remaining_ms``: the invocation's time left (None: no deadline); ``invocation_ms``: what it
+    had when it started."""
     wait = float(message.get("not_before") or 0) - time.time()
     if wait > 1:
         enqueue([message], delay_s=math.ceil(min(wait, 900)))
@@ -85,7 +102,15 @@ def handle_message(message: dict[str, Any]) -> str:
         # Deleted on purpose: the delivery ends here, and no alarm is raised for it.
         return _finish(delivery, _attempt_entry(delivery, None, 0, "the endpoint was deleted"), FAILED,
                        dead_letter=False)
-    result = attempt(endpoint, delivery)
+    try:
+        checked = webhook_guard.resolve_checked(endpoint["url"])
+    except webhook_guard.UnsafeUrl as exc:
+        result = webhook_http.PostResult(None, 0, f"refused before sending: {exc}")
+    else:
+        if not has_time_for_attempt(len(checked.addresses), remaining_ms, invocation_ms):
+            enqueue([message], delay_s=0)  # a later invocation makes the attempt
+            return "deferred"
+        result = attempt(endpoint, delivery, checked)
     entry = _attempt_entry(delivery, result.status_code, result.latency_ms, result.error)
     if result.succeeded:
         return _finish(delivery, entry, SUCCEEDED)
@@ -99,11 +124,9 @@ def _for_current_attempt(message: dict[str, Any], delivery: dict[str, Any]) -> b
     return "attempt" not in message or int(message["attempt"]) == int(delivery.get("attempt_count") or 0)
 
 
-def attempt(endpoint: dict[str, Any], delivery: dict[str, Any]) -> webhook_http.PostResult:
-    try:
-        checked = webhook_guard.resolve_checked(endpoint["url"])
-    except webhook_guard.UnsafeUrl as exc:
-        return webhook_http.PostResult(None, 0, f"refused before sending: {exc}")
+def attempt(endpoint: dict[str, Any], delivery: dict[str, Any],
+            checked: webhook_guard.CheckedUrl) -> webhook_http.PostResult:
+    """Signed, and POSTed to the addresses the guard checked."""
     secrets_now = webhook_secrets.signing_secrets(endpoint["id"], int(endpoint.get("secret_version", 1)))
     payload = delivery["payload"]
     headers = webhook_secrets.sign(secrets_now, delivery["event_id"], datetime.now(timezone.utc), payload)
