@@ -20,10 +20,12 @@ logger = Logger(service="outbound-webhook-delivery")
 processor = BatchProcessor(event_type=EventType.SQS)
 
 
-def handle(record: Any) -> str:
-    return handle_message(json.loads(record.body))
-
-
 @logger.inject_lambda_context
 def lambda_handler(event: dict, context: Any) -> dict:
+    invocation_ms = context.get_remaining_time_in_millis()
+
+    def handle(record: Any) -> str:  # a message with no time left for its attempt is deferred
+        return handle_message(json.loads(record.body), remaining_ms=context.get_remaining_time_in_millis(),
+                              invocation_ms=invocation_ms)
+
     return process_partial_response(event=event, record_handler=handle, processor=processor, context=context)

@@ -6,7 +6,7 @@ loopback, a VPC's private addresses, instance metadata at 169.254.169.254). The 
 
 - ``https`` only; no user:password in the URL;
 - the host (a name or an address literal) must resolve, and EVERY address it resolves to must be
-  publicly routable: not private, loopback, link-local (cloud metadata), unique-local, shared
+  publicly routable: not private, loopback, link-local (cloud metadata), unique-local, site-local, shared
   (CGNAT), multicast, reserved or unspecified, also when IPv4-mapped in IPv6.
 
 Checked when an endpoint is created and again before every delivery attempt (DNS can change),
@@ -97,6 +97,8 @@ def address_problem(address: Address) -> str | None:
         return None if loopback_allowed() else "a loopback address"
     if address.is_link_local:
         return "a link-local address"
+    if isinstance(address, ipaddress.IPv6Address) and address.is_site_local:
+        return "a site-local address"  # fec0::/10: deprecated, yet ipaddress calls it global
     if address.is_multicast:
         return "a multicast address"
     if address.is_unspecified or address.is_reserved:

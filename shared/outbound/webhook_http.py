@@ -61,9 +61,8 @@ def post(checked: CheckedUrl, body: bytes, headers: dict[str, str], timeout_s: f
     """POST once per address until one answers; the attempt's whole time is bounded by
     ``timeout_s`` per address tried (connect + read)."""
     default_port = 443 if checked.scheme == "https" else 80
-    host_header = checked.host if checked.port == default_port else f"{checked.host}:{checked.port}"
-    if ":" in checked.host and checked.port != default_port:  # an IPv6 literal
-        host_header = f"[{checked.host}]:{checked.port}"
+    host = f"[{checked.host}]" if ":" in checked.host else checked.host  # an IPv6 literal, bracketed
+    host_header = host if checked.port == default_port else f"{host}:{checked.port}"
     all_headers = {"Host": host_header, "Content-Type": "application/json", "User-Agent": USER_AGENT, **headers}
     started = time.monotonic()
     error = "no address to connect to"

@@ -118,6 +118,23 @@ def test_sip_trunks_are_created_and_updated_without_touching_the_rest(server, te
     assert sip_secret(server, "org_admin")["trunk_passwords"] == {"trunk_a": "trunk-a-password"}
 
 
+def test_a_trunk_whose_password_cannot_be_stored_is_not_created(server, tenant):
+    """Without a secret prefix the password has nowhere to go: the command fails before writing
+    the trunk, so no trunk is left without its password (and `create` can simply be run again)."""
+    import os
+
+    info = server.aws()
+    env = {k: v for k, v in os.environ.items() if k not in ("CREDENTIALS_SECRET_PREFIX", "TABLE_NAME")}
+    env.update(AWS_ENDPOINT_URL=info["endpoint_url"], AWS_DEFAULT_REGION=info["region"],
+               AWS_ACCESS_KEY_ID="local", AWS_SECRET_ACCESS_KEY="local")
+    done = subprocess.run([*OUTBOUND, "admin", "trunk", "create", "trunk_nopw", "--org", "org_admin", "--name", "B",
+                           "--gateway", "sip.b.example:5060", "--password-stdin", "--table", info["table_name"]],
+                          input="secret\n", capture_output=True, text=True, cwd=ROOT, timeout=60, env=env)
+    assert done.returncode == 2 and "give --secret-prefix" in done.stderr, done.stdout + done.stderr
+    shown = admin(server, "trunk", "show", "trunk_nopw", "--org", "org_admin", check=False)
+    assert shown.returncode == 2 and "no trunk trunk_nopw in org_admin" in shown.stderr
+
+
 def test_credit_is_ledgered_and_idempotent_by_reference(server, tenant):
     before = money(server, "org_admin")
     first = admin(server, "credit", "org_admin", "2500", "--reason", "Invoice 1042 paid", "--reference", "inv-1042")

@@ -34,6 +34,7 @@ def test_a_public_https_url_passes_with_every_address_it_resolves_to():
     ("https://127.0.0.2/", "127.0.0.2 is a loopback address"),
     ("https://[::1]/", "a loopback address"),
     ("https://[fe80::1]/", "a link-local address"),
+    ("https://[fec0::1]/", "a site-local address"),  # deprecated fec0::/10, still routed inside sites
     ("https://169.254.1.1/", "a link-local address"),
     ("https://[::ffff:169.254.169.254]/", "a cloud metadata address"),
     ("https://[2002:0a00:0001::]/", "a private address"),  # 6to4 of 10.0.0.1
@@ -58,3 +59,35 @@ def test_the_local_stack_may_reach_loopback_over_http_but_nothing_private(monkey
         resolve_checked("http://192.168.0.1/")
     with pytest.raises(UnsafeUrl, match=r"http:// only reaches loopback"):
         resolve_checked("http://hooks.example.com/")
+
+
+class _Answer:
+    status = 204
+
+    def read(self, *args, **kwargs):
+        return b""
+
+    def release_conn(self):
+        pass
+
+
+@pytest.mark.parametrize("url,host_header", [
+    ("https://[2001:db8::1]/hook", "[2001:db8::1]"),  # an IPv6 literal is bracketed, on the default port too
+    ("https://[2001:db8::1]:8443/hook", "[2001:db8::1]:8443"),
+    ("https://hooks.example.com/hook", "hooks.example.com"),
+    ("https://hooks.example.com:8443/hook", "hooks.example.com:8443"),
+])
+def test_the_host_header_names_the_url_host(monkeypatch, url, host_header):
+    from outbound import webhook_http
+
+    sent = {}
+
+    class Pool:
+        def urlopen(self, method, target, body=None, headers=None, **kwargs):
+            sent.update(headers)
+            return _Answer()
+
+    monkeypatch.setattr(webhook_http, "_pool", lambda checked, address, timeout_s: Pool())
+    checked = webhook_guard.CheckedUrl(url, "https", *webhook_guard.check_syntax(url)[1:], ("2001:db8::1",))
+    assert webhook_http.post(checked, b"{}", {}, 1.0).succeeded
+    assert sent["Host"] == host_header

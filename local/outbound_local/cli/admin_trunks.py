@@ -18,6 +18,8 @@ from .common import CliError, target_arguments, use_target
 from .keys import require_organization
 
 STORED = ("id", "name", "gateway", "username", "priority", "enabled", "register")
+NO_SECRET_PREFIX = ("a trunk password goes to Secrets Manager: give --secret-prefix (the stack's "
+                    "CredentialsSecretPrefix output) or --local-server")
 
 
 def _trunks(organization: dict[str, Any]) -> list[dict[str, Any]]:
@@ -42,8 +44,7 @@ def _store_password(organization_id: str, trunk_id: str, password: str) -> str:
     from .. import fixture as fixtures
 
     if not os.environ.get("CREDENTIALS_SECRET_PREFIX"):
-        raise CliError("a trunk password goes to Secrets Manager: give --secret-prefix (the stack's "
-                       "CredentialsSecretPrefix output) or --local-server")
+        raise CliError(NO_SECRET_PREFIX)
     name, client = secret_name(organization_id, "sip"), boto3.client("secretsmanager")
     try:
         value = json.loads(client.get_secret_value(SecretId=name)["SecretString"])
@@ -75,6 +76,8 @@ def cmd_trunk(args: argparse.Namespace) -> int:
     if args.action == "update" and found is None:
         raise CliError(f"no trunk {args.trunk_id} in {args.org}")
     changes = _changes(args)
+    if args.password_stdin and not os.environ.get("CREDENTIALS_SECRET_PREFIX"):
+        raise CliError(NO_SECRET_PREFIX)  # before anything is read or written
     password = sys.stdin.readline().rstrip("\n") if args.password_stdin else None
     if not changes and password is None and args.action == "update":
         raise CliError("nothing to change: give at least one field option, --clear username or --password-stdin")
@@ -85,10 +88,13 @@ def cmd_trunk(args: argparse.Namespace) -> int:
         raise CliError(fixtures.describe(exc)) from None
     stored = {k: v for k, v in trunk.model_dump(by_alias=True).items() if k in STORED and v is not None}
     others = [t for t in trunks if t.get("id") != args.trunk_id]
+    if password:
+        # First: a password that cannot be stored (no secret prefix, Secrets Manager refuses) must
+        # leave no trunk behind without it. A stored password whose trunk write then fails is
+        # harmless: running the command again overwrites it.
+        print(f"Password stored in {_store_password(args.org, args.trunk_id, password)}", file=sys.stderr)
     store.set_sip_trunks(args.org, sorted([*others, stored], key=lambda t: (t.get("priority", 1), t["id"])),
                          organization.get("sip_trunks") or None)
-    if password:
-        print(f"Password stored in {_store_password(args.org, args.trunk_id, password)}", file=sys.stderr)
     print(json.dumps(stored, indent=2, sort_keys=True))
     return 0
 

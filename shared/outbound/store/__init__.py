@@ -17,7 +17,7 @@ from __future__ import annotations
 import importlib
 
 # What initiating a call needs is imported with the package ...
-from .base import client, get_item, get_items, now_iso, put_item, table
+from .base import client, get_item, get_items, now_iso, table
 from .calls import (ABANDONED_REASON, CallAlreadyExists, ReserveRefused, abandon_call, cancel_reservation,
                     fail_call_and_release, find_call, find_calls_by_sid, find_stuck_initiating, list_calls,
                     mark_call_placed, mark_call_unconfirmed, reserve_and_create_call)

@@ -54,9 +54,3 @@ def failed_condition(exc: Exception, index: int = 0) -> bool:
 def get_item(key: dict[str, str]) -> dict[str, Any] | None:
     response = client().get_item(TableName=table(), Key=to_item(key), ConsistentRead=True)
     return from_item(response.get("Item"))
-
-
-
-def put_item(data: dict[str, Any]) -> None:
-    """A whole item (fixtures, administration): overwrites."""
-    client().put_item(TableName=table(), Item=to_item(data))

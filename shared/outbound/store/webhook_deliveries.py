@@ -6,7 +6,9 @@ the first time instead of making a second one, and a call's deliveries are one Q
 
 ``generation`` starts at 1 and grows with each manual retry: queue messages carry the generation
 they were sent for, so a message of an earlier round (or a duplicate SQS delivery after success)
-changes nothing.
+changes nothing. They also carry the attempt they are for (``attempt_count`` when queued), and an
+attempt is recorded only on the count it was made on, so two copies of one message (SQS delivers
+at least once) never record two attempts nor start two retry loops.
 """
 from __future__ import annotations
 
@@ -56,9 +58,14 @@ def list_deliveries(subject: str) -> list[dict[str, Any]]:
 def record_attempt(delivery: dict[str, Any], attempt: dict[str, Any], status: str,
                    next_attempt_at: str | None) -> dict[str, Any]:
     """Appends one attempt and moves the delivery to ``status``, only if it is still pending in
-    the same generation (else DeliveryNotPending). Returns the updated delivery."""
+    the same generation with the attempt count read in ``delivery`` (else DeliveryNotPending:
+    another copy of the message recorded this attempt first). Returns the updated delivery."""
+    count = int(delivery.get("attempt_count") or 0)
     values: dict[str, Any] = {":attempt": [attempt], ":empty": [], ":one": 1, ":zero": 0, ":status": status,
-                              ":pending": PENDING, ":generation": delivery["generation"], ":now": attempt["at"]}
+                              ":pending": PENDING, ":generation": delivery["generation"], ":now": attempt["at"],
+                              ":count": count}
+    same_count = "(attribute_not_exists(attempt_count) OR attempt_count = :count)" if count == 0 \
+        else "attempt_count = :count"
     sets = ["attempts = list_append(if_not_exists(attempts, :empty), :attempt)",
             "attempt_count = if_not_exists(attempt_count, :zero) + :one", "#s = :status", "updated_at = :now"]
     if status == SUCCEEDED:
@@ -71,7 +78,7 @@ def record_attempt(delivery: dict[str, Any], attempt: dict[str, Any], status: st
         response = client().update_item(
             TableName=table(), Key=to_item(delivery_key(delivery)),
             UpdateExpression="SET " + ", ".join(sets) + remove,
-            ConditionExpression="#s = :pending AND generation = :generation",
+            ConditionExpression=f"#s = :pending AND generation = :generation AND {same_count}",
             ExpressionAttributeNames={"#s": "status"}, ExpressionAttributeValues=to_item(values),
             ReturnValues="ALL_NEW")
     except client().exceptions.ConditionalCheckFailedException:

@@ -1,13 +1,18 @@
 """Deliver one queued webhook (one event to one endpoint): sign it, POST it, record the attempt,
 and schedule the next one with exponential backoff until the retry window (24 hours) is over.
 
-A queue message names a delivery and the generation it was sent for. Per attempt [round trips]:
+A queue message names a delivery, the generation it was sent for and the attempt it is for (how
+many were made when it was queued; none in messages queued before that field existed: taken as
+the current one). Per attempt [round trips]:
 1. A message whose ``not_before`` is still ahead (waits longer than SQS's 15-minute maximum
    delay) goes back to the queue for the rest of the wait [no DynamoDB].
 2. The delivery and its endpoint, in one BatchGetItem [1]. Nothing to do when the delivery is no
-   longer pending in that generation (delivered already: a duplicate message; or retried since).
+   longer pending in that generation (delivered already: a duplicate message; or retried since),
+   or when its attempt count is not the message's (a duplicate of a message acted on already).
 3. The URL is checked again (webhook_guard: DNS may have changed since the endpoint was made);
-   a refused URL is a failed attempt, and nothing is sent.
+   a refused URL is a failed attempt, and nothing is sent. When the invocation has no time left
+   for a whole attempt (the per-attempt timeout for each address it may try, plus a margin), the
+   message goes back to the queue unchanged instead: a batch never outlasts the function.
 4. Signed with the endpoint's live secrets (Standard Webhooks, the ``standardwebhooks`` package),
    POSTed to the checked address with a per-attempt timeout.
 5. The attempt (status code, latency, error) is appended to the delivery, which becomes
@@ -34,6 +39,7 @@ from .publish_events import enqueue, queue_message
 logger = Logger(child=True)
 
 MAX_DELAY_S = 3 * 3600  # backoff doubles up to every 3 hours
+ATTEMPT_MARGIN_S = 5.0  # around the POST: the reads, the attempt's write, the next message
 
 
 def retry_base_s() -> float:
@@ -63,8 +69,22 @@ def _parse_iso(value: str) -> datetime:
     return datetime.fromisoformat(value.replace("Z", "+00:00"))
 
 
-def handle_message(message: dict[str, Any]) -> str:
-    """One queue message -> what happened: deferred, skipped, delivered, retrying or failed."""
+def has_time_for_attempt(addresses: int, remaining_ms: int | None, invocation_ms: int | None = None) -> bool:
+    """Whether ``remaining_ms`` (None: no deadline) holds a whole attempt: the per-attempt
+    timeout for each address it may try, plus a margin. An attempt longer than a whole
+    invocation (``invocation_ms``) gets nearly a whole one instead of being deferred forever."""
+    if remaining_ms is None:
+        return True
+    needed_s = attempt_timeout_s() * max(1, addresses) + ATTEMPT_MARGIN_S
+    if invocation_ms is not None:
+        needed_s = min(needed_s, invocation_ms / 1000 - ATTEMPT_MARGIN_S)
+    return remaining_ms / 1000 >= needed_s
+
+
+def handle_message(message: dict[str, Any], remaining_ms: int | None = None, invocation_ms: int | None = None) -> str:
+    """One queue message -> what happened: deferred, skipped, delivered, retrying or failed.
+    ``remaining_ms``: the invocation's time left (None: no deadline); ``invocation_ms``: what it
+    had when it started."""
     wait = float(message.get("not_before") or 0) - time.time()
     if wait > 1:
         enqueue([message], delay_s=math.ceil(min(wait, 900)))
@@ -75,24 +95,38 @@ def handle_message(message: dict[str, Any]) -> str:
     delivery = items.get((delivery_key["pk"], delivery_key["sk"]))
     endpoint = items.get((endpoint_key["pk"], endpoint_key["sk"]))
     if (delivery is None or delivery.get("organization_id") != message["organization_id"]
-            or delivery.get("status") != PENDING or int(delivery.get("generation", 0)) != int(message["generation"])):
+            or delivery.get("status") != PENDING or int(delivery.get("generation", 0)) != int(message["generation"])
+            or not _for_current_attempt(message, delivery)):
         return "skipped"
     if endpoint is None:
         # Deleted on purpose: the delivery ends here, and no alarm is raised for it.
         return _finish(delivery, _attempt_entry(delivery, None, 0, "the endpoint was deleted"), FAILED,
                        dead_letter=False)
-    result = attempt(endpoint, delivery)
+    try:
+        checked = webhook_guard.resolve_checked(endpoint["url"])
+    except webhook_guard.UnsafeUrl as exc:
+        result = webhook_http.PostResult(None, 0, f"refused before sending: {exc}")
+    else:
+        if not has_time_for_attempt(len(checked.addresses), remaining_ms, invocation_ms):
+            enqueue([message], delay_s=0)  # a later invocation makes the attempt
+            return "deferred"
+        result = attempt(endpoint, delivery, checked)
     entry = _attempt_entry(delivery, result.status_code, result.latency_ms, result.error)
     if result.succeeded:
         return _finish(delivery, entry, SUCCEEDED)
     return _retry_or_fail(delivery, entry)
 
 
-def attempt(endpoint: dict[str, Any], delivery: dict[str, Any]) -> webhook_http.PostResult:
-    try:
-        checked = webhook_guard.resolve_checked(endpoint["url"])
-    except webhook_guard.UnsafeUrl as exc:
-        return webhook_http.PostResult(None, 0, f"refused before sending: {exc}")
+def _for_current_attempt(message: dict[str, Any], delivery: dict[str, Any]) -> bool:
+    """A duplicate SQS message, or one for an attempt made since, would start a second retry
+    loop. A message queued before messages named their attempt is taken as for the current one
+    (record_attempt's condition still keeps two such copies from both recording)."""
+    return "attempt" not in message or int(message["attempt"]) == int(delivery.get("attempt_count") or 0)
+
+
+def attempt(endpoint: dict[str, Any], delivery: dict[str, Any],
+            checked: webhook_guard.CheckedUrl) -> webhook_http.PostResult:
+    """Signed, and POSTed to the addresses the guard checked."""
     secrets_now = webhook_secrets.signing_secrets(endpoint["id"], int(endpoint.get("secret_version", 1)))
     payload = delivery["payload"]
     headers = webhook_secrets.sign(secrets_now, delivery["event_id"], datetime.now(timezone.utc), payload)

@@ -104,9 +104,12 @@ def new_delivery(event: Event, endpoint: dict[str, Any]) -> dict[str, Any]:
 
 
 def queue_message(delivery: dict[str, Any], not_before: float = 0.0) -> dict[str, Any]:
+    """The message for the delivery's next attempt: ``attempt`` is how many were made already, so
+    a duplicate (SQS delivers at least once) of a message already acted on is recognised."""
     return {"organization_id": delivery["organization_id"], "subject": delivery["subject"],
             "sequence": int(delivery["sequence"]), "endpoint_id": delivery["endpoint_id"],
-            "generation": int(delivery["generation"]), "not_before": not_before}
+            "generation": int(delivery["generation"]), "attempt": int(delivery.get("attempt_count") or 0),
+            "not_before": not_before}
 
 
 def enqueue(messages: list[dict[str, Any]], delay_s: int = 0) -> None:

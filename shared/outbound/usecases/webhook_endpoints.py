@@ -23,6 +23,9 @@ ENDPOINT_FIELDS = ("id", "url", "events", "description", "created_at", "updated_
 ATTEMPT_FIELDS = ("attempt", "at", "status_code", "latency_ms", "error")
 ENDPOINT_ID = re.compile(r"we_[0-9a-f]{24}")
 SUBJECT = re.compile(r"[A-Za-z0-9_-]{1,200}")
+# A call's events are sequenced by status rank, campaign events by the DynamoDB stream record's
+# SequenceNumber (21 to 40 digits): a sequence is a positive integer of at most 40 digits.
+MAX_SEQUENCE_DIGITS = 40
 
 
 def endpoint_view(item: dict[str, Any]) -> dict[str, Any]:
@@ -90,12 +93,10 @@ def call_deliveries(organization_id: str, call_ref: str) -> dict[str, Any]:
 
 def retry_delivery(organization_id: str, delivery_id: str) -> dict[str, Any]:
     """Deliver again (also one that succeeded: a replay), with a fresh retry window."""
-    ref = parse_delivery_id(delivery_id)
+    ref = delivery_ref(delivery_id)
     if ref is None:
         raise _delivery_not_found(delivery_id)
     subject, sequence, endpoint_id = ref
-    if not SUBJECT.fullmatch(subject) or not ENDPOINT_ID.fullmatch(endpoint_id) or not 0 < sequence < 10**6:
-        raise _delivery_not_found(delivery_id)
     key, endpoint_key = store.webhook_delivery_key(subject, sequence, endpoint_id), \
         store.webhook_endpoint_key(organization_id, endpoint_id)
     found = store.get_items([key, endpoint_key])
@@ -110,6 +111,17 @@ def retry_delivery(organization_id: str, delivery_id: str) -> dict[str, Any]:
     enqueue([queue_message(restarted)])
     logger.info("Webhook delivery retried", extra={"delivery_id": delivery_id, "generation": restarted["generation"]})
     return delivery_view(restarted)
+
+
+def delivery_ref(delivery_id: str) -> tuple[str, int, str] | None:
+    """(subject, sequence, endpoint id) of a well-formed delivery id, else None."""
+    ref = parse_delivery_id(delivery_id)
+    if ref is None:
+        return None
+    subject, sequence, endpoint_id = ref
+    if not SUBJECT.fullmatch(subject) or not ENDPOINT_ID.fullmatch(endpoint_id) or not 0 < sequence < 10**MAX_SEQUENCE_DIGITS:
+        return None
+    return ref
 
 
 def delivery_view(item: dict[str, Any]) -> dict[str, Any]:
