@@ -51,6 +51,18 @@ def failed_condition(exc: Exception, index: int = 0) -> bool:
     return len(reasons) > index and reasons[index].get("Code") == "ConditionalCheckFailed"
 
 
+def query_all(**request: Any) -> list[dict[str, Any]]:
+    """Every item a Query matches, page after page (for reads bounded by design, or off the
+    request path: listing an organization's keys, reconcile)."""
+    items: list[dict[str, Any]] = []
+    while True:
+        page = client().query(**request)
+        items += [from_item(item) for item in page.get("Items", [])]
+        if not page.get("LastEvaluatedKey"):
+            return items
+        request["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+
+
 def get_item(key: dict[str, str]) -> dict[str, Any] | None:
     response = client().get_item(TableName=table(), Key=to_item(key), ConsistentRead=True)
     return from_item(response.get("Item"))

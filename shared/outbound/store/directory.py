@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from ..dynamodb_json import from_item, to_item
-from .base import client, now_iso, table
+from .base import client, now_iso, query_all, table
 from .keys import (BY_ORGANIZATION_INDEX, api_key_key, organization_api_keys_partition, organization_key)
 
 MONEY_FIELDS = frozenset({"balance_cents", "reserved_cents", "available_cents"})
@@ -158,17 +158,11 @@ def add_api_key(organization_id: str, key_hash: str, prefix: str) -> dict[str, A
 def list_api_keys(organization_id: str) -> list[dict[str, Any]]:
     """An organization's keys, oldest first: ``key_hash`` (to revoke by), ``prefix``,
     ``created_at``, ``revoked_at``. Never the key itself (it is not stored)."""
-    keys, query = [], {
-        "TableName": table(), "IndexName": BY_ORGANIZATION_INDEX, "KeyConditionExpression": "gsi1pk = :pk",
-        "ExpressionAttributeValues": to_item({":pk": organization_api_keys_partition(organization_id)})}
-    while True:
-        response = client().query(**query)
-        for item in map(from_item, response.get("Items", [])):
-            keys.append({"key_hash": item["pk"].removeprefix("APIKEY#"), "prefix": item.get("prefix"),
-                         "created_at": item.get("created_at"), "revoked_at": item.get("revoked_at")})
-        if not response.get("LastEvaluatedKey"):
-            return keys
-        query["ExclusiveStartKey"] = response["LastEvaluatedKey"]
+    items = query_all(
+        TableName=table(), IndexName=BY_ORGANIZATION_INDEX, KeyConditionExpression="gsi1pk = :pk",
+        ExpressionAttributeValues=to_item({":pk": organization_api_keys_partition(organization_id)}))
+    return [{"key_hash": item["pk"].removeprefix("APIKEY#"), "prefix": item.get("prefix"),
+             "created_at": item.get("created_at"), "revoked_at": item.get("revoked_at")} for item in items]
 
 
 def revoke_api_key(organization_id: str, key_hash: str) -> dict[str, Any]:

@@ -19,7 +19,7 @@ from __future__ import annotations
 from typing import Any
 
 from ..dynamodb_json import from_item, to_item
-from .base import client, now_iso, table
+from .base import client, now_iso, query_all, table
 from .keys import (BY_ORGANIZATION_INDEX, call_entry_id, credit_entry_id, ledger_entry_key, ledger_partition,
                    organization_calls_partition, organization_key, organization_ledger_partition)
 
@@ -117,17 +117,8 @@ def credit_organization(organization_id: str, cents: int, reference: str, reason
 def ledger_entries(organization_id: str) -> list[dict[str, Any]]:
     """Every entry of an organization, strongly consistent (the base table's partition, not an
     index): what reconcile sums. Reads the whole history, page by page."""
-    entries: list[dict[str, Any]] = []
-    query: dict[str, Any] = {
-        "TableName": table(), "ConsistentRead": True, "KeyConditionExpression": "pk = :pk",
-        "ExpressionAttributeValues": to_item({":pk": ledger_partition(organization_id)}),
-    }
-    while True:
-        response = client().query(**query)
-        entries += [from_item(i) for i in response.get("Items", [])]
-        if not response.get("LastEvaluatedKey"):
-            return entries
-        query["ExclusiveStartKey"] = response["LastEvaluatedKey"]
+    return query_all(TableName=table(), ConsistentRead=True, KeyConditionExpression="pk = :pk",
+                     ExpressionAttributeValues=to_item({":pk": ledger_partition(organization_id)}))
 
 
 def list_ledger(organization_id: str, limit: int, after: str | None = None
@@ -160,16 +151,8 @@ def reserves_held_by_calls(organization_id: str) -> dict[str, int]:
     """call_id -> reserve_cents of the organization's calls that hold one, from the ByOrganization
     index (never a Scan; the index is eventually consistent: reconcile re-reads on a mismatch).
     Reads every call of the organization, projected to three attributes."""
-    held: dict[str, int] = {}
-    query: dict[str, Any] = {
-        "TableName": table(), "IndexName": BY_ORGANIZATION_INDEX, "KeyConditionExpression": "gsi1pk = :pk",
-        "FilterExpression": "reserve_cents > :zero", "ProjectionExpression": "call_id, reserve_cents",
-        "ExpressionAttributeValues": to_item({":pk": organization_calls_partition(organization_id), ":zero": 0}),
-    }
-    while True:
-        response = client().query(**query)
-        for item in map(from_item, response.get("Items", [])):
-            held[item["call_id"]] = int(item["reserve_cents"])
-        if not response.get("LastEvaluatedKey"):
-            return held
-        query["ExclusiveStartKey"] = response["LastEvaluatedKey"]
+    calls = query_all(
+        TableName=table(), IndexName=BY_ORGANIZATION_INDEX, KeyConditionExpression="gsi1pk = :pk",
+        FilterExpression="reserve_cents > :zero", ProjectionExpression="call_id, reserve_cents",
+        ExpressionAttributeValues=to_item({":pk": organization_calls_partition(organization_id), ":zero": 0}))
+    return {call["call_id"]: int(call["reserve_cents"]) for call in calls}

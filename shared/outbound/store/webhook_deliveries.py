@@ -15,7 +15,7 @@ from __future__ import annotations
 from typing import Any
 
 from ..dynamodb_json import from_item, to_item
-from .base import client, table
+from .base import client, query_all, table
 from .keys import WEBHOOK_DELIVERY_PREFIX, events_partition, webhook_delivery_key
 
 PENDING, SUCCEEDED, FAILED = "pending", "succeeded", "failed"
@@ -42,17 +42,9 @@ def create_delivery(delivery: dict[str, Any]) -> dict[str, Any] | None:
 
 
 def list_deliveries(subject: str) -> list[dict[str, Any]]:
-    found: list[dict[str, Any]] = []
-    request: dict[str, Any] = {
-        "TableName": table(), "ConsistentRead": True,
-        "KeyConditionExpression": "pk = :pk AND begins_with(sk, :prefix)",
-        "ExpressionAttributeValues": to_item({":pk": events_partition(subject), ":prefix": WEBHOOK_DELIVERY_PREFIX})}
-    while True:
-        page = client().query(**request)
-        found += [from_item(item) for item in page.get("Items", [])]
-        if not page.get("LastEvaluatedKey"):
-            return found
-        request["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+    return query_all(
+        TableName=table(), ConsistentRead=True, KeyConditionExpression="pk = :pk AND begins_with(sk, :prefix)",
+        ExpressionAttributeValues=to_item({":pk": events_partition(subject), ":prefix": WEBHOOK_DELIVERY_PREFIX}))
 
 
 def record_attempt(delivery: dict[str, Any], attempt: dict[str, Any], status: str,

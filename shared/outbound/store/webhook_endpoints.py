@@ -8,7 +8,7 @@ from __future__ import annotations
 from typing import Any
 
 from ..dynamodb_json import from_item, to_item
-from .base import client, get_item, table
+from .base import client, get_item, query_all, table
 from .keys import WEBHOOK_ENDPOINT_PREFIX, organization_key, webhook_endpoint_key
 
 
@@ -28,18 +28,11 @@ def get_endpoint(organization_id: str, endpoint_id: str) -> dict[str, Any] | Non
 def list_endpoints(organization_id: str) -> list[dict[str, Any]]:
     """Every endpoint of the organization (a bounded number: see usecases.webhook_endpoints),
     oldest first; one strongly consistent Query per page."""
-    found: list[dict[str, Any]] = []
-    request: dict[str, Any] = {
-        "TableName": table(), "ConsistentRead": True,
-        "KeyConditionExpression": "pk = :pk AND begins_with(sk, :prefix)",
-        "ExpressionAttributeValues": to_item({":pk": organization_key(organization_id)["pk"],
-                                              ":prefix": WEBHOOK_ENDPOINT_PREFIX})}
-    while True:
-        page = client().query(**request)
-        found += [from_item(item) for item in page.get("Items", [])]
-        if not page.get("LastEvaluatedKey"):
-            return sorted(found, key=lambda e: (e.get("created_at", ""), e["id"]))
-        request["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+    found = query_all(
+        TableName=table(), ConsistentRead=True, KeyConditionExpression="pk = :pk AND begins_with(sk, :prefix)",
+        ExpressionAttributeValues=to_item({":pk": organization_key(organization_id)["pk"],
+                                           ":prefix": WEBHOOK_ENDPOINT_PREFIX}))
+    return sorted(found, key=lambda e: (e.get("created_at", ""), e["id"]))
 
 
 def delete_endpoint(organization_id: str, endpoint_id: str) -> dict[str, Any]:
