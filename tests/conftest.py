@@ -26,6 +26,13 @@ class Server:
         self.process = process
         self.output = output
 
+    def stop(self) -> None:
+        self.process.terminate()
+        try:
+            self.process.wait(10)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+
     def request(self, method: str, path: str, body=None, key: str | None = DEMO_KEY, raw: str | None = None,
                 headers: dict | None = None) -> requests.Response:
         all_headers = {"Content-Type": "application/json", **(headers or {})}
@@ -137,11 +144,18 @@ def in_process_stack(*fixtures):
 def server():
     srv = start_server(env=TEST_SERVER_ENV)
     yield srv
-    srv.process.terminate()
-    try:
-        srv.process.wait(10)
-    except subprocess.TimeoutExpired:
-        srv.process.kill()
+    srv.stop()
+
+
+def wait_for(check, timeout: float = 30.0, every: float = 0.2, what: str = "condition"):
+    """``check()``'s first truthy value, polled every ``every`` s; fails the test after ``timeout``."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = check()
+        if value:
+            return value
+        time.sleep(every)
+    raise AssertionError(f"timed out waiting for {what}")
 
 
 @pytest.fixture

@@ -14,7 +14,7 @@ from datetime import datetime, timezone
 import pytest
 import requests
 
-from tests.conftest import OUTBOUND, ROOT
+from tests.conftest import OUTBOUND, ROOT, wait_for
 
 pytestmark = pytest.mark.integration
 
@@ -89,16 +89,6 @@ def get(server, campaign_id, key=KEY) -> dict:
 def _record(server, call_id) -> dict:
     response = call(server, "GET", f"/calls/{call_id}")
     return response.json() if response.status_code == 200 else {}
-
-
-def wait_for(predicate, timeout=20.0, every=0.2, what="condition"):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(every)
-    raise AssertionError(f"timed out waiting for {what}")
 
 
 def campaign_calls(server, campaign_id) -> list[dict]:

@@ -6,7 +6,6 @@ expect after `outbound admin api-key revoke`. Here a server of its own runs with
 ($OUTBOUND_LOCAL_AUTHORIZER_CACHE_S, as a stack deployed with AuthorizerCacheSeconds=2)."""
 from __future__ import annotations
 
-import subprocess
 import time
 
 import pytest
@@ -22,11 +21,7 @@ CACHE_S = 2
 def short_cache_server():
     server = start_server(env={**TEST_SERVER_ENV, "OUTBOUND_LOCAL_AUTHORIZER_CACHE_S": str(CACHE_S)})
     yield server
-    server.process.terminate()
-    try:
-        server.process.wait(10)
-    except subprocess.TimeoutExpired:
-        server.process.kill()
+    server.stop()
 
 
 def test_a_revoked_key_is_refused_after_the_cache_time(short_cache_server):

@@ -91,8 +91,7 @@ def flow():
             time.sleep(0.2)
         yield server, answers, emulated
     finally:
-        server.process.terminate()
-        server.process.wait(10)
+        server.stop()
 
 
 def _received(server) -> list[dict]:

@@ -18,7 +18,7 @@ import requests
 from standardwebhooks.webhooks import Webhook, WebhookVerificationError
 
 from outbound.lifecycle import RANKS
-from tests.conftest import OUTBOUND, ROOT
+from tests.conftest import OUTBOUND, ROOT, wait_for
 
 pytestmark = pytest.mark.integration
 
@@ -86,15 +86,6 @@ def emulate(server, call_sid, *args) -> subprocess.CompletedProcess:
                           capture_output=True, text=True, timeout=60)
     assert done.returncode == 0, done.stdout + done.stderr
     return done
-
-
-def wait_for(check, timeout=30.0, pause=0.2):
-    deadline = time.monotonic() + timeout
-    while True:
-        value = check()
-        if value or time.monotonic() > deadline:
-            return value
-        time.sleep(pause)
 
 
 def events_of(server, name, call_id) -> list[dict]:

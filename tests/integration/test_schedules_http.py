@@ -11,7 +11,7 @@ from datetime import datetime, timedelta, timezone
 import pytest
 import requests
 
-from tests.conftest import DEMO_KEY
+from tests.conftest import DEMO_KEY, wait_for
 
 pytestmark = pytest.mark.integration
 
@@ -30,16 +30,6 @@ def ahead(seconds: float) -> datetime:
 
 def parse(text: str) -> datetime:
     return datetime.fromisoformat(text.replace("Z", "+00:00"))
-
-
-def poll(check, timeout: float = 10.0, interval: float = 0.1):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = check()
-        if value:
-            return value
-        time.sleep(interval)
-    raise AssertionError("condition not met in time")
 
 
 def deliveries(server, schedule_id: str | None = None) -> list[dict]:
@@ -97,7 +87,7 @@ def test_call_scheduled_seconds_ahead_is_placed_once_on_time(server):
     assert "<aws.scheduler.scheduled-time>" in definition["Target"]["Input"]
     assert server.request("GET", f"/calls/schedules/{schedule_id}").json()["status"] == "scheduled"
 
-    view = poll(lambda: (v := server.request("GET", f"/calls/schedules/{schedule_id}").json())["status"] == "placed"
+    view = wait_for(lambda: (v := server.request("GET", f"/calls/schedules/{schedule_id}").json())["status"] == "placed"
                 and v)
     placed_seen = datetime.now(UTC)
     assert placed_seen - at < timedelta(seconds=2.5)  # fired within about a second of its time
@@ -109,7 +99,7 @@ def test_call_scheduled_seconds_ahead_is_placed_once_on_time(server):
     sent = [r for r in server.provider_requests()[provider_before:] if r["body"].get("To") == [TO]]
     assert len(sent) == 1 and view["call_id"] in sent[0]["body"]["Twiml"][0]
 
-    poll(lambda: moto_schedule(server, schedule_id) is None)  # at(): deleted after completion
+    wait_for(lambda: moto_schedule(server, schedule_id) is None)  # at(): deleted after completion
     time.sleep(0.6)  # a few more scheduler ticks: still exactly one delivery
     assert len(deliveries(server, schedule_id)) == 1
     cancel = server.request("DELETE", f"/calls/schedules/{schedule_id}")
@@ -119,7 +109,7 @@ def test_call_scheduled_seconds_ahead_is_placed_once_on_time(server):
 
 def test_the_same_fire_delivered_twice_places_one_call(server):
     created = schedule(server, scheduled_at=ahead(2).isoformat()).json()
-    first = poll(lambda: deliveries(server, created["schedule_id"]))[0]
+    first = wait_for(lambda: deliveries(server, created["schedule_id"]))[0]
     assert first["result"]["outcome"] == "placed"
     provider_before = len(server.provider_requests())
 
@@ -145,7 +135,7 @@ def test_the_same_fire_delivered_twice_places_one_call(server):
 
 def test_first_delivery_costs_what_an_initiate_costs(server):
     created = schedule(server, scheduled_at=ahead(2).isoformat()).json()
-    first = poll(lambda: deliveries(server, created["schedule_id"]))[0]
+    first = wait_for(lambda: deliveries(server, created["schedule_id"]))[0]
     event = {**first["input"], "scheduled_time": "2030-01-02T09:00:00Z"}  # a fresh fire, managed schedule
     result, used = ops_delta(server, lambda: deliver(server, event))
     assert result["outcome"] == "placed", result
@@ -284,7 +274,7 @@ def test_a_fire_that_retrying_cannot_fix_is_recorded_and_not_retried(server):
                        scheduled_at=ahead(2).isoformat())
     assert created.status_code == 201, created.text  # the balance is checked when the call is placed
     schedule_id = created.json()["schedule_id"]
-    view = poll(lambda: (v := server.request("GET", f"/calls/schedules/{schedule_id}", key="sk_live_broke_demo")
+    view = wait_for(lambda: (v := server.request("GET", f"/calls/schedules/{schedule_id}", key="sk_live_broke_demo")
                          .json())["status"] == "failed" and v)
     assert view["failure"] == {"status_code": 402,
                                "detail": "Insufficient balance. Please add funds to continue making calls."}
@@ -327,7 +317,7 @@ def test_a_transient_failure_is_retried_then_dead_lettered(server):
                 "Input": json.dumps({"organization_id": "org_glitch", "schedule_id": "glitch-once",
                                      "scheduled_time": "<aws.scheduler.scheduled-time>",
                                      "call": {"from_phone_number": "+15551239999", "to_phone_number": TO}})})
-    [delivery] = poll(lambda: [d for d in deliveries(server) if d["schedule"] == "glitch-once"])
+    [delivery] = wait_for(lambda: [d for d in deliveries(server) if d["schedule"] == "glitch-once"])
     assert delivery["attempts"] == 3 and delivery["dead_lettered"] is True  # 1 + MaximumRetryAttempts
     assert "TransactionCanceledException" in delivery["error"]
     assert len(server.provider_requests()) == provider_before
