@@ -1,5 +1,5 @@
 """CampaignDialerFunction: one campaign attempt per dial message (SQS), through the initiate use
-case (outbound.usecases.campaign_dial). Powertools' BatchProcessor reports the messages that
+case (outbound.campaigns.dial). Powertools' BatchProcessor reports the messages that
 failed (AWS unavailable, a bug) so only those come back; the attempt's derived call id makes a
 repeated delivery place nothing twice."""
 from __future__ import annotations
@@ -13,7 +13,7 @@ from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, pro
 
 from outbound import aws, deadline
 from outbound.config import settings
-from outbound.usecases.campaign_dial import ClaimNotWritten, dial
+from outbound.campaigns.dial import ClaimNotWritten, dial
 
 logger = Logger(service="outbound-campaign-dialer")
 processor = BatchProcessor(event_type=EventType.SQS)

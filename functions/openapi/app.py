@@ -8,7 +8,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from outbound.openapi import openapi_document
+from outbound.http.openapi import openapi_document
 
 
 def lambda_handler(event: dict, context: Any) -> dict:

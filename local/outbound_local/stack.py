@@ -49,7 +49,7 @@ def reset_cached_clients() -> None:
 
     from .functions import tag_requests_with_function
 
-    from outbound import webhook_secrets
+    from outbound.outcome_events import secrets as webhook_secrets
 
     settings.cache_clear()
     scheduler_settings.cache_clear()
@@ -219,7 +219,7 @@ class LocalStack:
             # The loopback webhook receiver is reachable locally (never set in template.yaml).
             "OUTBOUND_WEBHOOKS_ALLOW_LOOPBACK": "1",
         })
-        from outbound import webhook_guard
+        from outbound.outcome_events import guard as webhook_guard
 
         webhook_guard.set_resolver(self.dns.resolve)
         if self.public_url:

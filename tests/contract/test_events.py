@@ -44,7 +44,7 @@ def test_event_gives_its_expected_result(name, invocations):
     if "status" in expected:
         assert result["statusCode"] == expected["status"], result
         body = json.loads(result["body"])
-        if expected["function"] == "WebhooksFunction":  # a provider's signed status callback
+        if expected["function"] == "ProviderCallbacksFunction":  # a provider's signed status callback
             if expected["status"] == 200:
                 assert body["status"] == expected["call_status"] and body["applied"] is True, body
             else:

@@ -19,7 +19,7 @@ def stack():
 
 
 def upload(campaign_id, text):
-    from outbound.usecases import campaign_imports
+    from outbound.campaigns import imports as campaign_imports
 
     created = campaign_imports.create_import(ORG, campaign_id)
     key = campaign_imports.object_key(ORG, campaign_id, created["import_id"])
@@ -29,7 +29,7 @@ def upload(campaign_id, text):
 
 def test_an_import_interrupted_by_a_retryable_error_is_resumed_by_the_retry(stack, monkeypatch):
     from outbound.errors import ServiceUnavailable
-    from outbound.usecases import campaign_imports
+    from outbound.campaigns import imports as campaign_imports
 
     campaign_id = new_campaign(contacts=0)
     zone = zone_at(12)
@@ -56,7 +56,7 @@ def test_an_import_interrupted_by_a_retryable_error_is_resumed_by_the_retry(stac
 
 
 def test_an_unreadable_file_fails_the_import_for_good(stack):
-    from outbound.usecases import campaign_imports
+    from outbound.campaigns import imports as campaign_imports
 
     campaign_id = new_campaign(contacts=0)
     import_id, key = upload(campaign_id, "number,name\n+12125580000,Ada\n")
@@ -69,7 +69,7 @@ def test_contacts_cannot_be_added_to_a_campaign_closed_after_it_was_read(stack, 
     from outbound.campaigns.models import ContactIn
     from outbound.errors import Conflict
     from outbound.store import campaigns as db
-    from outbound.usecases import campaign_contacts
+    from outbound.campaigns import contacts as campaign_contacts
 
     campaign_id = new_campaign(contacts=1)
     read = db.get_campaign(campaign_id)  # draft, when the request read it

@@ -6,7 +6,7 @@ from datetime import datetime, timedelta, timezone
 import pytest
 
 from outbound.errors import ProviderFailed, ProviderTimedOut
-from outbound.usecases.idempotent_initiate import replay
+from outbound.calls.idempotent_initiate import replay
 
 
 def record(**fields):

@@ -2,7 +2,7 @@
 import pytest
 
 from outbound.store import directory, ledger
-from outbound.usecases.reconcile import check
+from outbound.money.reconcile import check
 
 ORG = {"id": "org_a", "balance_cents": 964, "reserved_cents": 100, "available_cents": 864}
 

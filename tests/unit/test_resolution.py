@@ -3,8 +3,8 @@ import pytest
 
 from outbound import store
 from outbound.errors import Forbidden, NotFound
-from outbound.models import InitiateCallRequest
-from outbound.usecases.initiate_call import resolve_assistant
+from outbound.calls.models import InitiateCallRequest
+from outbound.calls.initiate import resolve_assistant
 
 ORG = "org_a"
 ITEMS = {

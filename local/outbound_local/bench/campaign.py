@@ -81,7 +81,7 @@ def campaign(contacts: int = 200, max_concurrent: int = 10, calls_per_minute: in
         rows = [{"phone_number": f"+1646{(run * 1000 + i) % 10_000_000:07d}", "timezone": zone} for i in range(contacts)]
         for start in range(0, contacts, 1000):
             api("POST", f"/campaigns/{campaign_id}/contacts", {"contacts": rows[start:start + 1000]})
-        engine_before, webhooks_before = ops(api, ENGINE), ops(api, ("WebhooksFunction",))
+        engine_before, webhooks_before = ops(api, ENGINE), ops(api, ("ProviderCallbacksFunction",))
         per_function_before = {f: api.local(f"/_local/dynamodb-operations?function={f}") for f in ENGINE}
         known = set(api.local("/_local/provider-calls"))
         sampled: list[int] = []
@@ -106,7 +106,7 @@ def campaign(contacts: int = 200, max_concurrent: int = 10, calls_per_minute: in
         elapsed = time.monotonic() - began
         records = [api("GET", f"/calls/{call_id}") for call_id in placed]
         figures = _figures(state, records, sampled, elapsed, max_concurrent, calls_per_minute,
-                           ops(api, ENGINE) - engine_before, ops(api, ("WebhooksFunction",)) - webhooks_before,
+                           ops(api, ENGINE) - engine_before, ops(api, ("ProviderCallbacksFunction",)) - webhooks_before,
                            ender.status_changes)
         figures["engine_round_trips_by_function"] = {
             f: {op: round((n - per_function_before[f].get(op, 0)) / max(1, len(records)), 2)

@@ -21,7 +21,7 @@ from typing import Any
 
 from .load import API_KEY, destination, start_server
 
-FUNCTIONS = ("CallEventsFunction", "WebhookDeliveryFunction", "WebhooksFunction")
+FUNCTIONS = ("CallEventsFunction", "WebhookDeliveryFunction", "ProviderCallbacksFunction")
 STEPS = ("ringing", "in-progress", "completed")  # what each call's status webhooks change
 SEQUENCE = {"ringing": 2, "in-progress": 3, "completed": 4}
 
@@ -101,7 +101,7 @@ def webhook_delivery(calls: int, server_url: str | None, as_json: bool) -> int:
             "events_function": round(spent["CallEventsFunction"] / changes, 2),
             "deliverer": round(spent["WebhookDeliveryFunction"] / changes, 2),
             "request_path_added": 0},
-        "dynamodb_round_trips_per_status_webhook_request": round(spent["WebhooksFunction"] / (calls * 4), 2),
+        "dynamodb_round_trips_per_status_webhook_request": round(spent["ProviderCallbacksFunction"] / (calls * 4), 2),
         "operations": {f: {op: n - before[f].get(op, 0) for op, n in after[f].items() if n - before[f].get(op, 0)}
                        for f in FUNCTIONS},
     }

@@ -68,7 +68,7 @@ def cmd_ledger(args: argparse.Namespace) -> int:
 
 
 def cmd_reconcile(args: argparse.Namespace) -> int:
-    from outbound.usecases.reconcile import reconcile
+    from outbound.money.reconcile import reconcile
 
     use_target(args)
     result = reconcile(args.organization_id, attempts=args.attempts)

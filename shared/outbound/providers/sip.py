@@ -64,7 +64,7 @@ def machine_detection_variables(mode: str) -> dict[str, str]:
     (``amd`` sets ``amd_result`` to HUMAN, MACHINE or NOTSURE), and for "detect_beep" mod_avmd
     also listens for the greeting's beep. FreeSWITCH runs every variable whose name starts with
     ``execute_on_answer``, so these run beside the time limit's sched_hangup. The bridge reports
-    the result in its signed status webhook (``answered_by``, see outbound.webhooks.sip)."""
+    the result in its signed status webhook (``answered_by``, see outbound.provider_callbacks.sip)."""
     variables = {"outbound_amd_mode": mode, "execute_on_answer_amd": "amd"}
     if mode == "detect_beep":
         variables["execute_on_answer_avmd"] = "avmd_start"

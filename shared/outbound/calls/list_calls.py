@@ -1,0 +1,62 @@
+"""GET /calls (the organization's calls, newest first, paginated) and GET /organization/balance."""
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+from typing import Any
+
+from outbound import store
+from outbound.errors import BadRequest, NotFound
+from outbound.calls.lifecycle import ALL_STATUSES
+from outbound.calls.models import call_record_view
+
+DEFAULT_LIMIT = 20
+MAX_LIMIT = 100
+
+
+def encode_token(position: dict[str, str]) -> str:
+    raw = json.dumps({"k": position["gsi1sk"], "c": position["call_id"]}, separators=(",", ":"))
+    return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
+
+
+def decode_token(token: str) -> dict[str, str]:
+    """The opaque next_token -> a position. It only says where to continue inside the caller's
+    own partition (the organization always comes from the API key), so a forged token can at
+    worst skip calls, never reveal another organization's."""
+    try:
+        data = json.loads(base64.urlsafe_b64decode(token + "=" * (-len(token) % 4)))
+    except (ValueError, binascii.Error):
+        data = None
+    if (not isinstance(data, dict) or not isinstance(data.get("k"), str) or not isinstance(data.get("c"), str)
+            or not data["c"].startswith("call_") or len(token) > 512):
+        raise BadRequest("Invalid next_token")
+    return {"gsi1sk": data["k"], "call_id": data["c"]}
+
+
+def parse_limit(value: str | None) -> int:
+    if value in (None, ""):
+        return DEFAULT_LIMIT
+    if not value.isdigit() or not 1 <= int(value) <= MAX_LIMIT:
+        raise BadRequest(f"limit must be an integer from 1 to {MAX_LIMIT}")
+    return int(value)
+
+
+def list_calls(organization_id: str, status: str | None = None, limit: str | None = None,
+               next_token: str | None = None) -> dict[str, Any]:
+    if status in ("",):
+        status = None
+    if status is not None and status not in ALL_STATUSES:
+        raise BadRequest(f"status must be one of: {', '.join(ALL_STATUSES)}")
+    size = parse_limit(limit)
+    position = decode_token(next_token) if next_token else None
+    items, last = store.list_calls(organization_id, size, status, position)
+    return {"calls": [call_record_view(item) for item in items],
+            "next_token": encode_token(last) if last else None}
+
+
+def get_balance(organization_id: str) -> dict[str, int]:
+    balance = store.organization_balance(organization_id)
+    if balance is None:
+        raise NotFound("Organization not found")
+    return balance
