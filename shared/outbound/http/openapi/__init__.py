@@ -3,7 +3,7 @@
 Assembled from one fragment per API area: each module in ``FRAGMENTS`` has ``fragment()``
 returning ``{"tags": [...], "paths": {...}, "schemas": {...}}`` (written by hand for the
 hand-validated request path, or generated from a Powertools resolver's pydantic models for the
-APIs off it). Nothing on a request path imports this package: only functions/openapi/app.py does.
+APIs off it). Nothing on a request path imports this package: only functions/open_api/app.py does.
 """
 from __future__ import annotations
 

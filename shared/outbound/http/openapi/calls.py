@@ -5,7 +5,7 @@ Written as a plain dict, not generated: the API functions validate by hand (no p
 Powertools resolver on their cold-start path; see models.py), so there are no models to
 generate from. The limits, statuses and enums come from the modules that enforce them
 (models.py, lifecycle.py, the use cases), so the document cannot drift from the code.
-Nothing on a request path imports this module: only functions/openapi/app.py does.
+Nothing on a request path imports this module: only functions/open_api/app.py does.
 """
 from __future__ import annotations
 
