@@ -45,7 +45,7 @@ def list_organization_calls(event: dict) -> dict:
 
 
 def read_balance(event: dict) -> dict:
-    from outbound.calls.list_calls import get_balance  # imported when used: not on initiate's cold start
+    from outbound.money.ledger import get_balance  # imported when used: not on initiate's cold start
 
     return get_balance(organization_id(event))
 

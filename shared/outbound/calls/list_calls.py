@@ -1,4 +1,4 @@
-"""GET /calls (the organization's calls, newest first, paginated) and GET /organization/balance."""
+"""GET /calls: the organization's calls, newest first, paginated."""
 from __future__ import annotations
 
 import base64
@@ -7,7 +7,7 @@ import json
 from typing import Any
 
 from outbound import store
-from outbound.errors import BadRequest, NotFound
+from outbound.errors import BadRequest
 from outbound.calls.lifecycle import ALL_STATUSES
 from outbound.calls.models import call_record_view
 
@@ -53,10 +53,3 @@ def list_calls(organization_id: str, status: str | None = None, limit: str | Non
     items, last = store.list_calls(organization_id, size, status, position)
     return {"calls": [call_record_view(item) for item in items],
             "next_token": encode_token(last) if last else None}
-
-
-def get_balance(organization_id: str) -> dict[str, int]:
-    balance = store.organization_balance(organization_id)
-    if balance is None:
-        raise NotFound("Organization not found")
-    return balance

@@ -1,4 +1,5 @@
-"""GET /organization/ledger: the organization's balance ledger, newest first, paginated.
+"""GET /organization/balance, and GET /organization/ledger: the organization's balance ledger,
+newest first, paginated.
 
 Every credit, reserve, release and charge is an entry (see store.ledger); the organization comes
 from the API key, and the opaque ``next_token`` only says where to continue inside its own
@@ -11,7 +12,7 @@ import re
 from typing import Any
 
 from outbound import store
-from outbound.errors import BadRequest
+from outbound.errors import BadRequest, NotFound
 from outbound.calls.list_calls import parse_limit
 
 # <created_at>#<entry id>, as the ByOrganization index sorts an organization's entries.
@@ -38,3 +39,10 @@ def list_ledger(organization_id: str, limit: str | None = None, next_token: str 
     entries, last = store.list_ledger(organization_id, size, position)
     return {"entries": [store.entry_view(entry) for entry in entries],
             "next_token": encode_token(last) if last else None}
+
+
+def get_balance(organization_id: str) -> dict[str, int]:
+    balance = store.organization_balance(organization_id)
+    if balance is None:
+        raise NotFound("Organization not found")
+    return balance

@@ -15,6 +15,7 @@ Callers use ``from outbound import store`` and ``store.<name>``: the names below
 from __future__ import annotations
 
 import importlib
+from typing import TYPE_CHECKING
 
 # What initiating a call needs is imported with the package ...
 from .base import client, get_item, get_items, now_iso, table
@@ -48,6 +49,21 @@ LAZY_NAMES = {
                   "create_organization", "list_api_keys", "put_owned", "revoke_api_key", "set_sip_trunks",
                   "update_fields"),
 }
+
+if TYPE_CHECKING:  # the lazily loaded names above, declared for type checkers and editors
+    from outbound.store.call_status import (CallNotMoved, advance_call, set_call_details, settle_call)
+    from outbound.store.schedules import (ScheduleNotCancelable, cancel_schedule, create_schedule,
+                                          delete_schedule, fire_id_for, list_schedules, record_fire_failure,
+                                          schedule_created)
+    from outbound.store.suppressions import (add_suppression, list_suppressions, remove_suppression,
+                                             suppressed_numbers)
+    from outbound.store.webhook_deliveries import (DeliveryNotPending, create_delivery, delivery_key,
+                                                   list_deliveries, record_attempt, restart_delivery)
+    from outbound.store.webhook_endpoints import (EndpointNotFound, create_endpoint, delete_endpoint,
+                                                  get_endpoint, list_endpoints, next_secret_version)
+    from outbound.store.directory import (MONEY_FIELDS, AlreadyExists, NotFound, OwnedByAnother, add_api_key,
+                                          api_key_prefix, create_organization, list_api_keys, put_owned,
+                                          revoke_api_key, set_sip_trunks, update_fields)
 MODULE_OF = {name: module for module, names in LAZY_NAMES.items() for name in names}
 
 
