@@ -13,7 +13,11 @@ from __future__ import annotations
 from typing import Any
 
 from aws_lambda_powertools import Logger
-from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
+from aws_lambda_powertools.utilities.batch import (
+    BatchProcessor,
+    EventType,
+    process_partial_response,
+)
 
 from outbound.campaigns.events import is_campaign_change, publish_campaign_change
 from outbound.outcome_events.publish import publish_call_change

@@ -13,24 +13,25 @@ from typing import Any
 from aws_lambda_powertools import Logger
 
 from outbound import deadline
-from outbound.http.router import body_text, dispatch, header, organization_id, single_valued_query
-from outbound.config import settings
-from outbound.metrics import emits_metrics
-from outbound.calls.models import parse_initiate_request
 from outbound.calls.get_call import get_call
 from outbound.calls.idempotent_initiate import initiate_call_once
 from outbound.calls.initiate import initiate_call
+from outbound.calls.models import parse_initiate_request
+from outbound.config import public_api_url
+from outbound.http.router import body_text, dispatch, header, organization_id, single_valued_query
+from outbound.metrics import emits_metrics
 
 logger = Logger(service="outbound-calls")
 
 
 def initiate(event: dict) -> Any:
     request = parse_initiate_request(body_text(event))
+    callbacks_url = public_api_url(event["requestContext"])
     key = header(event, "Idempotency-Key")
     if key is not None:
-        body, headers = initiate_call_once(organization_id(event), request, public_api_url(event), key)
+        body, headers = initiate_call_once(organization_id(event), request, callbacks_url, key)
         return 200, body, headers
-    return initiate_call(organization_id(event), request, public_api_url(event))
+    return initiate_call(organization_id(event), request, callbacks_url)
 
 
 def read_call(event: dict) -> dict:
@@ -38,20 +39,26 @@ def read_call(event: dict) -> dict:
 
 
 def list_organization_calls(event: dict) -> dict:
-    from outbound.calls.list_calls import list_calls  # imported when used: not on initiate's cold start
+    from outbound.calls.list_calls import (
+        list_calls,  # imported when used: not on initiate's cold start
+    )
 
     query = single_valued_query(event, ("status", "limit", "next_token"))
     return list_calls(organization_id(event), query.get("status"), query.get("limit"), query.get("next_token"))
 
 
 def read_balance(event: dict) -> dict:
-    from outbound.money.ledger import get_balance  # imported when used: not on initiate's cold start
+    from outbound.money.ledger import (
+        get_balance,  # imported when used: not on initiate's cold start
+    )
 
     return get_balance(organization_id(event))
 
 
 def read_ledger(event: dict) -> dict:
-    from outbound.money.ledger import list_ledger  # imported when used: not on initiate's cold start
+    from outbound.money.ledger import (
+        list_ledger,  # imported when used: not on initiate's cold start
+    )
 
     query = single_valued_query(event, ("limit", "next_token"))
     return list_ledger(organization_id(event), query.get("limit"), query.get("next_token"))
@@ -64,15 +71,6 @@ ROUTES = {
     ("GET", "/organization/balance"): read_balance,
     ("GET", "/organization/ledger"): read_ledger,
 }
-
-
-def public_api_url(event: dict) -> str:
-    """Where providers send status webhooks: the configured URL (custom domain), else the URL
-    this request came in on."""
-    if settings().public_api_url:
-        return settings().public_api_url
-    context = event["requestContext"]
-    return f"https://{context['domainName']}/{context['stage']}"
 
 
 @logger.inject_lambda_context(correlation_id_path="requestContext.requestId")

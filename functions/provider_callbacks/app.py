@@ -23,21 +23,14 @@ from urllib.parse import urlencode
 
 from aws_lambda_powertools import Logger
 
-from outbound.http.router import response
-from outbound.config import settings
+from outbound.config import public_api_url
 from outbound.errors import ApiError, NotFound
+from outbound.http.router import response
 from outbound.metrics import emits_metrics
-from outbound.provider_callbacks.apply import handle_status_webhook
 from outbound.provider_callbacks import PROVIDERS, WebhookRequest
+from outbound.provider_callbacks.apply import handle_status_webhook
 
 logger = Logger(service="outbound-webhooks")
-
-
-def public_base_url(event: dict) -> str:
-    if settings().public_api_url:
-        return settings().public_api_url
-    context = event.get("requestContext") or {}
-    return f"https://{context.get('domainName', '')}/{context.get('stage', '')}"
 
 
 def webhook_request(event: dict, provider: str) -> WebhookRequest:
@@ -47,7 +40,7 @@ def webhook_request(event: dict, provider: str) -> WebhookRequest:
         query = {k: list(v) for k, v in multi.items()}
     elif event.get("queryStringParameters"):
         query = {k: [v] for k, v in event["queryStringParameters"].items()}
-    url = f"{public_base_url(event)}/webhooks/{provider}"
+    url = f"{public_api_url(event.get('requestContext') or {})}/webhooks/{provider}"
     if query:
         url += "?" + urlencode([(k, v) for k, values in query.items() for v in values])
     body = event.get("body") or ""

@@ -14,8 +14,8 @@ from typing import Any
 
 from aws_lambda_powertools import Logger
 
-from outbound.metrics import emits_metrics
 from outbound.calls.reserve_sweeper import sweep
+from outbound.metrics import emits_metrics
 
 logger = Logger(service="outbound-reserve-sweeper")
 

@@ -14,24 +14,17 @@ Scheduler's retry policies retry it and the dead-letter queue receives what neve
 """
 from __future__ import annotations
 
-import os
 from typing import Any
 
 from aws_lambda_powertools import Logger
 
 from outbound import deadline
-from outbound.config import settings
+from outbound.config import public_api_url
 from outbound.errors import BadRequest
 from outbound.metrics import emits_metrics
 from outbound.schedules.fire import parse_fire, run_fire
 
 logger = Logger(service="outbound-scheduled-calls")
-
-
-def public_api_url() -> str:
-    """Where providers send status webhooks: the configured URL (custom domain), else the
-    stack's API URL (there is no incoming request to take it from)."""
-    return settings().public_api_url or os.environ.get("API_BASE_URL", "").rstrip("/")
 
 
 @logger.inject_lambda_context

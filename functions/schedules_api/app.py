@@ -11,8 +11,8 @@ from typing import Any
 
 from aws_lambda_powertools import Logger
 
-from outbound.http.router import body_text, dispatch, header, organization_id, single_valued_query
 from outbound.calls.models import parse_json_object
+from outbound.http.router import body_text, dispatch, header, organization_id, single_valued_query
 from outbound.schedules.manage import cancel_schedule, get_schedule, list_schedules, schedule_call
 
 logger = Logger(service="outbound-schedules")

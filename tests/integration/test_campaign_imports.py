@@ -28,8 +28,8 @@ def upload(campaign_id, text):
 
 
 def test_an_import_interrupted_by_a_retryable_error_is_resumed_by_the_retry(stack, monkeypatch):
-    from outbound.errors import ServiceUnavailable
     from outbound.campaigns import imports as campaign_imports
+    from outbound.errors import ServiceUnavailable
 
     campaign_id = new_campaign(contacts=0)
     zone = zone_at(12)
@@ -66,10 +66,10 @@ def test_an_unreadable_file_fails_the_import_for_good(stack):
 
 
 def test_contacts_cannot_be_added_to_a_campaign_closed_after_it_was_read(stack, monkeypatch):
+    from outbound.campaigns import contacts as campaign_contacts
     from outbound.campaigns.models import ContactIn
     from outbound.errors import Conflict
     from outbound.store import campaigns as db
-    from outbound.campaigns import contacts as campaign_contacts
 
     campaign_id = new_campaign(contacts=1)
     read = db.get_campaign(campaign_id)  # draft, when the request read it

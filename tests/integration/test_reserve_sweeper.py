@@ -57,8 +57,8 @@ def crash_during_initiate(monkeypatch, to, after_provider_answer=False):
     """POST /calls/initiate's use case, killed (KeyboardInterrupt: not an Exception, nothing
     catches it) either inside the provider call or right after the provider placed the call."""
     from outbound import store
-    from outbound.calls.models import parse_initiate_request
     from outbound.calls import initiate as uc
+    from outbound.calls.models import parse_initiate_request
 
     if after_provider_answer:
         def die(*args, **kwargs):
@@ -95,8 +95,8 @@ def later(delta):
 def stuck_call_written_long_ago(minutes_ago, reserve=100):
     """The reserve transaction's state, written through the store API with an old timestamp."""
     from outbound import store
-    from outbound.calls.models import parse_initiate_request
     from outbound.calls.initiate import new_call_record
+    from outbound.calls.models import parse_initiate_request
 
     request = parse_initiate_request(f'{{"from_phone_number": "{FROM}", "to_phone_number": "+15559871000"}}')
     record = new_call_record(ORG, request, 123, "twilio", {"welcome_message": "Hi", "agenda": None}, reserve)
@@ -235,10 +235,10 @@ def test_placed_and_refused_calls_leave_the_index_and_unconfirmed_ones_wait_for_
     keys; a provider timeout does not prove anything, so an unconfirmed call stays in the index
     and is released, like an initiating one, only once it could no longer be running."""
     from outbound import store
-    from outbound.errors import ProviderFailed
-    from outbound.calls.models import parse_initiate_request
     from outbound.calls.initiate import initiate_call
+    from outbound.calls.models import parse_initiate_request
     from outbound.calls.reserve_sweeper import sweep
+    from outbound.errors import ProviderFailed
 
     def initiate(to):
         request = parse_initiate_request(f'{{"from_phone_number": "{FROM}", "to_phone_number": "{to}"}}')

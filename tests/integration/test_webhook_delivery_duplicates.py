@@ -26,8 +26,8 @@ def stack():
 @pytest.fixture
 def queued(stack, monkeypatch):
     """Every message the deliverer queues (instead of SQS), and every POST failing with a 503."""
-    from outbound.outcome_events import transport as webhook_http
     from outbound.outcome_events import deliver as deliver_webhook
+    from outbound.outcome_events import transport as webhook_http
 
     sent: list[dict] = []
     monkeypatch.setattr(deliver_webhook, "enqueue", lambda messages, delay_s=0: sent.extend(messages))
@@ -38,8 +38,8 @@ def queued(stack, monkeypatch):
 
 def new_delivery() -> dict:
     from outbound import store
-    from outbound.outcome_events.catalog import Event
     from outbound.outcome_events import publish as publish_events
+    from outbound.outcome_events.catalog import Event
 
     endpoint = {"id": f"we_{secrets.token_hex(12)}", "url": "https://93.184.216.34/in",
                 "events": ["call.completed"], "secret_version": 1}

@@ -5,8 +5,8 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from outbound.errors import ProviderFailed, ProviderTimedOut
 from outbound.calls.idempotent_initiate import replay
+from outbound.errors import ProviderFailed, ProviderTimedOut
 
 
 def record(**fields):

@@ -5,8 +5,15 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from outbound.schedules.times import (ScheduleTimeError, iso_local, iso_utc, local_to_instant, parse_cron,
-                                      parse_instant, zone)
+from outbound.schedules.times import (
+    ScheduleTimeError,
+    iso_local,
+    iso_utc,
+    local_to_instant,
+    parse_cron,
+    parse_instant,
+    zone,
+)
 
 UTC = timezone.utc
 NEW_YORK, PARIS, SYDNEY = zone("America/New_York"), zone("Europe/Paris"), zone("Australia/Sydney")

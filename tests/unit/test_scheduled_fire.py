@@ -3,8 +3,14 @@ is classified: recorded and returned (not retried) or raised (retried, then dead
 import pytest
 
 from outbound import store
-from outbound.errors import (BadRequest, Forbidden, NotFound, PaymentRequired, ProviderFailed,
-                             ProviderTimedOut)
+from outbound.errors import (
+    BadRequest,
+    Forbidden,
+    NotFound,
+    PaymentRequired,
+    ProviderFailed,
+    ProviderTimedOut,
+)
 from outbound.schedules import fire as scheduled_call
 from outbound.schedules.fire import parse_fire, run_fire
 

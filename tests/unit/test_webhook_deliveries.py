@@ -3,8 +3,8 @@ from __future__ import annotations
 
 import pytest
 
-from outbound.outcome_events.publish import delivery_id
 from outbound.outcome_events.endpoints import delivery_ref
+from outbound.outcome_events.publish import delivery_id
 
 ENDPOINT = "we_" + "0" * 24
 
@@ -59,9 +59,9 @@ def test_without_a_deadline_every_attempt_is_made():
 def pending(monkeypatch):
     """A pending delivery whose endpoint resolves to two addresses; what is queued, what is POSTed."""
     from outbound import store
+    from outbound.outcome_events import deliver as deliver_webhook
     from outbound.outcome_events import guard as webhook_guard
     from outbound.outcome_events import transport as webhook_http
-    from outbound.outcome_events import deliver as deliver_webhook
 
     monkeypatch.setenv("WEBHOOK_TIMEOUT_SECONDS", "10")
     delivery = {"organization_id": "org_1", "subject": "call_1", "sequence": 4, "endpoint_id": ENDPOINT,

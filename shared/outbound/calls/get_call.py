@@ -4,8 +4,8 @@ from __future__ import annotations
 from typing import Any
 
 from outbound import store
-from outbound.errors import NotFound
 from outbound.calls.models import call_record_view
+from outbound.errors import NotFound
 
 
 def get_call(organization_id: str, call_ref: str) -> dict[str, Any]:

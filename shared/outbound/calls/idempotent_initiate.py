@@ -20,20 +20,12 @@ from datetime import datetime, timedelta, timezone
 from typing import Any
 
 from outbound import store
-from outbound.errors import BadRequest, Conflict, ProviderFailed, ProviderTimedOut, Unprocessable
-from outbound.calls.models import OUTCOME_FIELDS, InitiateCallRequest
 from outbound.calls.initiate import TIMEOUT_DETAIL, place_prepared, prepare_call
+from outbound.calls.models import OUTCOME_FIELDS, InitiateCallRequest
+from outbound.errors import Conflict, ProviderFailed, ProviderTimedOut, Unprocessable
+from outbound.idempotency import KEY_TTL, REPLAYED, check_key
 
-KEY_TTL = timedelta(hours=24)
 FIRST_REQUEST_LIFETIME = timedelta(seconds=30)  # API Gateway gives up on a request after 29 s
-MAX_KEY_CHARS = 255
-REPLAYED = {"Idempotent-Replayed": "true"}
-
-
-def check_key(key: str) -> str:
-    if not 1 <= len(key) <= MAX_KEY_CHARS or not key.isprintable() or not key.isascii():
-        raise BadRequest(f"Idempotency-Key must be 1 to {MAX_KEY_CHARS} printable ASCII characters")
-    return key
 
 
 def idempotent_call_id(organization_id: str, key: str) -> str:

@@ -9,16 +9,32 @@ from typing import Any, Callable, NoReturn
 from aws_lambda_powertools import Logger
 
 from outbound import aws, deadline, metrics, store
+from outbound.calls.models import InitiateCallRequest
+from outbound.compliance.destinations import check_destination
 from outbound.config import settings
 from outbound.credentials import CredentialsMissing, credentials_for
-from outbound.compliance.destinations import check_destination
-from outbound.errors import (INSUFFICIENT_BALANCE, INVALID_API_KEY, UNAVAILABLE, PaymentRequired,
-                             ProviderFailed, ProviderTimedOut, ServiceUnavailable, Unauthenticated,
-                             assistant_not_yours, no_assistant_for, number_not_yours,
-                             suppressed as suppressed_destination)
-from outbound.calls.models import InitiateCallRequest
+from outbound.errors import (
+    INSUFFICIENT_BALANCE,
+    INVALID_API_KEY,
+    UNAVAILABLE,
+    PaymentRequired,
+    ProviderFailed,
+    ProviderTimedOut,
+    ServiceUnavailable,
+    Unauthenticated,
+    assistant_not_yours,
+    no_assistant_for,
+    number_not_yours,
+)
+from outbound.errors import suppressed as suppressed_destination
 from outbound.phone import mask
-from outbound.providers import OutboundCall, ProviderError, ProviderTimeout, get_adapter, provider_timeout_s
+from outbound.providers import (
+    OutboundCall,
+    ProviderError,
+    ProviderTimeout,
+    get_adapter,
+    provider_timeout_s,
+)
 from outbound.templates import render_all
 
 logger = Logger(child=True)

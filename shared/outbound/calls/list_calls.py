@@ -7,9 +7,9 @@ import json
 from typing import Any
 
 from outbound import store
-from outbound.errors import BadRequest
 from outbound.calls.lifecycle import ALL_STATUSES
 from outbound.calls.models import call_record_view
+from outbound.errors import BadRequest
 
 DEFAULT_LIMIT = 20
 MAX_LIMIT = 100

@@ -23,17 +23,15 @@ Design:
 """
 from __future__ import annotations
 
-import os
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
 from aws_lambda_powertools import Logger
-
 from botocore.exceptions import ClientError
 
 from outbound import metrics, store
-from outbound.config import settings
 from outbound.calls.models import MAX_RING_TIMEOUT_S
+from outbound.config import settings
 
 logger = Logger(child=True)
 
@@ -44,7 +42,7 @@ MAX_PER_RUN = 500  # a run at rate(5 minutes) releases at most this many; the ne
 
 def sweep_after_seconds() -> int:
     """How old a stuck call must be: no call placed then can still be running or unreported."""
-    grace = int(os.environ.get("RESERVE_SWEEP_AFTER_SECONDS") or DEFAULT_GRACE_SECONDS)
+    grace = settings().reserve_sweep_grace_s or DEFAULT_GRACE_SECONDS
     ring = max(settings().ring_timeout_s, MAX_RING_TIMEOUT_S)  # a request may ask for up to 120 s
     return PLACING_SECONDS + ring + settings().max_call_seconds + grace
 

@@ -16,20 +16,24 @@ import io
 from datetime import datetime, timezone
 from typing import Any, Iterable
 
-from outbound import store
-from outbound import pages
+from outbound import pages, store
 from outbound.campaigns import queues
+from outbound.campaigns.lifecycle import iso, load
 from outbound.campaigns.models import ContactIn
 from outbound.campaigns.policy import contact_id_for, next_allowed, recipient_zone
 from outbound.campaigns.settings import Campaign
 from outbound.compliance.destinations import check_destination
-from outbound.errors import ApiError, Conflict, INVALID_E164
+from outbound.errors import INVALID_E164, ApiError, Conflict
 from outbound.phone import is_e164
 from outbound.schedules.times import ScheduleTimeError, zone
 from outbound.store import campaigns as db
-from outbound.store.keys import campaign_partition, contact_key, contacts_by_status_partition, due_key
+from outbound.store.keys import (
+    campaign_partition,
+    contact_key,
+    contacts_by_status_partition,
+    due_key,
+)
 from outbound.templates import render_all
-from outbound.campaigns.lifecycle import iso, load
 
 UTC = timezone.utc
 ROWS_PER_TRANSACTION = 45  # a contact and its due entry each: under DynamoDB's 100 items

@@ -25,14 +25,20 @@ from typing import Any
 from aws_lambda_powertools import Logger
 
 from outbound import store
-from outbound.campaigns import queues
-from outbound.campaigns.policy import WAITING_STATUSES
-from outbound.errors import (ApiError, PaymentRequired, ProviderFailed, ProviderTimedOut, ServiceUnavailable,
-                             Suppressed)
-from outbound.calls.models import initiate_request_from
-from outbound.phone import mask
-from outbound.campaigns.lifecycle import pause_for_balance
 from outbound.calls.initiate import place_prepared, prepare_call
+from outbound.calls.models import initiate_request_from
+from outbound.campaigns import queues
+from outbound.campaigns.lifecycle import pause_for_balance
+from outbound.campaigns.policy import WAITING_STATUSES
+from outbound.errors import (
+    ApiError,
+    PaymentRequired,
+    ProviderFailed,
+    ProviderTimedOut,
+    ServiceUnavailable,
+    Suppressed,
+)
+from outbound.phone import mask
 
 logger = Logger(child=True)
 

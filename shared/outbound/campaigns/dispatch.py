@@ -35,8 +35,14 @@ from typing import Any
 from aws_lambda_powertools import Logger
 
 from outbound.campaigns import queues
-from outbound.campaigns.policy import (IN_FLIGHT_STATUSES, WAITING_STATUSES, after_call, attempt_call_id,
-                                       in_window, next_allowed)
+from outbound.campaigns.policy import (
+    IN_FLIGHT_STATUSES,
+    WAITING_STATUSES,
+    after_call,
+    attempt_call_id,
+    in_window,
+    next_allowed,
+)
 from outbound.campaigns.settings import Campaign
 from outbound.store import campaigns as db
 from outbound.store.keys import due_key

@@ -7,12 +7,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from outbound.campaigns.policy import FINAL_CONTACT_STATUSES
-from outbound.dynamodb_json import from_item
-from outbound.store.keys import CAMPAIGN_META, CONTACT_PREFIX
 from outbound.campaigns.contacts import contact_view
 from outbound.campaigns.lifecycle import campaign_view
+from outbound.campaigns.policy import FINAL_CONTACT_STATUSES
+from outbound.dynamodb_json import from_item
 from outbound.outcome_events.publish import publish_event
+from outbound.store.keys import CAMPAIGN_META, CONTACT_PREFIX
 
 
 def is_campaign_change(record: dict[str, Any]) -> bool:

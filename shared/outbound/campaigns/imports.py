@@ -11,7 +11,6 @@ very row, so they count as added, not as errors.
 """
 from __future__ import annotations
 
-import os
 import secrets
 from datetime import datetime, timedelta, timezone
 from typing import Any
@@ -20,10 +19,11 @@ from urllib.parse import unquote_plus
 from aws_lambda_powertools import Logger
 
 from outbound import aws, store
-from outbound.errors import Conflict, NotFound
-from outbound.store import campaigns as db
 from outbound.campaigns.contacts import ALREADY_A_CONTACT, CLOSED, add_rows, rows_from_csv
 from outbound.campaigns.lifecycle import iso, load
+from outbound.config import campaign_settings
+from outbound.errors import Conflict, NotFound
+from outbound.store import campaigns as db
 
 logger = Logger(child=True)
 
@@ -51,7 +51,7 @@ def create_import(organization_id: str, campaign_id: str) -> dict[str, Any]:
     db.put_import(campaign_id, record)
     url = _s3().generate_presigned_url(
         "put_object", ExpiresIn=UPLOAD_EXPIRES_S,
-        Params={"Bucket": os.environ["CAMPAIGN_IMPORTS_BUCKET"], "ContentType": "text/csv",
+        Params={"Bucket": campaign_settings().imports_bucket, "ContentType": "text/csv",
                 "Key": object_key(organization_id, campaign_id, import_id)})
     return {**import_view(record), "upload_url": url, "upload_method": "PUT",
             "upload_headers": {"Content-Type": "text/csv"},

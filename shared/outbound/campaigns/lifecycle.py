@@ -11,25 +11,24 @@ when the campaign ends.
 """
 from __future__ import annotations
 
-import os
 import secrets
 from datetime import datetime, timezone
 from typing import Any
 
 from aws_lambda_powertools import Logger
 
-from outbound import aws, store
-from outbound import pages
+from outbound import aws, pages, store
+from outbound.calls.initiate import resolve_assistant
+from outbound.calls.models import InitiateCallRequest
 from outbound.campaigns import queues
 from outbound.campaigns.models import CampaignCreate
 from outbound.campaigns.policy import CONTACT_STATUSES, IN_FLIGHT_STATUSES, WAITING_STATUSES
 from outbound.campaigns.settings import Campaign
+from outbound.config import campaign_settings
 from outbound.errors import BadRequest, Conflict, NotFound
-from outbound.calls.models import InitiateCallRequest
 from outbound.schedules.times import ScheduleTimeError, zone
 from outbound.store import campaigns as db
 from outbound.store.keys import campaigns_partition
-from outbound.calls.initiate import resolve_assistant
 
 logger = Logger(child=True)
 
@@ -242,9 +241,9 @@ def _create_heartbeat(campaign_id: str, start_at: datetime | None) -> None:
     import json
 
     args: dict[str, Any] = {
-        "Name": _heartbeat_name(campaign_id), "GroupName": os.environ["CAMPAIGN_SCHEDULE_GROUP"],
+        "Name": _heartbeat_name(campaign_id), "GroupName": campaign_settings().schedule_group,
         "ScheduleExpression": "rate(1 minute)", "FlexibleTimeWindow": {"Mode": "OFF"}, "State": "ENABLED",
-        "Target": {"Arn": os.environ["CAMPAIGN_TICKS_QUEUE_ARN"], "RoleArn": os.environ["CAMPAIGN_SCHEDULER_ROLE_ARN"],
+        "Target": {"Arn": campaign_settings().ticks_queue_arn, "RoleArn": campaign_settings().scheduler_role_arn,
                    # The scheduled time makes each beat's body (its FIFO deduplication id) its own.
                    "Input": json.dumps({"campaign_id": campaign_id, "reason": "heartbeat", "events": [],
                                         "beat": "<aws.scheduler.scheduled-time>"}),
@@ -266,7 +265,7 @@ def _create_heartbeat(campaign_id: str, start_at: datetime | None) -> None:
 def _delete_heartbeat(campaign_id: str) -> None:
     try:
         aws.client("scheduler").delete_schedule(Name=_heartbeat_name(campaign_id),
-                                                GroupName=os.environ["CAMPAIGN_SCHEDULE_GROUP"])
+                                                GroupName=campaign_settings().schedule_group)
     except Exception as exc:  # noqa: BLE001 - a leftover heartbeat only finds a finished campaign
         if type(exc).__name__ != "ResourceNotFoundException":
             logger.warning("Could not delete the campaign's heartbeat", extra={

@@ -7,9 +7,17 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from outbound.calls.models import (MAX_EXTERNAL_ID_CHARS, MAX_METADATA_ENTRIES, MAX_METADATA_KEY_CHARS,
-                                   MAX_METADATA_VALUE_CHARS, MAX_TEXT_CHARS, MAX_VARIABLE_NAME_CHARS,
-                                   MAX_VARIABLE_VALUE_CHARS, MAX_VARIABLES)
+from outbound.calls.models import (
+    MAX_EXTERNAL_ID_CHARS,
+    MAX_METADATA_ENTRIES,
+    MAX_METADATA_KEY_CHARS,
+    MAX_METADATA_VALUE_CHARS,
+    MAX_TEXT_CHARS,
+    MAX_VARIABLE_NAME_CHARS,
+    MAX_VARIABLE_VALUE_CHARS,
+    MAX_VARIABLES,
+)
+
 from .policy import DAYS, LEGAL_END, LEGAL_START, RETRYABLE
 
 E164 = r"^\+[1-9][0-9]{1,14}$"

@@ -14,9 +14,9 @@ from typing import Any
 
 from aws_lambda_powertools import Logger
 
+from outbound.calls.lifecycle import is_final
 from outbound.campaigns import queues
 from outbound.dynamodb_json import from_item
-from outbound.calls.lifecycle import is_final
 from outbound.store import campaigns as db
 
 logger = Logger(child=True)

@@ -7,8 +7,7 @@ from datetime import datetime, timezone
 from typing import Any
 from urllib.parse import unquote
 
-from outbound import store
-from outbound import pages
+from outbound import pages, store
 from outbound.errors import INVALID_E164, BadRequest, NotFound
 from outbound.phone import is_e164
 from outbound.store.keys import suppressions_partition

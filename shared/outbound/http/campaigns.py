@@ -5,21 +5,22 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 from typing import Annotated, Any
 
 from aws_lambda_powertools import Logger
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Query
 
-from outbound.campaigns.models import CampaignCreate, ContactsAdd, SuppressionIn
-from outbound.campaigns.policy import CONTACT_STATUSES
-from outbound.errors import BadRequest, Conflict, Unprocessable
 from outbound.campaigns import contacts as campaign_contacts
 from outbound.campaigns import imports as campaign_imports
 from outbound.campaigns import lifecycle as campaigns
+from outbound.campaigns.models import CampaignCreate, ContactsAdd, SuppressionIn
+from outbound.campaigns.policy import CONTACT_STATUSES
 from outbound.compliance import suppressions
+from outbound.config import settings
+from outbound.errors import BadRequest, Conflict, Unprocessable
 from outbound.http.resolver import JSON, organization_id, resolver
+from outbound.idempotency import check_key
 
 logger = Logger(child=True)
 app = resolver(logger)
@@ -167,15 +168,19 @@ def _json(body: Any, status: int = 200, headers: dict[str, str] | None = None) -
 def _add_once(org: str, campaign_id: str, body: ContactsAdd, key: str) -> tuple[dict[str, Any], int, dict[str, str]]:
     """POST .../contacts with an Idempotency-Key (Powertools idempotency, in the table): the same
     key and body answer the first result again; another body is a 422; one in flight a 409."""
-    from aws_lambda_powertools.utilities.idempotency import (DynamoDBPersistenceLayer, IdempotencyConfig,
-                                                             idempotent_function)
-    from aws_lambda_powertools.utilities.idempotency.exceptions import (IdempotencyAlreadyInProgressError,
-                                                                        IdempotencyValidationError)
+    from aws_lambda_powertools.utilities.idempotency import (
+        DynamoDBPersistenceLayer,
+        IdempotencyConfig,
+        idempotent_function,
+    )
+    from aws_lambda_powertools.utilities.idempotency.exceptions import (
+        IdempotencyAlreadyInProgressError,
+        IdempotencyValidationError,
+    )
 
-    if not 1 <= len(key) <= 255 or not key.isascii() or not key.isprintable():
-        raise BadRequest("Idempotency-Key must be 1 to 255 printable ASCII characters")
+    check_key(key)
     persistence = DynamoDBPersistenceLayer(
-        table_name=os.environ["TABLE_NAME"], key_attr="pk", sort_key_attr="sk",
+        table_name=settings().table_name, key_attr="pk", sort_key_attr="sk",
         static_pk_value="IDEMPOTENCY#campaign-contacts", expiry_attr="expires_at",
         status_attr="idempotency_status", data_attr="idempotency_data", validation_key_attr="idempotency_body")
     replayed: list[bool] = []

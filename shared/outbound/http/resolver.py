@@ -16,8 +16,8 @@ from aws_lambda_powertools import Logger
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
 from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
 
-from outbound.http.router import aws_unavailable
 from outbound.errors import INVALID_API_KEY, UNAVAILABLE, ApiError, Unauthenticated
+from outbound.http.router import aws_unavailable
 
 JSON = "application/json"
 

@@ -10,7 +10,14 @@ from __future__ import annotations
 import json
 from typing import Any, Callable
 
-from outbound.errors import INVALID_API_KEY, UNAVAILABLE, ApiError, BadRequest, NotFound, Unauthenticated
+from outbound.errors import (
+    INVALID_API_KEY,
+    UNAVAILABLE,
+    ApiError,
+    BadRequest,
+    NotFound,
+    Unauthenticated,
+)
 
 # The whole body: the contract's fields at their limits (2 x 4,000 characters, 50 variables of
 # up to 1,000 characters, even in 4-byte UTF-8) fit below this.

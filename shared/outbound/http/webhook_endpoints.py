@@ -12,11 +12,11 @@ from typing import Annotated, Any, Literal
 from aws_lambda_powertools import Logger
 from pydantic import BaseModel, ConfigDict, Field
 
-from outbound.http.router import organization_id
-from outbound.outcome_events.catalog import EVENT_TYPES
-from outbound.outcome_events import endpoints as usecase
-from outbound.outcome_events.guard import MAX_URL_CHARS
 from outbound.http.resolver import resolver
+from outbound.http.router import organization_id
+from outbound.outcome_events import endpoints as usecase
+from outbound.outcome_events.catalog import EVENT_TYPES
+from outbound.outcome_events.guard import MAX_URL_CHARS
 
 logger = Logger(child=True)
 app = resolver(logger)

@@ -12,8 +12,8 @@ import re
 from typing import Any
 
 from outbound import store
-from outbound.errors import BadRequest, NotFound
 from outbound.calls.list_calls import parse_limit
+from outbound.errors import BadRequest, NotFound
 
 # <created_at>#<entry id>, as the ByOrganization index sorts an organization's entries.
 POSITION = re.compile(r"^\d{4}-\d\d-\d\dT[0-9:.]+Z#(credit|call)#[\x21-\x7e ]+$")

@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import json
 import math
-import os
 import random
 import time
 from datetime import datetime, timedelta, timezone
@@ -33,11 +32,12 @@ from typing import Any
 from aws_lambda_powertools import Logger
 
 from outbound import aws, store
+from outbound.config import outcome_event_settings
 from outbound.outcome_events import guard as webhook_guard
-from outbound.outcome_events import transport as webhook_http
 from outbound.outcome_events import secrets as webhook_secrets
-from outbound.store.webhook_deliveries import FAILED, PENDING, SUCCEEDED
+from outbound.outcome_events import transport as webhook_http
 from outbound.outcome_events.publish import enqueue, queue_message
+from outbound.store.webhook_deliveries import FAILED, PENDING, SUCCEEDED
 
 logger = Logger(child=True)
 
@@ -46,15 +46,15 @@ ATTEMPT_MARGIN_S = 5.0  # around the POST: the reads, the attempt's write, the n
 
 
 def retry_base_s() -> float:
-    return float(os.environ.get("WEBHOOK_RETRY_BASE_SECONDS", "10"))
+    return outcome_event_settings().retry_base_s
 
 
 def retry_window() -> timedelta:
-    return timedelta(seconds=float(os.environ.get("WEBHOOK_RETRY_WINDOW_SECONDS", str(24 * 3600))))
+    return timedelta(seconds=outcome_event_settings().retry_window_s)
 
 
 def attempt_timeout_s() -> float:
-    return float(os.environ.get("WEBHOOK_TIMEOUT_SECONDS", "10"))
+    return outcome_event_settings().attempt_timeout_s
 
 
 def retry_delay_s(failed_attempts: int) -> int:
@@ -169,7 +169,7 @@ def _retry_or_fail(delivery: dict[str, Any], entry: dict[str, Any]) -> str:
 
 
 def _dead_letter(delivery: dict[str, Any], entry: dict[str, Any]) -> None:
-    aws.client("sqs").send_message(QueueUrl=os.environ["WEBHOOK_DEAD_LETTER_QUEUE_URL"], MessageBody=json.dumps({
+    aws.client("sqs").send_message(QueueUrl=outcome_event_settings().dead_letter_queue_url, MessageBody=json.dumps({
         "delivery_id": delivery["delivery_id"], "organization_id": delivery["organization_id"],
         "subject": delivery["subject"], "endpoint_id": delivery["endpoint_id"],
         "event_type": delivery["event_type"], "attempts": int(delivery.get("attempt_count") or 0),

@@ -13,9 +13,9 @@ from typing import Any
 from aws_lambda_powertools import Logger
 
 from outbound import store
+from outbound.errors import BadRequest, Conflict, NotFound
 from outbound.outcome_events import guard as webhook_guard
 from outbound.outcome_events import secrets as webhook_secrets
-from outbound.errors import BadRequest, Conflict, NotFound
 from outbound.outcome_events.publish import enqueue, parse_delivery_id, queue_message
 
 logger = Logger(child=True)

@@ -19,11 +19,12 @@ loopback receiver works: then ``http`` and loopback addresses pass, nothing else
 from __future__ import annotations
 
 import ipaddress
-import os
 import socket
 from dataclasses import dataclass
 from typing import Callable
 from urllib.parse import urlsplit
+
+from outbound.config import outcome_event_settings
 
 # Cloud metadata services: link-local or private already, named so the refusal says what it is.
 METADATA_ADDRESSES = frozenset(ipaddress.ip_address(a) for a in (
@@ -47,7 +48,7 @@ class CheckedUrl:
 
 
 def loopback_allowed() -> bool:
-    return os.environ.get("OUTBOUND_WEBHOOKS_ALLOW_LOOPBACK") == "1"
+    return outcome_event_settings().allow_loopback
 
 
 def _system_resolver(host: str, port: int) -> list[str]:

@@ -18,13 +18,13 @@ from __future__ import annotations
 
 import base64
 import json
-import os
 import time
 from typing import Any
 
 from aws_lambda_powertools import Logger
 
 from outbound import aws, store
+from outbound.config import outcome_event_settings
 from outbound.outcome_events.catalog import EVENT_TYPES, Event
 from outbound.store.webhook_deliveries import PENDING
 
@@ -66,7 +66,7 @@ def publish(event: Event, endpoints_by_org: dict[str, list[dict[str, Any]]] | No
 def put_on_bus(event: Event) -> None:
     detail_type, source = event.detail_type
     response = aws.client("events").put_events(Entries=[{
-        "EventBusName": os.environ.get("EVENT_BUS_NAME", "default"), "Source": source, "DetailType": detail_type,
+        "EventBusName": outcome_event_settings().event_bus_name, "Source": source, "DetailType": detail_type,
         "Detail": json.dumps({"event_id": event.id, **event.payload()}), "Resources": []}])
     if response.get("FailedEntryCount"):
         entry = response["Entries"][0]
@@ -114,7 +114,7 @@ def queue_message(delivery: dict[str, Any], not_before: float = 0.0) -> dict[str
 
 def enqueue(messages: list[dict[str, Any]], delay_s: int = 0) -> None:
     """SendMessageBatch to the delivery queue (10 per request); raises if any was refused."""
-    queue_url = os.environ["WEBHOOK_DELIVERY_QUEUE_URL"]
+    queue_url = outcome_event_settings().delivery_queue_url
     for start in range(0, len(messages), 10):
         chunk = messages[start:start + 10]
         response = aws.client("sqs").send_message_batch(QueueUrl=queue_url, Entries=[

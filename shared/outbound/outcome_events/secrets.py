@@ -15,13 +15,13 @@ from __future__ import annotations
 
 import base64
 import json
-import os
 import secrets
 import time
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
 from outbound import aws
+from outbound.config import outcome_event_settings
 
 ROTATION_OVERLAP = timedelta(hours=24)
 SECRET_BYTES = 24  # 192 bits; Standard Webhooks asks for 24 to 64 bytes
@@ -30,7 +30,7 @@ CACHE_SECONDS = 300.0
 
 
 def prefix() -> str:
-    return os.environ.get("WEBHOOK_SECRET_PREFIX", "outbound-webhooks/local/")
+    return outcome_event_settings().secret_prefix
 
 
 def secret_name(endpoint_id: str) -> str:

@@ -21,11 +21,17 @@ from typing import Any
 from aws_lambda_powertools import Logger
 
 from outbound import metrics, store
+from outbound.calls.lifecycle import (
+    StatusEvent,
+    charge_cents,
+    is_final,
+    moves_forward,
+    normalize_answered_by,
+    statuses_below,
+)
 from outbound.config import settings
 from outbound.credentials import CredentialsMissing, credentials_for
 from outbound.errors import BadRequest, Forbidden
-from outbound.calls.lifecycle import (StatusEvent, charge_cents, is_final, moves_forward,
-                                      normalize_answered_by, statuses_below)
 from outbound.provider_callbacks import BadPayload, InvalidSignature, WebhookRequest, module
 
 logger = Logger(child=True)

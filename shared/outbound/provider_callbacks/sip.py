@@ -20,8 +20,14 @@ import hashlib
 import hmac
 
 from outbound.calls.lifecycle import StatusEvent
-from outbound.provider_callbacks import (BadPayload, InvalidSignature, WebhookRequest, check_timestamp,
-                                         int_or_none, normalize_iso)
+from outbound.provider_callbacks import (
+    BadPayload,
+    InvalidSignature,
+    WebhookRequest,
+    check_timestamp,
+    int_or_none,
+    normalize_iso,
+)
 
 SIGNATURE_HEADER = "x-outbound-signature"
 TIMESTAMP_HEADER = "x-outbound-timestamp"

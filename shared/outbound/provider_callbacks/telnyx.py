@@ -19,8 +19,13 @@ import binascii
 import json
 
 from outbound.calls.lifecycle import StatusEvent
-from outbound.provider_callbacks import (BadPayload, InvalidSignature, WebhookRequest, check_timestamp,
-                                         normalize_iso)
+from outbound.provider_callbacks import (
+    BadPayload,
+    InvalidSignature,
+    WebhookRequest,
+    check_timestamp,
+    normalize_iso,
+)
 
 SIGNATURE_HEADER = "telnyx-signature-ed25519"
 TIMESTAMP_HEADER = "telnyx-timestamp"

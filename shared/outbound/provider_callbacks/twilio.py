@@ -12,8 +12,13 @@ from datetime import datetime
 from email.utils import parsedate_to_datetime
 
 from outbound.calls.lifecycle import StatusEvent
-from outbound.provider_callbacks import (BadPayload, InvalidSignature, WebhookRequest, int_or_none,
-                                         iso_from_epoch)
+from outbound.provider_callbacks import (
+    BadPayload,
+    InvalidSignature,
+    WebhookRequest,
+    int_or_none,
+    iso_from_epoch,
+)
 
 SIGNATURE_HEADER = "x-twilio-signature"
 SETTINGS_HEADER = "x-twilio-webhooks-signature-settings"

@@ -18,8 +18,14 @@ import hmac
 import json
 
 from outbound.calls.lifecycle import StatusEvent
-from outbound.provider_callbacks import (BadPayload, InvalidSignature, WebhookRequest, check_timestamp,
-                                         int_or_none, normalize_iso)
+from outbound.provider_callbacks import (
+    BadPayload,
+    InvalidSignature,
+    WebhookRequest,
+    check_timestamp,
+    int_or_none,
+    normalize_iso,
+)
 
 STATUSES = {
     "started": "queued", "ringing": "ringing", "answered": "in-progress",

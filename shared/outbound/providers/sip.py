@@ -12,13 +12,14 @@ The ringing then continues on the bridge; its outcome arrives through status tra
 """
 from __future__ import annotations
 
-import os
 import re
 import socket
 import time
 import uuid
 from typing import Any
 from urllib.parse import unquote
+
+from outbound.config import provider_settings
 
 from . import OutboundCall, ProviderAuthError, ProviderRefused, ProviderTimeout, provider_timeout_s
 
@@ -47,7 +48,7 @@ def _safe(value: str, pattern: re.Pattern[str], what: str) -> str:
 
 def _bridge_address(credentials: dict[str, Any]) -> tuple[str, int]:
     # The local stack points OUTBOUND_SIP_BRIDGE at its emulator (read per call).
-    address = os.environ.get("OUTBOUND_SIP_BRIDGE") or credentials.get("bridge") or ""
+    address = provider_settings().sip_bridge or credentials.get("bridge") or ""
     host, _, port = address.rpartition(":")
     if not host or not port.isdigit():
         raise ProviderRefused("The SIP bridge address must be host:port")

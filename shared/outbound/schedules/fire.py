@@ -35,10 +35,16 @@ from typing import Any
 from aws_lambda_powertools import Logger
 
 from outbound import store
-from outbound.errors import ApiError, BadRequest, ProviderFailed, ProviderTimedOut, ServiceUnavailable
-from outbound.calls.models import initiate_request_from
-from outbound.schedules.times import ScheduleTimeError, iso_utc, parse_instant
 from outbound.calls.initiate import place_prepared, prepare_call
+from outbound.calls.models import initiate_request_from
+from outbound.errors import (
+    ApiError,
+    BadRequest,
+    ProviderFailed,
+    ProviderTimedOut,
+    ServiceUnavailable,
+)
+from outbound.schedules.times import ScheduleTimeError, iso_utc, parse_instant
 
 logger = Logger(child=True)
 

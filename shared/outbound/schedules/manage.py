@@ -24,18 +24,26 @@ import hashlib
 import json
 import secrets
 from dataclasses import asdict, dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 from aws_lambda_powertools import Logger
 
 from outbound import aws, pages, store
+from outbound.calls.initiate import prepare_call
+from outbound.calls.models import InitiateCallRequest, initiate_request_from
 from outbound.config import scheduler_settings
 from outbound.errors import BadRequest, Conflict, NotFound, ServiceUnavailable, Unprocessable
-from outbound.calls.models import InitiateCallRequest, initiate_request_from
-from outbound.schedules.times import (UTC, ScheduleTimeError, iso_local, iso_utc, parse_cron, parse_instant,
-                                      zone)
-from outbound.calls.initiate import prepare_call
+from outbound.idempotency import KEY_TTL, REPLAYED, check_key
+from outbound.schedules.times import (
+    UTC,
+    ScheduleTimeError,
+    iso_local,
+    iso_utc,
+    parse_cron,
+    parse_instant,
+    zone,
+)
 
 logger = Logger(child=True)
 
@@ -112,8 +120,6 @@ def call_body(request: InitiateCallRequest) -> dict[str, Any]:
     return {k: v for k, v in asdict(request).items() if v is not None and v != {}}
 
 
-KEY_TTL = timedelta(hours=24)
-REPLAYED = {"Idempotent-Replayed": "true"}
 
 
 def idempotent_schedule_id(organization_id: str, key: str) -> str:
@@ -142,8 +148,6 @@ def schedule_call(organization_id: str, data: dict[str, Any],
     """(201 body, extra headers)."""
     fingerprint = schedule_id = None
     if idempotency_key is not None:
-        from outbound.calls.idempotent_initiate import check_key
-
         schedule_id = idempotent_schedule_id(organization_id, check_key(idempotency_key))
         fingerprint = body_hash(data)
         existing = store.get_item(store.schedule_key(schedule_id))

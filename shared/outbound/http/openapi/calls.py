@@ -60,8 +60,13 @@ def _common_errors() -> dict[str, Any]:
 
 def _schemas() -> dict[str, Any]:
     from outbound.calls.lifecycle import ALL_STATUSES, PROVIDER_STATUSES
-    from outbound.calls.models import (CALL_RECORD_FIELDS, MAX_TEXT_CHARS, MAX_VARIABLE_NAME_CHARS,
-                                       MAX_VARIABLE_VALUE_CHARS, MAX_VARIABLES)
+    from outbound.calls.models import (
+        CALL_RECORD_FIELDS,
+        MAX_TEXT_CHARS,
+        MAX_VARIABLE_NAME_CHARS,
+        MAX_VARIABLE_VALUE_CHARS,
+        MAX_VARIABLES,
+    )
     from outbound.http.openapi.outcome_fields import outcome_field_schemas, outcome_record_types
     from outbound.schedules.manage import RECURRENCE_FIELDS
 
@@ -226,10 +231,10 @@ def _schemas() -> dict[str, Any]:
 
 
 def _paths() -> dict[str, Any]:
-    from outbound.errors import INSUFFICIENT_BALANCE, INVALID_E164
     from outbound.calls.lifecycle import ALL_STATUSES
-    from outbound.calls.idempotent_initiate import MAX_KEY_CHARS
     from outbound.calls.list_calls import DEFAULT_LIMIT, MAX_LIMIT
+    from outbound.errors import INSUFFICIENT_BALANCE, INVALID_E164
+    from outbound.idempotency import MAX_KEY_CHARS
     from outbound.schedules.manage import DEFAULT_PAGE, MAX_PAGE
 
     common = _common_errors()

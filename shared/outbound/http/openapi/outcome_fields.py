@@ -7,10 +7,17 @@ from typing import Any
 
 
 def outcome_field_schemas() -> dict[str, Any]:
+    from outbound.calls.models import (
+        AMD_MODES,
+        MAX_EXTERNAL_ID_CHARS,
+        MAX_METADATA_ENTRIES,
+        MAX_METADATA_KEY_CHARS,
+        MAX_METADATA_VALUE_CHARS,
+        MAX_RING_TIMEOUT_S,
+        MIN_MAX_DURATION_S,
+        MIN_RING_TIMEOUT_S,
+    )
     from outbound.config import settings
-    from outbound.calls.models import (AMD_MODES, MAX_EXTERNAL_ID_CHARS, MAX_METADATA_ENTRIES,
-                                       MAX_METADATA_KEY_CHARS, MAX_METADATA_VALUE_CHARS, MAX_RING_TIMEOUT_S,
-                                       MIN_MAX_DURATION_S, MIN_RING_TIMEOUT_S)
 
     return {
         "metadata": {
