@@ -4,7 +4,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: run test bench lint clean
+.PHONY: run test test-unit openapi bench lint clean
 
 $(BIN)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -17,6 +17,14 @@ run: $(BIN)/.installed
 
 test: $(BIN)/.installed
 	$(BIN)/python -m pytest
+
+# The fast tier: pure functions and the adapters against loopback emulators (about 20 s); no local stack.
+test-unit: $(BIN)/.installed
+	$(BIN)/python -m pytest tests/unit
+
+# Rewrite docs/openapi.json from the code (the tests fail while it is stale).
+openapi: $(BIN)/.installed
+	$(BIN)/python scripts/openapi.py
 
 bench: $(BIN)/.installed
 	$(BIN)/outbound bench cold-start
