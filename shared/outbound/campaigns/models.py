@@ -12,6 +12,7 @@ from ..models import (MAX_EXTERNAL_ID_CHARS, MAX_METADATA_ENTRIES, MAX_METADATA_
 from .policy import DAYS, LEGAL_END, LEGAL_START, RETRYABLE
 
 E164 = r"^\+[1-9][0-9]{1,14}$"
+CLOCK = r"^[0-9]{2}:[0-9]{2}$"  # ASCII digits: "\d" would take any script's (and int() read them)
 MAX_CONTACTS_PER_REQUEST = 1000
 VariableValue = Annotated[str, Field(max_length=MAX_VARIABLE_VALUE_CHARS)] | int | float | bool
 Variables = Annotated[dict[Annotated[str, Field(min_length=1, max_length=MAX_VARIABLE_NAME_CHARS)], VariableValue],
@@ -37,8 +38,8 @@ def _clock(value: str) -> time:
 class CallingWindowIn(_Strict):
     days: list[Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]] = Field(
         default_factory=lambda: list(DAYS[:5]), min_length=1, description="Days calls may be placed, recipient-local.")
-    start: str = Field("09:00", pattern=r"^\d{2}:\d{2}$", description="Recipient-local HH:MM (never before 08:00).")
-    end: str = Field("20:00", pattern=r"^\d{2}:\d{2}$", description="Recipient-local HH:MM (never after 21:00).")
+    start: str = Field("09:00", pattern=CLOCK, description="Recipient-local HH:MM (never before 08:00).")
+    end: str = Field("20:00", pattern=CLOCK, description="Recipient-local HH:MM (never after 21:00).")
 
     @model_validator(mode="after")
     def _inside_the_legal_floor(self) -> "CallingWindowIn":

@@ -20,6 +20,7 @@ import uuid
 from typing import Any
 from urllib.parse import unquote
 
+from ..digits import ascii_int
 from . import OutboundCall, ProviderAuthError, ProviderRefused, ProviderTimeout, provider_timeout_s
 
 # Hang-up causes that say "this trunk is unusable right now", not "this number is bad".
@@ -49,9 +50,10 @@ def _bridge_address(credentials: dict[str, Any]) -> tuple[str, int]:
     # The local stack points OUTBOUND_SIP_BRIDGE at its emulator (read per call).
     address = os.environ.get("OUTBOUND_SIP_BRIDGE") or credentials.get("bridge") or ""
     host, _, port = address.rpartition(":")
-    if not host or not port.isdigit():
+    number = ascii_int(port)  # not isdigit(): "²" would pass it and then fail int()
+    if not host or number is None:
         raise ProviderRefused("The SIP bridge address must be host:port")
-    return host, int(port)
+    return host, number
 
 
 def enabled_trunks(provider_settings: dict[str, Any]) -> list[dict[str, Any]]:
