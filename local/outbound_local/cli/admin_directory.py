@@ -14,7 +14,7 @@ import json
 from dataclasses import dataclass
 from typing import Any, Callable
 
-from .common import CliError, ascii_int, target_arguments, use_target
+from .common import CliError, ascii_int, e164_number, target_arguments, use_target
 from .keys import require_organization
 
 HIDDEN = ("pk", "sk", "gsi1pk", "gsi1sk")
@@ -65,7 +65,7 @@ def _entities() -> tuple[Entity, ...]:
             Option("--agenda", "agenda", str, text))),
         Entity("graph", "GRAPH_ID", "id", ascii_int, "AssistantGraph", "graph_key", (
             Option("--name", "name"), Option("--entry-assistant-id", "entry_assistant_id", ascii_int))),
-        Entity("number", "E164_NUMBER", "number", str, "PhoneNumber", "phone_number_key", (
+        Entity("number", "E164_NUMBER", "number", e164_number, "PhoneNumber", "phone_number_key", (
             Option("--provider", "provider", str, "twilio, telnyx, vonage or sip"),
             Option("--assistant-id", "assistant_id", ascii_int, "the number's assistant (replaces a graph)"),
             Option("--graph-id", "graph_id", ascii_int, "the number's assistant graph (replaces an assistant)"),

@@ -24,6 +24,17 @@ def ascii_int(text: str) -> int:
     return -value if text.startswith("-") else value
 
 
+def e164_number(text: str) -> str:
+    """An argparse ``type`` for phone numbers: their canonical ASCII E.164 form (outbound.phone)."""
+    from outbound.errors import BadRequest
+    from outbound.phone import canonical_e164
+
+    try:
+        return canonical_e164(text)
+    except BadRequest as exc:
+        raise argparse.ArgumentTypeError(f"{text!r}: {exc.detail}") from None
+
+
 def target_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--local-server", metavar="URL", help="a running `outbound serve` (e.g. http://127.0.0.1:3000)")
     parser.add_argument("--table", help="a deployed stack's table (its CallsTableName output); default $TABLE_NAME")

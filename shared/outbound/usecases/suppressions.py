@@ -9,8 +9,8 @@ from urllib.parse import unquote
 
 from .. import store
 from .. import pages
-from ..errors import INVALID_E164, BadRequest, NotFound
-from ..phone import is_e164
+from ..errors import NotFound
+from ..phone import canonical_e164
 from ..store.keys import suppressions_partition
 
 FIELDS = ("phone_number", "reason", "created_at")
@@ -36,7 +36,5 @@ def list_all(organization_id: str, limit: Any = None, next_token: str | None = N
 
 
 def _number(value: str) -> str:
-    number = unquote(value).strip() if value else ""  # the path may carry the + as %2B
-    if not is_e164(number):
-        raise BadRequest(INVALID_E164)
-    return number
+    """The entry's key: the canonical form, whatever script the number was written in."""
+    return canonical_e164(unquote(value) if value else "")  # the path may carry the + as %2B
