@@ -39,26 +39,20 @@ def read_call(event: dict) -> dict:
 
 
 def list_organization_calls(event: dict) -> dict:
-    from outbound.calls.list_calls import (
-        list_calls,  # imported when used: not on initiate's cold start
-    )
+    from outbound.calls.list_calls import list_calls  # imported when used: not on initiate's cold start
 
     query = single_valued_query(event, ("status", "limit", "next_token"))
     return list_calls(organization_id(event), query.get("status"), query.get("limit"), query.get("next_token"))
 
 
 def read_balance(event: dict) -> dict:
-    from outbound.money.ledger import (
-        get_balance,  # imported when used: not on initiate's cold start
-    )
+    from outbound.money.ledger import get_balance  # imported when used: not on initiate's cold start
 
     return get_balance(organization_id(event))
 
 
 def read_ledger(event: dict) -> dict:
-    from outbound.money.ledger import (
-        list_ledger,  # imported when used: not on initiate's cold start
-    )
+    from outbound.money.ledger import list_ledger  # imported when used: not on initiate's cold start
 
     query = single_valued_query(event, ("limit", "next_token"))
     return list_ledger(organization_id(event), query.get("limit"), query.get("next_token"))

@@ -33,7 +33,7 @@ from . import functions
 
 UTC = timezone.utc
 SCHEDULED_CALL_FUNCTION = "ScheduledCallFunction"
-_RATE = re.compile(r"^rate\((\d+)\s+(minute|minutes|hour|hours|day|days)\)$")
+_RATE = re.compile(r"^rate\((\d+)\s+(minute|minutes|hour|hours|day|days)\)$", re.ASCII)  # \d: 0-9 only
 _UNIT_SECONDS = {"minute": 60, "hour": 3600, "day": 86400}
 
 

@@ -18,7 +18,7 @@ import json
 from typing import Any, Callable
 
 from . import admin_directory, keys
-from .common import CliError, target_arguments, use_target
+from .common import CliError, ascii_int, target_arguments, use_target
 from .keys import require_organization
 
 
@@ -98,7 +98,7 @@ def register(commands: Any) -> dict[str, Callable[[argparse.Namespace], int]]:
 
     credit = sub.add_parser("credit", help="add funds (a ledgered credit; once per --reference)")
     credit.add_argument("organization_id", metavar="ORG_ID")
-    credit.add_argument("amount_cents", metavar="AMOUNT_CENTS", type=int, help="e.g. 5000 for $50.00")
+    credit.add_argument("amount_cents", metavar="AMOUNT_CENTS", type=ascii_int, help="e.g. 5000 for $50.00")
     credit.add_argument("--reason", required=True, help="why, for the ledger (e.g. 'Invoice 1042 paid')")
     credit.add_argument("--reference", required=True,
                         help="your unique id for this credit (e.g. the payment id): run again with it, nothing changes")
@@ -106,14 +106,14 @@ def register(commands: Any) -> dict[str, Callable[[argparse.Namespace], int]]:
 
     ledger = sub.add_parser("ledger", help="an organization's newest ledger entries")
     ledger.add_argument("organization_id", metavar="ORG_ID")
-    ledger.add_argument("--limit", type=int, default=20, choices=range(1, 101), metavar="N")
+    ledger.add_argument("--limit", type=ascii_int, default=20, choices=range(1, 101), metavar="N")
     ledger.add_argument("--json", action="store_true")
     ledger.set_defaults(run=cmd_ledger)
 
     reconcile = sub.add_parser("reconcile", help="prove balance = sum of the ledger and reserved = open reserves "
                                                  "(exit 1 when not)")
     reconcile.add_argument("organization_id", metavar="ORG_ID")
-    reconcile.add_argument("--attempts", type=int, default=3, choices=range(1, 11), metavar="N",
+    reconcile.add_argument("--attempts", type=ascii_int, default=3, choices=range(1, 11), metavar="N",
                            help="reads before a mismatch is reported (the calls' index is eventually consistent)")
     reconcile.add_argument("--json", action="store_true")
     reconcile.set_defaults(run=cmd_reconcile)

@@ -14,7 +14,7 @@ import json
 from dataclasses import dataclass
 from typing import Any, Callable
 
-from .common import CliError, target_arguments, use_target
+from .common import CliError, ascii_int, e164_number, target_arguments, use_target
 from .keys import require_organization
 
 HIDDEN = ("pk", "sk", "gsi1pk", "gsi1sk")
@@ -56,19 +56,19 @@ def _entities() -> tuple[Entity, ...]:
     return (
         Entity("org", "ORG_ID", "id", str, "OrganizationProfile", "organization_key", (
             Option("--name", "name"),
-            Option("--call-reserve-cents", "call_reserve_cents", int, "held per call (default: the stack's)"),
-            Option("--per-minute-rate-cents", "per_minute_rate_cents", int, "price per started minute"),
+            Option("--call-reserve-cents", "call_reserve_cents", ascii_int, "held per call (default: the stack's)"),
+            Option("--per-minute-rate-cents", "per_minute_rate_cents", ascii_int, "price per started minute"),
             Option("--allowed-countries", "allowed_destination_countries", _countries,
                    "comma-separated ISO codes, e.g. US,CA (default: the from number's country)")), owned=False),
-        Entity("assistant", "ASSISTANT_ID", "id", int, "Assistant", "assistant_key", (
+        Entity("assistant", "ASSISTANT_ID", "id", ascii_int, "Assistant", "assistant_key", (
             Option("--name", "name"), Option("--welcome-message", "welcome_message", str, text),
             Option("--agenda", "agenda", str, text))),
-        Entity("graph", "GRAPH_ID", "id", int, "AssistantGraph", "graph_key", (
-            Option("--name", "name"), Option("--entry-assistant-id", "entry_assistant_id", int))),
-        Entity("number", "E164_NUMBER", "number", str, "PhoneNumber", "phone_number_key", (
+        Entity("graph", "GRAPH_ID", "id", ascii_int, "AssistantGraph", "graph_key", (
+            Option("--name", "name"), Option("--entry-assistant-id", "entry_assistant_id", ascii_int))),
+        Entity("number", "E164_NUMBER", "number", e164_number, "PhoneNumber", "phone_number_key", (
             Option("--provider", "provider", str, "twilio, telnyx, vonage or sip"),
-            Option("--assistant-id", "assistant_id", int, "the number's assistant (replaces a graph)"),
-            Option("--graph-id", "graph_id", int, "the number's assistant graph (replaces an assistant)"),
+            Option("--assistant-id", "assistant_id", ascii_int, "the number's assistant (replaces a graph)"),
+            Option("--graph-id", "graph_id", ascii_int, "the number's assistant graph (replaces an assistant)"),
             Option("--setting", "provider_settings", _setting,
                    "KEY=VALUE in provider_settings, e.g. connection_id=... for Telnyx (repeatable; KEY= removes)"))),
     )

@@ -14,7 +14,7 @@ import os
 import sys
 from typing import Any
 
-from .common import CliError, target_arguments, use_target
+from .common import CliError, ascii_int, target_arguments, use_target
 from .keys import require_organization
 
 STORED = ("id", "name", "gateway", "username", "priority", "enabled", "register")
@@ -110,7 +110,7 @@ def add_commands(sub: Any) -> None:
             command.add_argument("--name", required=action == "create")
             command.add_argument("--gateway", required=action == "create", help="host:port of the carrier")
             command.add_argument("--username")
-            command.add_argument("--priority", type=int, help="lowest first (default 1)")
+            command.add_argument("--priority", type=ascii_int, help="lowest first (default 1)")
             command.add_argument("--enabled", action=argparse.BooleanOptionalAction, default=None)
             command.add_argument("--register", action=argparse.BooleanOptionalAction, default=None)
             command.add_argument("--password-stdin", action="store_true",

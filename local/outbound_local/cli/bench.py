@@ -4,7 +4,7 @@ from __future__ import annotations
 import argparse
 from typing import Any, Callable
 
-from .common import CliError
+from .common import CliError, ascii_int
 
 
 def cmd_bench(args: argparse.Namespace) -> int:
@@ -38,23 +38,23 @@ def register(commands: Any) -> dict[str, Callable[[argparse.Namespace], int]]:
     bench_commands = bench.add_subparsers(dest="benchmark", required=True)
     cold = bench_commands.add_parser("cold-start", help="fresh process to first placed call, per provider")
     cold.add_argument("--json", action="store_true")
-    cold.add_argument("--runs", type=int, default=5, help="measured runs per provider (medians of these)")
+    cold.add_argument("--runs", type=ascii_int, default=5, help="measured runs per provider (medians of these)")
     cold.add_argument("--check", action="store_true", help="exit 1 when a provider is over the 1.5x budget")
     load = bench_commands.add_parser("load", help="POST /calls/initiate at a concurrency against `outbound serve`")
-    load.add_argument("--requests", type=int, default=2000)
-    load.add_argument("--concurrency", type=int, default=32)
+    load.add_argument("--requests", type=ascii_int, default=2000)
+    load.add_argument("--concurrency", type=ascii_int, default=32)
     load.add_argument("--server", help="a running `outbound serve` (default: start one with the demo data)")
     load.add_argument("--json", action="store_true")
     campaign = bench_commands.add_parser("campaign", help="one campaign end to end: pacing, slots, round trips")
-    campaign.add_argument("--contacts", type=int, default=200)
-    campaign.add_argument("--max-concurrent", type=int, default=10)
-    campaign.add_argument("--calls-per-minute", type=int, default=300)
+    campaign.add_argument("--contacts", type=ascii_int, default=200)
+    campaign.add_argument("--max-concurrent", type=ascii_int, default=10)
+    campaign.add_argument("--calls-per-minute", type=ascii_int, default=300)
     campaign.add_argument("--hold", type=float, default=0.5, help="seconds each call lasts before it is ended")
     campaign.add_argument("--server", help="a running `outbound serve` (default: start one with the demo data)")
     campaign.add_argument("--json", action="store_true")
     delivery = bench_commands.add_parser(
         "webhook-delivery", help="status webhook -> signed delivery at the customer's endpoint (latency, round trips)")
-    delivery.add_argument("--calls", type=int, default=30)
+    delivery.add_argument("--calls", type=ascii_int, default=30)
     delivery.add_argument("--server", help="a running `outbound serve` (default: start one with the demo data)")
     delivery.add_argument("--json", action="store_true")
     return {"bench": cmd_bench}

@@ -9,7 +9,7 @@ import sys
 import time
 from typing import Any, Callable
 
-from .common import CliError
+from .common import CliError, ascii_int
 
 DEMO_KEY = "sk_live_acme_demo"
 ENDED = ("completed", "canceled")
@@ -33,7 +33,7 @@ def register(commands: Any) -> dict[str, Callable[[argparse.Namespace], int]]:
     emulate.add_argument("--api-key", default=os.environ.get("OUTBOUND_API_KEY") or DEMO_KEY)
     emulate.add_argument("--mix", default="completed:8,busy:1,no-answer:1",
                          help="outcomes and their weights (completed, busy, no-answer, failed, canceled)")
-    emulate.add_argument("--duration", type=int, default=45, help="seconds talked on a completed call")
+    emulate.add_argument("--duration", type=ascii_int, default=45, help="seconds talked on a completed call")
     emulate.add_argument("--answered-by", help="answering-machine detection result for answered calls")
     return {"campaign": cmd_campaign}
 

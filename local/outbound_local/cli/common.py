@@ -13,6 +13,28 @@ class CliError(Exception):
     """A message for the user (printed as ``outbound: <message>``, exit status 2)."""
 
 
+def ascii_int(text: str) -> int:
+    """An argparse ``type`` for whole numbers: ASCII digits, an optional leading ``-`` (``int``
+    would also read other scripts' digits, ``int("٣") == 3``)."""
+    from outbound.digits import ascii_int as digits_value
+
+    value = digits_value(text[1:] if text.startswith("-") else text)
+    if value is None:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number in ASCII digits (0-9)")
+    return -value if text.startswith("-") else value
+
+
+def e164_number(text: str) -> str:
+    """An argparse ``type`` for phone numbers: their canonical ASCII E.164 form (outbound.phone)."""
+    from outbound.errors import BadRequest
+    from outbound.phone import canonical_e164
+
+    try:
+        return canonical_e164(text)
+    except BadRequest as exc:
+        raise argparse.ArgumentTypeError(f"{text!r}: {exc.detail}") from None
+
+
 def target_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--local-server", metavar="URL", help="a running `outbound serve` (e.g. http://127.0.0.1:3000)")
     parser.add_argument("--table", help="a deployed stack's table (its CallsTableName output); default $TABLE_NAME")

@@ -8,7 +8,7 @@ import os
 import sys
 from typing import Any, Callable
 
-from .common import (CliError, aws_credentials_configured, local_server_info, read_json, target_arguments,
+from .common import (CliError, ascii_int, aws_credentials_configured, local_server_info, read_json, target_arguments,
                      use_target)
 
 
@@ -190,7 +190,7 @@ def cmd_emulate_call(args: argparse.Namespace) -> int:
 def register(commands: Any) -> dict[str, Callable[[argparse.Namespace], int]]:
     serve = commands.add_parser("serve", help="run the API locally with demo data")
     serve.add_argument("--host", default="127.0.0.1")
-    serve.add_argument("--port", type=int, default=3000)
+    serve.add_argument("--port", type=ascii_int, default=3000)
     serve.add_argument("--seed", metavar="FILE", help="fixture to load (default: the demo data, events/fixture.json)")
 
     seed = commands.add_parser("seed", help="load a fixture into the tables (local server or a deployed stack)")
@@ -209,7 +209,7 @@ def register(commands: Any) -> dict[str, Callable[[argparse.Namespace], int]]:
         "emulate-call", help="send a call's provider status callbacks (signed as the provider signs) to a local server")
     emulate.add_argument("call_ref", metavar="CALL_SID", help="the call's call_sid (or its call_id)")
     emulate.add_argument("--outcome", default="completed", choices=["completed", "busy", "no-answer", "failed", "canceled"])
-    emulate.add_argument("--duration", type=int, default=60, help="answered seconds (outcome completed)")
+    emulate.add_argument("--duration", type=ascii_int, default=60, help="answered seconds (outcome completed)")
     emulate.add_argument("--server", default="http://127.0.0.1:3000", help="the running `outbound serve`")
     emulate.add_argument("--answered-by", choices=["human", "machine", "unknown"],
                          help="answering-machine detection result, sent as each provider reports it after the answer")

@@ -10,9 +10,7 @@ from outbound import store
 from outbound.calls.lifecycle import ALL_STATUSES
 from outbound.calls.models import call_record_view
 from outbound.errors import BadRequest
-
-DEFAULT_LIMIT = 20
-MAX_LIMIT = 100
+from outbound.pages import DEFAULT_LIMIT, MAX_LIMIT, parse_limit  # noqa: F401 - one page-size rule; the documents quote these
 
 
 def encode_token(position: dict[str, str]) -> str:
@@ -32,14 +30,6 @@ def decode_token(token: str) -> dict[str, str]:
             or not data["c"].startswith("call_") or len(token) > 512):
         raise BadRequest("Invalid next_token")
     return {"gsi1sk": data["k"], "call_id": data["c"]}
-
-
-def parse_limit(value: str | None) -> int:
-    if value in (None, ""):
-        return DEFAULT_LIMIT
-    if not value.isdigit() or not 1 <= int(value) <= MAX_LIMIT:
-        raise BadRequest(f"limit must be an integer from 1 to {MAX_LIMIT}")
-    return int(value)
 
 
 def list_calls(organization_id: str, status: str | None = None, limit: str | None = None,

@@ -14,7 +14,7 @@ from typing import Any
 
 from outbound.config import settings
 from outbound.errors import BadRequest
-from outbound.phone import require_e164
+from outbound.phone import canonical_e164
 
 # Limits keep records well under DynamoDB's 400 KB item size and give clients a clear 400.
 MAX_TEXT_CHARS = 4000
@@ -105,9 +105,9 @@ def initiate_request_from(data: dict[str, Any], allowed_extra: tuple[str, ...] =
     unknown = [name for name in data if name not in REQUIRED + OPTIONAL + allowed_extra]
     if unknown:
         raise BadRequest(f"Unknown field: {unknown[0]}")
-    require_e164(data["from_phone_number"])
-    require_e164(data["to_phone_number"])
-    return InitiateCallRequest(data["from_phone_number"], data["to_phone_number"], assistant_id,
+    # From here on only the canonical forms exist: every check, the record and the provider see them.
+    from_number, to_number = canonical_e164(data["from_phone_number"]), canonical_e164(data["to_phone_number"])
+    return InitiateCallRequest(from_number, to_number, assistant_id,
                                data.get("welcome_message"), data.get("agenda"), variables, **outcome)
 
 

@@ -8,8 +8,8 @@ from typing import Any
 from urllib.parse import unquote
 
 from outbound import pages, store
-from outbound.errors import INVALID_E164, BadRequest, NotFound
-from outbound.phone import is_e164
+from outbound.errors import NotFound
+from outbound.phone import canonical_e164
 from outbound.store.keys import suppressions_partition
 
 FIELDS = ("phone_number", "reason", "created_at")
@@ -35,7 +35,5 @@ def list_all(organization_id: str, limit: Any = None, next_token: str | None = N
 
 
 def _number(value: str) -> str:
-    number = unquote(value).strip() if value else ""  # the path may carry the + as %2B
-    if not is_e164(number):
-        raise BadRequest(INVALID_E164)
-    return number
+    """The entry's key: the canonical form, whatever script the number was written in."""
+    return canonical_e164(unquote(value) if value else "")  # the path may carry the + as %2B

@@ -16,7 +16,7 @@ from outbound.calls.list_calls import parse_limit
 from outbound.errors import BadRequest, NotFound
 
 # <created_at>#<entry id>, as the ByOrganization index sorts an organization's entries.
-POSITION = re.compile(r"^\d{4}-\d\d-\d\dT[0-9:.]+Z#(credit|call)#[\x21-\x7e ]+$")
+POSITION = re.compile(r"^\d{4}-\d\d-\d\dT[0-9:.]+Z#(credit|call)#[\x21-\x7e ]+$", re.ASCII)  # \d: 0-9 only
 
 
 def encode_token(position: str) -> str:

@@ -20,6 +20,7 @@ from typing import Any
 from urllib.parse import unquote
 
 from outbound.config import provider_settings
+from outbound.digits import ascii_int
 
 from . import OutboundCall, ProviderAuthError, ProviderRefused, ProviderTimeout, provider_timeout_s
 
@@ -50,9 +51,10 @@ def _bridge_address(credentials: dict[str, Any]) -> tuple[str, int]:
     # The local stack points OUTBOUND_SIP_BRIDGE at its emulator (read per call).
     address = provider_settings().sip_bridge or credentials.get("bridge") or ""
     host, _, port = address.rpartition(":")
-    if not host or not port.isdigit():
+    number = ascii_int(port)  # not isdigit(): "²" would pass it and then fail int()
+    if not host or number is None:
         raise ProviderRefused("The SIP bridge address must be host:port")
-    return host, int(port)
+    return host, number
 
 
 def enabled_trunks(provider_settings: dict[str, Any]) -> list[dict[str, Any]]:

@@ -49,7 +49,7 @@ logger = Logger(child=True)
 
 SCHEDULE_FIELDS = ("scheduled_at", "timezone", "recurrence")
 RECURRENCE_FIELDS = ("cron", "timezone", "end_at")
-DEFAULT_PAGE, MAX_PAGE = 20, 100
+DEFAULT_PAGE, MAX_PAGE = pages.DEFAULT_LIMIT, pages.MAX_LIMIT  # one page-size rule (outbound.pages)
 
 
 def now_utc() -> datetime:
@@ -290,11 +290,7 @@ def get_schedule(organization_id: str, schedule_id: str) -> dict[str, Any]:
 
 def list_schedules(organization_id: str, query: dict[str, str] | None) -> dict[str, Any]:
     query = query or {}
-    limit = DEFAULT_PAGE
-    if query.get("limit") not in (None, ""):  # empty = not given, as GET /calls
-        if not query["limit"].isdigit() or not 1 <= int(query["limit"]) <= MAX_PAGE:
-            raise BadRequest(f"limit must be an integer between 1 and {MAX_PAGE}")
-        limit = int(query["limit"])
+    limit = pages.parse_limit(query.get("limit"))  # empty = not given, as GET /calls
     start = pages.decode(query.get("next_token"), "gsi1pk",
                          store.SCHEDULES_GSI_PREFIX.format(organization_id=organization_id))
     items, last = store.list_schedules(organization_id, limit, start)

@@ -30,6 +30,8 @@ from datetime import date, datetime, time, timedelta, timezone
 from typing import Callable
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from outbound.digits import ascii_int
+
 UTC = timezone.utc
 MIN_YEAR, MAX_YEAR = 1970, 2199
 MONTHS = {name: i for i, name in enumerate(
@@ -160,6 +162,11 @@ def parse_cron(expression: object) -> Cron:
     """``cron(0 9 ? * MON-FRI *)`` or its six fields alone."""
     if not isinstance(expression, str):
         raise ScheduleTimeError("recurrence.cron must be a string such as cron(0 9 ? * MON-FRI *)")
+    # ASCII only: int() reads any script's digits ("٩" == 9), .upper() turns "ı" into "I" and
+    # "ſ" into "S", and split() splits at any Unicode space, so other forms would be read as
+    # ASCII ones while the expression is kept (and given to Scheduler) as written.
+    if not expression.isascii():
+        raise ScheduleTimeError("recurrence.cron must be ASCII text: digits 0-9 and names such as MON-FRI")
     found = _CRON.match(expression)
     body = (found.group(1) if found else expression).strip()
     fields = body.split()
@@ -185,9 +192,9 @@ def parse_cron(expression: object) -> Cron:
 def _number(text: str, low: int, high: int, names: dict[str, int], field: str) -> int:
     value = names.get(text)
     if value is None:
-        if not text.isdigit():
+        value = ascii_int(text)
+        if value is None:
             raise ScheduleTimeError(f"invalid value {text!r} in {field}")
-        value = int(text)
     if not low <= value <= high:
         raise ScheduleTimeError(f"{field} values must be between {low} and {high}, not {value}")
     return value

@@ -13,7 +13,8 @@ from typing import Any
 
 E164_PATTERN = r"^\+[1-9][0-9]{1,14}$"
 E164_NOTE = ("E.164: `+`, a country code and a number of possible length for that country "
-             "(e.g. +15551234567).")
+             "(e.g. +15551234567). Digits of other scripts (e.g. Arabic-Indic, fullwidth) are read as "
+             "the same number; records, answers and providers only ever get this ASCII form.")
 JSON = "application/json"
 
 
