@@ -46,4 +46,7 @@ secrets), ``aws`` (botocore clients), ``metrics`` (EMF), ``deadline`` (time left
 invocation), ``pages`` (next_token), ``dynamodb_json``.
 
 Dependencies run one way: functions -> http -> features -> store/providers -> building blocks.
+Beside this package: ``cli/outbound_cli`` (the ``outbound`` command: operators' admin tools for
+deployed stacks, the local stack's commands, benchmarks) and ``local/outbound_local`` (the
+emulated stack alone: moto, the provider emulators, the local API Gateway and event sources).
 """

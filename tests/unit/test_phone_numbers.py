@@ -165,7 +165,7 @@ def test_a_cron_takes_ascii_only(expression):
 
 
 def test_cli_numbers_take_ascii_digits_only():
-    from outbound_local.cli.common import ascii_int
+    from outbound_cli.common import ascii_int
 
     parser = argparse.ArgumentParser(exit_on_error=False)
     parser.add_argument("n", type=ascii_int)

@@ -1,4 +1,4 @@
-"""``outbound bench ...``: benchmarks that print figures (outbound_local.bench)."""
+"""``outbound bench ...``: benchmarks that print figures (outbound_cli.benchmarks)."""
 from __future__ import annotations
 
 import argparse
@@ -9,24 +9,24 @@ from .common import CliError, ascii_int
 
 def cmd_bench(args: argparse.Namespace) -> int:
     if args.benchmark == "campaign":
-        from outbound_local.bench.campaign import campaign
+        from outbound_cli.benchmarks.campaign import campaign
 
         if not 1 <= args.contacts <= 100_000 or args.max_concurrent < 1 or args.calls_per_minute < 1:
             raise CliError("--contacts must be 1 to 100000, --max-concurrent and --calls-per-minute at least 1")
         return campaign(args.contacts, args.max_concurrent, args.calls_per_minute, args.hold, args.server, args.json)
     if args.benchmark == "webhook-delivery":
-        from outbound_local.bench.webhook_delivery import webhook_delivery
+        from outbound_cli.benchmarks.webhook_delivery import webhook_delivery
 
         if args.calls < 1:
             raise CliError("--calls must be at least 1")
         return webhook_delivery(args.calls, args.server, args.json)
     if args.benchmark == "load":
-        from outbound_local.bench.load import load
+        from outbound_cli.benchmarks.load import load
 
         if args.requests < 10 or args.concurrency < 1:
             raise CliError("--requests must be at least 10 and --concurrency at least 1")
         return load(args.requests, args.concurrency, args.server, args.json)
-    from outbound_local.bench.cold_start import cold_start
+    from outbound_cli.benchmarks.cold_start import cold_start
 
     if args.runs < 1:
         raise CliError("--runs must be at least 1")

@@ -15,9 +15,9 @@ import subprocess
 import sys
 import time
 
-from ..gateway import LocalApiGateway
-from ..stack import LocalStack
-from ..template import load
+from outbound_local.gateway import LocalApiGateway
+from outbound_local.stack import LocalStack
+from outbound_local.template import load
 
 BUDGET = 1.5  # cold start to the first placed call, as a multiple of the floor
 FLOOR = "import boto3; boto3.client('dynamodb', region_name='us-east-1')"

@@ -41,7 +41,7 @@ def _store_password(organization_id: str, trunk_id: str, password: str) -> str:
 
     from outbound.credentials import secret_name
 
-    from .. import fixture as fixtures
+    from outbound_local import fixture as fixtures
 
     if not os.environ.get("CREDENTIALS_SECRET_PREFIX"):
         raise CliError(NO_SECRET_PREFIX)
@@ -60,7 +60,7 @@ def cmd_trunk(args: argparse.Namespace) -> int:
 
     from outbound import store
 
-    from .. import fixture as fixtures
+    from outbound_local import fixture as fixtures
 
     use_target(args)
     organization = require_organization(args.org)

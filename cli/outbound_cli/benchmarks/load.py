@@ -47,7 +47,7 @@ def destination(run: int, index: int) -> str:
 
 
 def start_server() -> tuple[subprocess.Popen, str]:
-    process = subprocess.Popen([sys.executable, "-m", "outbound_local.cli", "serve", "--port", "0"],
+    process = subprocess.Popen([sys.executable, "-m", "outbound_cli", "serve", "--port", "0"],
                                stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
                                env={**os.environ, "PYTHONUNBUFFERED": "1", "POWERTOOLS_LOG_LEVEL": "ERROR"})
     deadline = time.monotonic() + 60
@@ -82,7 +82,7 @@ class LocalTable:
 
     def fund(self, cents: int, server: str) -> None:
         """A ledgered credit (`outbound admin credit`), as an operator adds funds."""
-        done = subprocess.run([sys.executable, "-m", "outbound_local.cli", "admin", "credit", ORGANIZATION,
+        done = subprocess.run([sys.executable, "-m", "outbound_cli", "admin", "credit", ORGANIZATION,
                                str(cents), "--reason", "outbound bench load", "--reference",
                                f"bench-load-{time.time_ns()}", "--local-server", server],
                               capture_output=True, text=True, timeout=60)

@@ -41,7 +41,7 @@ class Entity:
 
     @property
     def model(self) -> Any:
-        from .. import fixture
+        from outbound_local import fixture
 
         return getattr(fixture, self.model_name)
 
@@ -92,7 +92,7 @@ def _view(item: dict[str, Any]) -> str:
 def _validate(model: Any, data: dict[str, Any]) -> Any:
     from pydantic import ValidationError
 
-    from .. import fixture
+    from outbound_local import fixture
 
     try:
         return model.model_validate(data)
