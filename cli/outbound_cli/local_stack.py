@@ -122,12 +122,12 @@ def cmd_invoke(args: argparse.Namespace) -> int:
     if args.local_server:
         from outbound_local.stack import reset_cached_clients
 
-        environment = dict(local_server_info(args.local_server)["environment"])
-        # Where API Gateway received the event is in the event (requestContext), as with --seed: the
-        # server's own URL would not be the URL a sample provider callback was signed for.
-        environment.pop("PUBLIC_API_URL", None)
-        os.environ.update(environment)
-        os.environ.pop("PUBLIC_API_URL", None)
+        os.environ.update(local_server_info(args.local_server)["environment"])
+        if args.function == "ProviderCallbacksFunction":
+            # A provider callback was signed for the URL the provider called, which the event gives
+            # (requestContext), as with --seed; the server's own URL is where calls placed from here
+            # send theirs, so every other function keeps it.
+            os.environ.pop("PUBLIC_API_URL", None)
         reset_cached_clients()
     elif not args.seed and not os.environ.get("AWS_ENDPOINT_URL") and not aws_credentials_configured():
         raise CliError("say where the function runs: --seed FILE (a fresh local stack), --local-server URL "
