@@ -15,8 +15,10 @@ $(BIN)/.installed: pyproject.toml
 run: $(BIN)/.installed
 	$(BIN)/outbound serve
 
+# Test files are spread over the machine's cores (pytest-xdist), a whole file per worker: each
+# worker starts its own local stack, so files never share state across workers.
 test: $(BIN)/.installed
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n auto --dist loadfile
 
 # The fast tier: pure functions and the adapters against loopback emulators (about 20 s); no local stack.
 test-unit: $(BIN)/.installed
