@@ -38,9 +38,10 @@ Deliveries live in the partition of the event's subject (a call id; later a camp
 sequence order: a call's deliveries are one Query.
 
 A ledger entry's id is derived from what it records (``credit#<reference>``,
-``call#<call_id>#<created_at>#<kind>``) and written with ``attribute_not_exists(pk)`` in the same
-transaction as the balance change, so a retried transaction can never write it twice. One
-partition per organization: ``reconcile`` sums it with a strongly consistent Query.
+``call#<call_id>#<created_at>#<kind>``, ``call#<call_id>#<created_at>#adjusted#<from>-><to>``) and
+written with ``attribute_not_exists(pk)`` in the same transaction as the balance change, so a
+retried transaction can never write it twice. One partition per organization: ``reconcile`` sums
+it with a strongly consistent Query.
 
 ``available_cents`` is kept equal to ``balance_cents - reserved_cents`` by every write, because a
 DynamoDB condition cannot do arithmetic: the reserve's condition is ``available_cents >= :r``.
@@ -173,6 +174,12 @@ def call_entry_id(call_id: str, created_at: str, kind: str) -> str:
     """One entry per kind (reserve, release, charge) per hold: a call record's ``created_at`` tells
     apart two holds of the same call_id (a reserve undone before the provider, then retried)."""
     return f"call#{call_id}#{created_at}#{kind}"
+
+
+def call_adjustment_entry_id(call_id: str, created_at: str, from_cents: int, to_cents: int) -> str:
+    """A settled call's charge corrected from ``from_cents`` to ``to_cents`` (the provider's record
+    disagreed): the same correction is one entry however often it is attempted."""
+    return f"call#{call_id}#{created_at}#adjusted#{from_cents}->{to_cents}"
 
 
 def provider_check_keys(record: dict[str, Any], after: str | None = None) -> dict[str, str]:
