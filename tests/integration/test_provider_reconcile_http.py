@@ -20,19 +20,35 @@ from outbound_local.emulators import telnyx, twilio, vonage, webhooks
 
 pytestmark = pytest.mark.integration
 
-ORG = "org_acme"
+ORG = "org_recon"  # its own organization: `reconcile-provider` sees only this module's calls
+KEY = "sk_live_recon_test"
 TO = "+15559876543"
 SILENT = "+15005550002"
-NUMBERS = {"twilio": "+15551234567", "telnyx": "+15551230007", "vonage": "+15551230008", "sip": "+15551230009"}
+NUMBERS = {"twilio": "+15551238101", "telnyx": "+15551238102", "vonage": "+15551238103", "sip": "+15551238104"}
 CREDENTIALS = {"twilio": twilio.DEFAULT_CREDENTIALS, "telnyx": telnyx.DEFAULT_CREDENTIALS,
                "vonage": vonage.DEFAULT_CREDENTIALS}
-RATE = 12  # org_acme's per_minute_rate_cents
+RATE = 12  # per_minute_rate_cents
 RESERVE = 100
 
 
 @pytest.fixture(scope="module", autouse=True)
-def funded(server):
-    server.add_funds(ORG, 5_000)
+def tenant(server, tmp_path_factory):
+    """The organization, its numbers (one per provider) and assistant; the emulators' default
+    provider credentials, which the organization can sign its own webhooks with."""
+    fixture = {
+        "organizations": [{"id": ORG, "name": "Reconcile", "balance_cents": 5_000, "api_keys": [KEY],
+                           "call_reserve_cents": RESERVE, "per_minute_rate_cents": RATE}],
+        "assistants": [{"id": 8101, "organization_id": ORG, "name": "Rex"}],
+        "sip_trunks": [{"id": "trunk_recon", "organization_id": ORG, "name": "Carrier",
+                        "gateway": "sip.example-carrier.com:5060", "username": "u", "password": "p",
+                        "priority": 1, "enabled": True, "register": True}],
+        "phone_numbers": [{"number": number, "organization_id": ORG, "provider": provider, "assistant_id": 8101,
+                           **({"provider_settings": {"connection_id": "1494404757140276705"}}
+                              if provider == "telnyx" else {})}
+                          for provider, number in NUMBERS.items()]}
+    path = tmp_path_factory.mktemp("recon") / "fixture.json"
+    path.write_text(json.dumps(fixture))
+    server.outbound("seed", str(path), "--local-server", server.url)
 
 
 @pytest.fixture
@@ -42,21 +58,21 @@ def since():
 
 
 def record(server, call_id) -> dict:
-    response = server.request("GET", f"/calls/{call_id}")
+    response = server.request("GET", f"/calls/{call_id}", key=KEY)
     assert response.status_code == 200, response.text
     return response.json()
 
 
 def balance(server) -> dict:
-    return server.request("GET", "/organization/balance").json()
+    return server.request("GET", "/organization/balance", key=KEY).json()
 
 
 def ledger(server) -> list[dict]:
-    return server.request("GET", "/organization/ledger?limit=100").json()["entries"]
+    return server.request("GET", "/organization/ledger?limit=100", key=KEY).json()["entries"]
 
 
 def placed(server, provider) -> dict:
-    response = server.initiate({"from_phone_number": NUMBERS[provider], "to_phone_number": TO})
+    response = server.initiate({"from_phone_number": NUMBERS[provider], "to_phone_number": TO}, key=KEY)
     assert response.status_code == 200, response.text
     return record(server, response.json()["call_id"])
 
@@ -194,7 +210,7 @@ def test_a_call_whose_final_webhook_was_lost_is_settled_from_the_providers_recor
 def test_an_unconfirmed_vonage_call_is_resolved_from_vonages_own_records(server, since):
     """Its events can never prove they are its own (recorded, not applied); Vonage's records,
     asked for the call placed between the same numbers at the same time, can."""
-    response = server.initiate({"from_phone_number": NUMBERS["vonage"], "to_phone_number": SILENT})
+    response = server.initiate({"from_phone_number": NUMBERS["vonage"], "to_phone_number": SILENT}, key=KEY)
     assert response.status_code == 504
     call_id = response.json()["call_id"]
     held = balance(server)
