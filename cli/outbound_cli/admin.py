@@ -7,9 +7,11 @@ environment as for the AWS CLI).
   admin credit ORG_ID AMOUNT_CENTS --reason TEXT --reference REF   add funds, ledgered, once per reference
   admin ledger ORG_ID [--limit N]                                  the newest ledger entries
   admin reconcile ORG_ID                                           prove balance and reserves from the ledger
+  admin reconcile-provider ORG_ID [--since ISO]                    compare charges with the providers' own records
 
 Nothing here can change ``balance_cents``, ``reserved_cents`` or ``available_cents`` except
-``credit``, which writes its ledger entry in the same transaction.
+``credit`` and ``reconcile-provider`` (a charge corrected to the provider's record), each of which
+writes its ledger entry in the same transaction.
 """
 from __future__ import annotations
 
@@ -89,8 +91,56 @@ def cmd_reconcile(args: argparse.Namespace) -> int:
     return 0 if result.ok else 1
 
 
+DEFAULT_SINCE_DAYS = 7
+
+
+def since_argument(value: str) -> str:
+    """An ISO 8601 date or date-time (UTC unless it says otherwise) -> our stored form."""
+    from datetime import datetime, timezone
+
+    try:
+        moment = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{value!r} is not an ISO 8601 date or date-time "
+                                         "(e.g. 2026-12-01 or 2026-12-01T09:00:00Z)") from None
+    moment = moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
+    return moment.astimezone(timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def cmd_reconcile_provider(args: argparse.Namespace) -> int:
+    from datetime import datetime, timedelta, timezone
+
+    from outbound.money.provider_reconcile import reconcile_organization
+
+    use_target(args)
+    since = args.since or since_argument((datetime.now(timezone.utc) - timedelta(days=DEFAULT_SINCE_DAYS)).isoformat())
+    result = reconcile_organization(args.organization_id, since)
+    if result is None:
+        raise CliError(f"no organization {args.organization_id}")
+    if args.json:
+        print(json.dumps(result.as_dict(), indent=2))
+        return 1 if result.needs_attention() else 0
+    print(f"{args.organization_id}: {len(result.checks)} calls since {since} compared with the providers' records")
+    for check in result.checks:
+        if check.outcome == "matched" and not args.verbose:
+            continue
+        money = f" ({check.adjustment_cents:+d} cents)" if check.adjustment_cents else ""
+        print(f"  {check.call_id}  {check.provider:<7} {check.outcome.upper():<12}{money} {check.detail}")
+    counts = result.counts()
+    print("  " + ", ".join(f"{outcome} {n}" for outcome, n in counts.items() if n) if result.checks else "  no calls")
+    print(f"  adjustments: {result.adjustment_cents:+d} cents; unproven provider events recorded: "
+          f"{result.unproven_events}")
+    if result.needs_attention():
+        print("Needs attention: FLAGGED calls are not reported finished by their provider (never charged on a "
+              "guess), NOT CHECKED ones could not be read; both are checked again.")
+    else:
+        print("Charges match the providers' records.")
+    return 1 if result.needs_attention() else 0
+
+
 def register(commands: Any) -> dict[str, Callable[[argparse.Namespace], int]]:
-    admin = commands.add_parser("admin", help="operate a stack: directory, API keys, credits, ledger, reconcile")
+    admin = commands.add_parser("admin", help="operate a stack: directory, API keys, credits, ledger, reconcile, "
+                                               "reconcile-provider")
     sub = admin.add_subparsers(dest="admin_command", required=True)
     admin_directory.add_commands(sub)
     api_key = sub.add_parser("api-key", help="create, list and revoke API keys")
@@ -117,7 +167,18 @@ def register(commands: Any) -> dict[str, Callable[[argparse.Namespace], int]]:
                            help="reads before a mismatch is reported (the calls' index is eventually consistent)")
     reconcile.add_argument("--json", action="store_true")
     reconcile.set_defaults(run=cmd_reconcile)
-    for parser in (credit, ledger, reconcile):
+
+    providers = sub.add_parser(
+        "reconcile-provider", help="compare the organization's charges with its providers' own call records; "
+                                   "correct differences (ledgered, once), flag calls not reported finished "
+                                   "(exit 1 when any is flagged or could not be checked)")
+    providers.add_argument("organization_id", metavar="ORG_ID")
+    providers.add_argument("--since", type=since_argument, metavar="ISO",
+                           help=f"calls created since then (default: the last {DEFAULT_SINCE_DAYS} days)")
+    providers.add_argument("--verbose", action="store_true", help="list matched calls too")
+    providers.add_argument("--json", action="store_true")
+    providers.set_defaults(run=cmd_reconcile_provider)
+    for parser in (credit, ledger, reconcile, providers):
         target_arguments(parser)
     return {"admin": run}
 

@@ -78,7 +78,7 @@ def emulate(server: str, campaign_id: str, api_key: str, mix: list[tuple[str, fl
     """Every attempt the campaign dials is ended once, with an outcome drawn from ``mix``."""
     import random
 
-    from outbound_local.emulators.webhooks import emulate_call
+    from outbound_local.emulators.emulate import emulate_call
 
     ended: set[str] = set()
     while True:

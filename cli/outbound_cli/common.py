@@ -51,6 +51,9 @@ def use_target(args: argparse.Namespace) -> bool:
                            "CREDENTIALS_SECRET_PREFIX": info["credentials_secret_prefix"],
                            "AWS_ACCESS_KEY_ID": "local", "AWS_SECRET_ACCESS_KEY": "local",
                            "AWS_DEFAULT_REGION": info["region"]})
+        # ... and its provider emulators (commands that read the providers' records).
+        os.environ.update({name: value for name, value in (info.get("environment") or {}).items()
+                           if name.startswith("OUTBOUND_") and (name.endswith("_API_URL") or name == "OUTBOUND_SIP_BRIDGE")})
     else:
         if args.table:
             os.environ["TABLE_NAME"] = args.table

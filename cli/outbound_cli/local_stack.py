@@ -172,7 +172,7 @@ def _invoke(function: str, event: dict) -> Any:
 
 
 def cmd_emulate_call(args: argparse.Namespace) -> int:
-    from outbound_local.emulators.webhooks import emulate_call
+    from outbound_local.emulators.emulate import emulate_call
 
     if args.duration < 0:
         raise CliError("--duration must be zero or more seconds")
@@ -208,7 +208,9 @@ def register(commands: Any) -> dict[str, Callable[[argparse.Namespace], int]]:
     emulate = commands.add_parser(
         "emulate-call", help="send a call's provider status callbacks (signed as the provider signs) to a local server")
     emulate.add_argument("call_ref", metavar="CALL_SID", help="the call's call_sid (or its call_id)")
-    emulate.add_argument("--outcome", default="completed", choices=["completed", "busy", "no-answer", "failed", "canceled"])
+    emulate.add_argument("--outcome", default="completed",
+                         choices=["completed", "busy", "no-answer", "failed", "canceled", "in-progress"],
+                         help="how the call ends (in-progress: answered and still running, no final event)")
     emulate.add_argument("--duration", type=ascii_int, default=60, help="answered seconds (outcome completed)")
     emulate.add_argument("--server", default="http://127.0.0.1:3000", help="the running `outbound serve`")
     emulate.add_argument("--answered-by", choices=["human", "machine", "unknown"],

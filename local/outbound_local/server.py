@@ -105,6 +105,16 @@ class LocalServer:
             if method == "DELETE":
                 app.clear_faults()
                 return app.faults()
+        if method == "POST" and path == "/_local/provider-calls/play":
+            # What happened to a call at its emulated provider (`outbound emulate-call` says it
+            # before sending the matching callbacks): {"call_sid", "outcome", "duration", "now"?}.
+            try:
+                spec = json.loads(body or b"null")
+                played = self.stack.requests.calls.play(str(spec["call_sid"]), str(spec["outcome"]),
+                                                        int(spec.get("duration") or 0), spec.get("now"))
+            except (ValueError, KeyError, TypeError, AttributeError) as exc:
+                return {"error": f"expected {{call_sid, outcome, duration, now?}}: {exc}"}
+            return {"call": played}
         if method == "POST" and path == "/_local/provider-accounts/reload":
             # `outbound seed --local-server` calls this after loading: the emulators then
             # accept the accounts just seeded (counts only: credentials never leave the stack).

@@ -27,7 +27,9 @@ Features (use cases, each with its models):
   API's use cases), ``secrets`` (signing secrets), ``guard`` (SSRF rules), ``transport`` (the POST).
 - ``compliance``: who may be called. ``destinations`` (toll-fraud safety), ``suppressions``
   (the do-not-call list).
-- ``money``: the balance as the API shows it (``ledger``) and ``reconcile`` (prove it from the ledger).
+- ``money``: the balance as the API shows it (``ledger``), ``reconcile`` (prove it from the ledger)
+  and ``provider_reconcile`` (charges checked against the providers' own call records:
+  ProviderReconcileFunction and ``outbound admin reconcile-provider``).
 
 Adapters:
 
@@ -36,7 +38,7 @@ Adapters:
   ``webhook_endpoints`` (their routes), ``openapi`` (the document GET /openapi.json serves; committed
   as docs/openapi.json).
 - ``providers``: one adapter per telephony provider (Twilio, Telnyx, Vonage, BYO SIP) behind
-  ``place_call``.
+  ``place_call``; ``provider_records``: reading each provider's own records of a call.
 - ``store``: every DynamoDB key (``store.keys``), query and write, by entity; the ledger entries
   inside the money transactions.
 

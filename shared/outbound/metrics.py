@@ -41,6 +41,9 @@ CALLS_SETTLED = "CallsSettled"  # a final status settled the call's balance
 CHARGED_CENTS = "ChargedCents"  # what the settlements charged
 WEBHOOK_REJECTIONS = "WebhookRejections"  # a status webhook refused (bad or missing signature)
 STUCK_CALLS_RELEASED = "StuckCallsReleased"  # the reserve sweeper released a call nobody heard of
+UNPROVEN_EVENTS = "UnprovenProviderEvents"  # a signed status event not proven to be the call's: recorded
+PROVIDER_ADJUSTMENTS = "ProviderAdjustments"  # a call's money corrected (or settled) from the provider's record
+PROVIDER_CALLS_FLAGGED = "ProviderCallsFlagged"  # the provider does not report the call as finished
 
 _invocation: contextvars.ContextVar[dict[str | None, AmazonCloudWatchEMFProvider] | None] = \
     contextvars.ContextVar("outbound_metrics", default=None)

@@ -101,6 +101,13 @@ def test_event_gives_its_expected_result(name, target, invocations):
     elif "sweep" in expected:  # ReserveSweeperFunction on a fresh stack: the week-old unconfirmed sample
         assert {k: result[k] for k in expected["sweep"]} == expected["sweep"], result
         assert result["threshold_seconds"] == 30 + 120 + 3600 + 600  # placing + longest ring + longest call + grace
+    elif "provider_reconcile" in expected:  # ProviderReconcileFunction on a fresh stack: the demo calls
+        # were never placed through the emulated providers, so no provider reports them finished:
+        # each is flagged (with why), none is charged on a guess.
+        want = dict(expected["provider_reconcile"])
+        assert sorted(c["call_id"] for c in result["calls"] if c["outcome"] == "flagged") == want.pop("flagged_calls")
+        assert {k: result[k] for k in want} == want, result
+        assert result["adjustment_cents"] == 0 and all(c["detail"] for c in result["calls"])
     elif "effect" in expected:
         assert result["policyDocument"]["Statement"][0]["Effect"] == expected["effect"]
         assert result["context"]["organization_id"] == "org_acme"

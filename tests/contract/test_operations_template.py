@@ -109,8 +109,10 @@ def test_dashboard_body_is_json_and_refers_to_this_stack():
 
 
 def test_ledger_writes_of_the_webhook_and_sweeper_functions_are_scoped_to_ledger_items():
-    for function in ("ProviderCallbacksFunction", "ReserveSweeperFunction"):
+    # The webhooks also record the events they could not prove to be a call's (never applied).
+    scopes = {"ProviderCallbacksFunction": ["LEDGER#*", "PROVIDER_EVENT#*"], "ReserveSweeperFunction": ["LEDGER#*"]}
+    for function, scope in scopes.items():
         puts = [s for policy in R[function]["Properties"]["Policies"] for s in policy["Statement"]
                 if "dynamodb:PutItem" in ([s["Action"]] if isinstance(s["Action"], str) else s["Action"])]
         assert len(puts) == 1, function
-        assert puts[0]["Condition"] == {"ForAllValues:StringLike": {"dynamodb:LeadingKeys": ["LEDGER#*"]}}
+        assert puts[0]["Condition"] == {"ForAllValues:StringLike": {"dynamodb:LeadingKeys": scope}}

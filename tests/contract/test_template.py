@@ -19,7 +19,8 @@ def test_table_is_on_demand_encrypted_and_recoverable():
     assert table["BillingMode"] == "PAY_PER_REQUEST"
     assert table["SSESpecification"]["SSEEnabled"] is True
     assert table["PointInTimeRecoverySpecification"]["PointInTimeRecoveryEnabled"] is True
-    assert {i["IndexName"] for i in table["GlobalSecondaryIndexes"]} == {"ByOrganization", "ByCallSid", "ByInitiating"}
+    assert {i["IndexName"] for i in table["GlobalSecondaryIndexes"]} == {"ByOrganization", "ByCallSid", "ByInitiating",
+                                                                        "ByProviderCheck"}
 
 
 def test_every_route_is_behind_the_cached_api_key_authorizer():

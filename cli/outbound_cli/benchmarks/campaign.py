@@ -63,7 +63,7 @@ def ops(api: Api, functions: tuple[str, ...]) -> int:
 
 def campaign(contacts: int = 200, max_concurrent: int = 10, calls_per_minute: int = 300, hold_s: float = 0.5,
              server: str | None = None, as_json: bool = False) -> int:
-    from outbound_local.emulators.webhooks import emulate_call
+    from outbound_local.emulators.emulate import emulate_call
 
     process = None
     if server is None:

@@ -7,6 +7,8 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Callable
 
+from .provider_calls import ProviderCalls
+
 REFUSED_NUMBER = "+15005550001"  # the provider refuses: "invalid number"
 SILENT_NUMBER = "+15005550002"  # the provider does not answer within the adapter's timeout
 DROPPED_NUMBER = "+15005550003"  # the connection drops once the request is read
@@ -23,9 +25,16 @@ class EmulatorRequest:
     query: str
     headers: dict[str, str]
     body: bytes
+    calls: ProviderCalls | None = None  # the calls the providers placed (their records), set by the host
 
     def json(self) -> Any:
         return json.loads(self.body or b"null")
+
+    def query_params(self) -> dict[str, str]:
+        """The query string's parameters (the last value of a repeated one)."""
+        from urllib.parse import parse_qsl
+
+        return dict(parse_qsl(self.query, keep_blank_values=True))
 
     def header(self, name: str) -> str | None:
         for key, value in self.headers.items():
@@ -42,6 +51,7 @@ class EmulatorResponse:
     drop_connection: bool = False  # close the socket without answering
     delay_s: float = 0.0  # hold the request this long before answering
     provider_call_id: str | None = None  # set when this answer means "call placed": the provider's id
+    placed_call: dict[str, str] | None = None  # with it, what the provider keeps: account, to, from_
 
     @classmethod
     def json(cls, status: int, body: Any, **kw: Any) -> "EmulatorResponse":
@@ -50,22 +60,20 @@ class EmulatorResponse:
 
 class RequestLog:
     """Thread-safe, newest last: ``[{"provider", "method", "path", "headers", "body"}]``; and
-    the calls the providers placed, as they know them: our call id -> (provider, their call id),
-    whether or not our side recorded the answer (a crash after the provider accepted)."""
+    the calls the providers placed, as they know them (``calls``: their own records, whether or
+    not our side recorded the answer, e.g. a crash after the provider accepted)."""
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._entries: list[dict[str, Any]] = []
-        self._placed: dict[str, dict[str, str]] = {}
+        self.calls = ProviderCalls()
 
-    def placed(self, call_id: str | None, provider: str, provider_call_id: str) -> None:
-        if call_id:
-            with self._lock:
-                self._placed[call_id] = {"provider": provider, "call_sid": provider_call_id}
+    def placed(self, call_id: str | None, provider: str, provider_call_id: str, **details: Any) -> None:
+        self.calls.place(provider, provider_call_id, call_id, **details)
 
     def placed_calls(self) -> dict[str, dict[str, str]]:
-        with self._lock:
-            return dict(self._placed)
+        """Our call id -> {provider, call_sid}."""
+        return self.calls.by_call_id()
 
     def add(self, provider: str, method: str, path: str, headers: dict[str, str], body: Any) -> None:
         entry = {"provider": provider, "method": method, "path": path,
@@ -80,7 +88,7 @@ class RequestLog:
     def clear(self) -> None:
         with self._lock:
             self._entries.clear()
-            self._placed.clear()
+        self.calls.clear()
 
 
 def call_id_from_callback(url: Any) -> str | None:
@@ -190,7 +198,8 @@ class HttpEmulatorHost:
                 path, _, query = self.path.partition("?")
                 length = int(self.headers.get("Content-Length") or 0)
                 body = self.rfile.read(length) if length else b""
-                request = EmulatorRequest(self.command, path, query, dict(self.headers.items()), body)
+                request = EmulatorRequest(self.command, path, query, dict(self.headers.items()), body,
+                                          host.log.calls)
                 route = host._route(path)
                 if route is None:
                     return self._send(EmulatorResponse.json(404, {"error": f"no emulator at {path}"}))
@@ -202,7 +211,7 @@ class HttpEmulatorHost:
                     response = EmulatorResponse.json(500, {"error": f"emulator error: {exc!r}"})
                 if response.provider_call_id and 200 <= response.status < 300:
                     host.log.placed(call_id_from_callback(_callback_url(request)), provider,
-                                    response.provider_call_id)
+                                    response.provider_call_id, **(response.placed_call or {}))
                 if response.delay_s:
                     host._stopping.wait(response.delay_s)
                 if response.drop_connection:

@@ -1,13 +1,16 @@
-"""Twilio's REST API (``POST /2010-04-01/Accounts/{sid}/Calls.json``), as Twilio checks it."""
+"""Twilio's REST API, as Twilio checks it: ``POST /2010-04-01/Accounts/{sid}/Calls.json``
+(create a call), and the account's call records: ``GET .../Calls/{CallSid}.json`` and ``GET
+.../Calls.json`` (filtered by To, From, Status, StartTime)."""
 from __future__ import annotations
 
 import base64
 import secrets
 from email.utils import formatdate
-from urllib.parse import parse_qs
+from urllib.parse import parse_qs, unquote
 
 from .base import (DROPPED_NUMBER, FAILING_NUMBER, REFUSED_NUMBER, SILENT_NUMBER, SILENT_SECONDS, Credentials,
                    EmulatorRequest, EmulatorResponse)
+from .provider_calls import PlacedCall
 
 DEFAULT_CREDENTIALS = {"account_sid": "AC" + "0" * 31 + "1", "auth_token": "local-twilio-auth-token"}
 MAX_TWIML_CHARS = 4000
@@ -32,14 +35,20 @@ def basic_auth(request: EmulatorRequest) -> tuple[str, str] | None:
 
 
 def handle(request: EmulatorRequest, credentials: Credentials) -> EmulatorResponse:
-    parts = request.path.strip("/").split("/")  # 2010-04-01 Accounts {sid} Calls.json
-    if request.method != "POST" or len(parts) != 4 or parts[1] != "Accounts" or parts[3] != "Calls.json":
+    parts = request.path.strip("/").split("/")  # 2010-04-01 Accounts {sid} Calls.json | Calls {CallSid}.json
+    listing = len(parts) == 4 and parts[3] == "Calls.json"
+    one = len(parts) == 5 and parts[3] == "Calls" and parts[4].endswith(".json")
+    if len(parts) < 4 or parts[1] != "Accounts" or not (listing or one) \
+            or request.method not in (("GET", "POST") if listing else ("GET",)):
         return error(404, 20404, f"The requested resource {request.path} was not found")
     account_sid = parts[2]
     auth = basic_auth(request)
     accepted = {(c["account_sid"], c["auth_token"]) for c in credentials("twilio")}
     if auth is None or auth not in accepted or auth[0] != account_sid:
         return error(401, 20003, "Authenticate")
+    if request.method == "GET":
+        return call_page(request, account_sid) if listing else fetch_call(request, account_sid,
+                                                                          unquote(parts[4].removesuffix(".json")))
     form = {k: v[0] for k, v in parse_qs(request.body.decode(), keep_blank_values=True).items()}
     to, from_ = form.get("To"), form.get("From")
     if not to:
@@ -59,13 +68,77 @@ def handle(request: EmulatorRequest, credentials: Credentials) -> EmulatorRespon
     resource = call_resource(account_sid, to, from_)
     # A silent destination is placed too, but answered only after any adapter gave up.
     return EmulatorResponse.json(201, resource, delay_s=SILENT_SECONDS if to == SILENT_NUMBER else 0.0,
-                                 provider_call_id=resource["sid"])
+                                 provider_call_id=resource["sid"],
+                                 placed_call={"account": account_sid, "to": to, "from_": from_})
 
 
-def call_resource(account_sid: str, to: str, from_: str) -> dict:
+# --- the account's call records: GET Calls/{CallSid}.json and the Calls.json list ---------------
+
+# Our outcome words -> Twilio's CallStatus (the same words, but for answered calls).
+STATUSES = {"queued": "queued", "in-progress": "in-progress", "completed": "completed", "busy": "busy",
+            "no-answer": "no-answer", "failed": "failed", "canceled": "canceled"}
+PRICE_PER_MINUTE = "-0.01400"  # what the account pays Twilio per started minute (negative: a cost)
+
+
+def record_resource(call: PlacedCall) -> dict:
+    """The Call resource as Twilio serves it once the call has moved on: status, RFC 2822
+    start/end times and ``duration`` (answered seconds, as a string) once it ended."""
+    resource = call_resource(call.account, call.to, call.from_, call.call_sid, call.created_at)
+    minutes = -(-(call.duration or 0) // 60)
+    resource.update({
+        "status": STATUSES[call.status], "start_time": formatdate(call.created_at, usegmt=True),
+        "end_time": formatdate(call.ended_at, usegmt=True) if call.ended_at else None,
+        "duration": str(call.duration) if call.finished else None,
+        "price": f"{float(PRICE_PER_MINUTE) * minutes:.5f}" if call.finished else None,
+        "date_updated": formatdate(call.ended_at or call.answered_at or call.created_at, usegmt=True)})
+    return resource
+
+
+def fetch_call(request: EmulatorRequest, account_sid: str, call_sid: str) -> EmulatorResponse:
+    call = request.calls.get("twilio", call_sid) if request.calls else None
+    if call is None or call.account != account_sid:  # another account's call is not found either
+        return error(404, 20404, f"The requested resource {request.path} was not found")
+    return EmulatorResponse.json(200, record_resource(call))
+
+
+def _date_or_iso(value: str) -> float | None:
+    """Twilio's list filters take a date (YYYY-MM-DD) or a date-time (the SDK sends ISO 8601)."""
+    from datetime import datetime, timezone
+
+    try:
+        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return (parsed if parsed.tzinfo else parsed.replace(tzinfo=timezone.utc)).timestamp()
+
+
+def call_page(request: EmulatorRequest, account_sid: str) -> EmulatorResponse:
+    """``GET Calls.json`` with To, From, Status, StartTime>= / StartTime<= and PageSize (one
+    page: the emulator's accounts never hold more than a page of matches), newest first."""
+    params = request.query_params()
+    after, before = params.get("StartTime>="), params.get("StartTime<=")
+    bounds = [(_date_or_iso(v) if v else None) for v in (after, before)]
+    if (after and bounds[0] is None) or (before and bounds[1] is None):
+        return error(400, 20001, "StartTime must be a date (YYYY-MM-DD) or an ISO 8601 date-time")
+    try:
+        size = int(params.get("PageSize") or 50)
+    except ValueError:
+        return error(400, 20001, "PageSize must be an integer")
+    calls = [c for c in (request.calls.of_account("twilio", account_sid) if request.calls else [])
+             if (not params.get("To") or c.to == params["To"]) and (not params.get("From") or c.from_ == params["From"])
+             and (not params.get("Status") or STATUSES[c.status] == params["Status"])
+             and (bounds[0] is None or c.created_at >= bounds[0]) and (bounds[1] is None or c.created_at <= bounds[1])]
+    page = [record_resource(c) for c in reversed(calls)][:max(1, min(size, 1000))]
+    uri = f"/2010-04-01/Accounts/{account_sid}/Calls.json?PageSize={size}&Page=0"
+    return EmulatorResponse.json(200, {
+        "calls": page, "end": max(0, len(page) - 1), "first_page_uri": uri, "next_page_uri": None, "page": 0,
+        "page_size": size, "previous_page_uri": None, "start": 0, "uri": uri})
+
+
+def call_resource(account_sid: str, to: str, from_: str, sid: str | None = None, created: float | None = None) -> dict:
     """Twilio's Call resource as ``calls.create`` answers it."""
-    sid = "CA" + secrets.token_hex(16)
-    now = formatdate(usegmt=True)
+    sid = sid or "CA" + secrets.token_hex(16)
+    now = formatdate(created, usegmt=True)
     uri = f"/2010-04-01/Accounts/{account_sid}/Calls/{sid}.json"
     return {
         "sid": sid, "account_sid": account_sid, "to": to, "to_formatted": to, "from": from_,

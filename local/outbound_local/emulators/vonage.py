@@ -1,6 +1,7 @@
 """Vonage Voice API emulator: ``POST /v1/calls`` (create call), checked the way Vonage does
 (RS256 application JWT verified against the application's public key) and answered in its
-documented shapes (RFC 7807 errors, ``201 {"uuid", "status", "direction", "conversation_uuid"}``)."""
+documented shapes (RFC 7807 errors, ``201 {"uuid", "status", "direction", "conversation_uuid"}``);
+and the application's call records, ``GET /v1/calls/{uuid}`` and ``GET /v1/calls`` (HAL pages)."""
 from __future__ import annotations
 
 import base64
@@ -8,10 +9,12 @@ import json
 import re
 import time
 import uuid
+from urllib.parse import unquote
 from typing import Any
 
 from .base import (DROPPED_NUMBER, FAILING_NUMBER, REFUSED_NUMBER, SILENT_NUMBER, SILENT_SECONDS, Credentials,
                    EmulatorRequest, EmulatorResponse)
+from .provider_calls import PlacedCall
 
 # An RSA-2048 key made once for the local stack (PKCS8, as Vonage's dashboard hands it out).
 LOCAL_PRIVATE_KEY = """-----BEGIN PRIVATE KEY-----
@@ -70,6 +73,15 @@ def _public_key(private_pem: str) -> Any:
         _public_keys[private_pem] = serialization.load_pem_private_key(
             private_pem.encode(), password=None).public_key()
     return _public_keys[private_pem]
+
+
+def _application_id(authorization: str | None) -> str:
+    """The application a (verified) token speaks for: whose calls it may read."""
+    _, _, token = (authorization or "").partition(" ")
+    try:
+        return str(json.loads(_b64url_decode(token.split(".")[1])).get("application_id") or "")
+    except (ValueError, IndexError, AttributeError):
+        return ""
 
 
 def verify_application_jwt(authorization: str | None, credentials: Credentials) -> str | None:
@@ -141,11 +153,17 @@ def validate(body: Any) -> list[dict[str, str]]:
 
 
 def handle(request: EmulatorRequest, credentials: Credentials) -> EmulatorResponse:
-    if request.method != "POST" or request.path.rstrip("/") != "/v1/calls":
+    path = request.path.rstrip("/")
+    one = path.startswith("/v1/calls/") and path.count("/") == 3
+    if not ((path == "/v1/calls" and request.method in ("GET", "POST")) or (one and request.method == "GET")):
         return problem(404, "not-found", "Not Found", f"No route for {request.method} {request.path}")
     if verify_application_jwt(request.header("Authorization"), credentials):
         return problem(401, "unauthorized", "Unauthorized",
                        "You did not provide correct credentials.")
+    if request.method == "GET":
+        application_id = _application_id(request.header("Authorization"))
+        return get_call(request, application_id, unquote(path.rpartition("/")[2])) if one else \
+            list_calls(request, application_id)
     try:
         body = request.json()
     except ValueError:
@@ -166,6 +184,78 @@ def handle(request: EmulatorRequest, credentials: Credentials) -> EmulatorRespon
     # A silent destination is placed too, but answered only after any adapter gave up.
     delay_s = SILENT_SECONDS if to == SILENT_NUMBER else 0.0
     call_uuid = str(uuid.uuid4())
+    claims = _application_id(request.header("Authorization"))
     return EmulatorResponse.json(201, {
         "uuid": call_uuid, "status": "started", "direction": "outbound",
-        "conversation_uuid": f"CON-{uuid.uuid4()}"}, delay_s=delay_s, provider_call_id=call_uuid)
+        "conversation_uuid": f"CON-{uuid.uuid4()}"}, delay_s=delay_s, provider_call_id=call_uuid,
+        placed_call={"account": claims, "to": to, "from_": "+" + str(body["from"]["number"])})
+
+
+# --- the application's call records: GET /v1/calls/{uuid} and GET /v1/calls ----------------------
+
+# Our outcome words -> Vonage's call status.
+STATUSES = {"queued": "started", "in-progress": "answered", "completed": "completed", "busy": "busy",
+            "no-answer": "timeout", "failed": "failed", "canceled": "cancelled"}
+RATE = "0.01390000"  # per minute, what the application's account pays Vonage
+
+
+def _vonage_time(epoch: float | None) -> str | None:
+    """Vonage's call records give times as ``YYYY-MM-DD HH:MM:SS`` (UTC)."""
+    return time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime(epoch)) if epoch else None
+
+
+def call_info(call: PlacedCall) -> dict[str, Any]:
+    """A call as ``GET /v1/calls/{uuid}`` serves it: status, and once it ended ``duration``
+    (answered seconds, as a string), price and times."""
+    info: dict[str, Any] = {
+        "_links": {"self": {"href": f"/v1/calls/{call.call_sid}"}},
+        "uuid": call.call_sid, "conversation_uuid": f"CON-{call.call_sid}",
+        "to": {"type": "phone", "number": call.to.lstrip("+")},
+        "from": {"type": "phone", "number": call.from_.lstrip("+")},
+        "status": STATUSES[call.status], "direction": "outbound",
+        "start_time": _vonage_time(call.created_at)}
+    if call.finished:
+        minutes = -(-(call.duration or 0) // 60)
+        info.update({"rate": RATE, "price": f"{float(RATE) * minutes:.8f}", "duration": str(call.duration),
+                     "end_time": _vonage_time(call.ended_at), "network": "310090"})
+    return info
+
+
+def get_call(request: EmulatorRequest, application_id: str, call_uuid: str) -> EmulatorResponse:
+    call = request.calls.get("vonage", call_uuid) if request.calls else None
+    if call is None or call.account != application_id:  # another application's call is not found either
+        return problem(404, "not-found", "Not Found", f"Call {call_uuid} doesn't exist.")
+    return EmulatorResponse.json(200, call_info(call))
+
+
+def list_calls(request: EmulatorRequest, application_id: str) -> EmulatorResponse:
+    """``GET /v1/calls`` with date_start, date_end (ISO 8601), status, page_size (1-100),
+    record_index and order (asc or desc, the default)."""
+    from datetime import datetime
+
+    params = request.query_params()
+    bounds = []
+    for name in ("date_start", "date_end"):
+        try:
+            bounds.append(datetime.fromisoformat(params[name].replace("Z", "+00:00")).timestamp()
+                          if params.get(name) else None)
+        except ValueError:
+            return problem(400, "bad-request", "Bad Request", f"{name} must be an ISO 8601 date-time",
+                           invalid_parameters=[{"name": name, "reason": "must be ISO 8601"}])
+    try:
+        size, index = int(params.get("page_size") or 10), int(params.get("record_index") or 0)
+    except ValueError:
+        return problem(400, "bad-request", "Bad Request", "page_size and record_index must be integers")
+    if not 1 <= size <= 100 or index < 0:
+        return problem(400, "bad-request", "Bad Request", "page_size must be 1 to 100, record_index 0 or more")
+    calls = [c for c in (request.calls.of_account("vonage", application_id) if request.calls else [])
+             if (bounds[0] is None or c.created_at >= bounds[0]) and (bounds[1] is None or c.created_at <= bounds[1])
+             and (not params.get("status") or STATUSES[c.status] == params["status"])]
+    if params.get("order", "desc") != "asc":
+        calls.reverse()
+    page = calls[index:index + size]
+    links: dict[str, Any] = {"self": {"href": f"/v1/calls?page_size={size}&record_index={index}"}}
+    if index + size < len(calls):
+        links["next"] = {"href": f"/v1/calls?page_size={size}&record_index={index + size}"}
+    return EmulatorResponse.json(200, {"count": len(calls), "page_size": size, "record_index": index,
+                                       "_links": links, "_embedded": {"calls": [call_info(c) for c in page]}})

@@ -32,6 +32,7 @@ from typing import Any
 from urllib.parse import urlencode
 
 OUTCOMES = ("completed", "busy", "no-answer", "failed", "canceled")
+PLAYABLE = ("in-progress", *OUTCOMES)  # in-progress: answered, still talking (no final event)
 RING_S = 5  # seconds between the call being placed and answered (or given up)
 
 
@@ -52,10 +53,12 @@ def _iso(epoch: float) -> str:
 
 
 def _steps(outcome: str) -> list[str]:
-    """Our statuses the provider walks through for an outcome (its final event last)."""
-    if outcome not in OUTCOMES:
-        raise ValueError(f"outcome must be one of {', '.join(OUTCOMES)}")
-    return {"completed": ["queued", "ringing", "in-progress", "completed"],
+    """Our statuses the provider walks through for an outcome (its final event last; for
+    ``in-progress``, the call answered and still running: no final event yet)."""
+    if outcome not in PLAYABLE:
+        raise ValueError(f"outcome must be one of {', '.join(PLAYABLE)}")
+    return {"in-progress": ["queued", "ringing", "in-progress"],
+            "completed": ["queued", "ringing", "in-progress", "completed"],
             "busy": ["queued", "ringing", "busy"],
             "no-answer": ["queued", "ringing", "no-answer"],
             "failed": ["queued", "failed"],
@@ -65,7 +68,7 @@ def _steps(outcome: str) -> list[str]:
 def _times(outcome: str, duration: int, now: float) -> dict[str, float]:
     """When each step happened so that the call ends at ``now``."""
     end = now
-    answered = end - duration if outcome == "completed" else end
+    answered = end - duration if outcome == "completed" else end  # in-progress: answered now
     placed = answered - RING_S
     return {"queued": placed, "ringing": placed + 1, "in-progress": answered, "final": end}
 
@@ -334,60 +337,3 @@ def send(callback: Callback, timeout: float = 10) -> tuple[int, Any]:
         return status, json.loads(raw)
     except ValueError:
         return status, raw.decode("utf-8", "replace")
-
-
-# --- `outbound emulate-call`: drive a call on a running local server ------------------------------
-
-def _get_json(url: str) -> Any:
-    import urllib.request
-
-    with urllib.request.urlopen(url, timeout=10) as response:
-        return json.load(response)
-
-
-def find_local_call(server_url: str, call_ref: str) -> tuple[dict, dict]:
-    """(call record, its organization's credentials for the call's provider), read from the
-    running server's local DynamoDB and Secrets Manager (``/_local/aws``)."""
-    import boto3
-
-    from outbound.dynamodb_json import from_item
-
-    info = _get_json(server_url.rstrip("/") + "/_local/aws")
-    common = {"endpoint_url": info["endpoint_url"], "region_name": info["region"],
-              "aws_access_key_id": "local", "aws_secret_access_key": "local"}
-    dynamodb = boto3.client("dynamodb", **common)
-    if call_ref.startswith("call_"):
-        item = dynamodb.get_item(TableName=info["table_name"],
-                                 Key={"pk": {"S": f"CALL#{call_ref}"}, "sk": {"S": "CALL"}}).get("Item")
-        items = [item] if item else []
-    else:
-        items = dynamodb.query(TableName=info["table_name"], IndexName="ByCallSid",
-                               KeyConditionExpression="call_sid = :sid",
-                               ExpressionAttributeValues={":sid": {"S": call_ref}})["Items"]
-    if not items:
-        raise LookupError(f"no call {call_ref} on {server_url}")
-    call = from_item(items[0])
-    secret = boto3.client("secretsmanager", **common).get_secret_value(
-        SecretId=f"{info['credentials_secret_prefix']}{call['organization_id']}/{call['provider']}")
-    return call, json.loads(secret["SecretString"])
-
-
-def emulate_call(server_url: str, call_ref: str, outcome: str, duration: int,
-                 answered_by: str | None = None) -> list[tuple[Callback, int, Any]]:
-    """Send the call's provider's status sequence for ``outcome`` to the local server, signed as
-    that provider signs; returns each callback with the server's answer."""
-    call, credentials = find_local_call(server_url, call_ref)
-    try:
-        logged = _get_json(server_url.rstrip("/") + f"/_local/provider-requests?call_id={call['call_id']}")
-    except OSError:
-        logged = []
-    if not call.get("call_sid"):  # the provider placed it, our record does not say so (yet)
-        known = _get_json(server_url.rstrip("/") + "/_local/provider-calls").get(call["call_id"])
-        if known:
-            call["call_sid"] = known["call_sid"]
-    url = callback_url_from_requests(logged, call) or callback_url(server_url, call)
-    results = []
-    for callback in callbacks(call, credentials, url, outcome, duration, answered_by):
-        status, body = send(callback)
-        results.append((callback, status, body))
-    return results

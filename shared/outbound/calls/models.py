@@ -218,6 +218,9 @@ CALL_RECORD_FIELDS = (
     "metadata", "external_id", "max_duration_seconds", "ring_timeout_seconds", "answering_machine_detection",
     # campaign attempts: the campaign, the contact and the attempt's number (null otherwise)
     "campaign_id", "contact_id", "attempt",
+    # the provider reconciliation: why the provider's record did not settle it (null once it did),
+    # when it was last compared, and how its charge was corrected in all (signed cents)
+    "provider_flag", "provider_checked_at", "provider_adjusted_cents",
 )
 
 

@@ -1,10 +1,14 @@
 """Provider status webhooks: each provider's signature scheme and its events in our status model.
 
-Every provider module offers the same four functions:
+Every provider module offers the same five functions:
 
 - ``has_signature(request)``: the signature headers are there (cheap refusal before any read);
 - ``references(request) -> (call_id, provider_call_id)``: where the event points, UNVERIFIED
   (only used to find the call record, whose organization's credentials then verify it);
+- ``signed_call_id(request)``: our call_id where the provider's signature covers it (Twilio: the
+  URL; Telnyx: ``client_state`` in the body; SIP: the body), None where nothing signed names our
+  call (Vonage signs only the body, which carries its own uuid): what proves an event is a call's
+  before the call's provider id is known (usecases.status_webhook);
 - ``verify(request, credentials)``: raises :class:`InvalidSignature` unless the provider signed
   exactly this request with the organization's credentials, recently enough;
 - ``parse(request) -> StatusEvent``: the event in our terms (:mod:`outbound.calls.lifecycle`).

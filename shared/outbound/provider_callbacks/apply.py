@@ -5,8 +5,15 @@ Steps (DynamoDB round trips in brackets):
 2. Find the call the event points at: our call_id from the signed URL / body [GetItem], else the
    provider's call id [Query ByCallSid]. The organization is the call record's, never the
    webhook's: its credentials (Secrets Manager, cached) verify the signature (403 otherwise).
-3. Map the event to our status model (outbound.calls.lifecycle). Nothing moves backwards: an event of
-   the same or a lower rank, or for a call already final, is answered 200 and changes nothing.
+3. Map the event to our status model (outbound.calls.lifecycle), and prove it is this call's: its
+   provider call id is the call's own, or the part the provider signed names the call (Twilio's
+   URL, Telnyx's client_state, the SIP bridge's body) and that id is no other call's [Query
+   ByCallSid, only while the call has no provider id yet]. The URL's ?call_id= alone proves
+   nothing where the provider does not sign it (Vonage, Telnyx): such an event is recorded
+   [PutItem] and answered 200 without being applied; the call is then resolved from the
+   provider's own records (outbound.money.provider_reconcile).
+   Nothing moves backwards: an event of the same or a lower rank, or for a call already final,
+   is answered 200 and changes nothing.
 4. A non-final status: one conditional UpdateItem [UpdateItem].
    A final status: one TransactWriteItems (at the rate the call record carries since it was
    placed; only records without one read the organization's rate [GetItem]) that records
@@ -59,7 +66,38 @@ def handle_status_webhook(request: WebhookRequest) -> dict[str, Any]:
         event = provider.parse(request)
     except BadPayload as exc:
         raise BadRequest(f"Unreadable {request.provider} status event: {exc}") from None
+    doubt = unproven(call, event, provider.signed_call_id(request))
+    if doubt:
+        return record_unproven(request, call, event, doubt)
     return apply_event(call, event)
+
+
+def unproven(call: dict[str, Any], event: StatusEvent, signed_call_id: str | None) -> str | None:
+    """Why ``event`` cannot be proven to be ``call``'s; None when it can. Its provider call id
+    against the call's known one proves (or disproves: apply_event then refuses "another call
+    leg") it; before that id is known, only a signature that covers our call_id does, and only
+    if the provider call id it carries is not another call's."""
+    sid, known = event.provider_call_id, call.get("call_sid")
+    if sid and known:
+        return None
+    if signed_call_id != call["call_id"]:
+        return ("nothing the provider signed names this call, and its provider call id is not known yet"
+                if not known else "the event carries no provider call id and nothing signed names this call")
+    if sid and any(other["call_id"] != call["call_id"] for other in store.find_calls_by_sid(sid)):
+        return "its provider call id is another call's"
+    return None
+
+
+def record_unproven(request: WebhookRequest, call: dict[str, Any], event: StatusEvent,
+                    reason: str) -> dict[str, Any]:
+    """Keep the event (once per body) for the record; apply nothing, charge nothing."""
+    store.record_unproven_event(request.provider, call["organization_id"], call["call_id"], request.body, {
+        "provider_call_id": event.provider_call_id, "status": event.status, "duration_seconds": event.duration_s,
+        "occurred_at": event.occurred_at}, reason)
+    logger.warning("Webhook not proven to be this call's: recorded, not applied", extra={
+        "provider": request.provider, "call_id": call["call_id"], "reason": reason})
+    metrics.count(metrics.UNPROVEN_EVENTS, request.provider)
+    return _answer(call, False, f"not proven to be this call's ({reason}): recorded, not applied")
 
 
 def rejected(provider: str) -> Forbidden:

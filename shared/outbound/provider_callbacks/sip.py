@@ -60,6 +60,15 @@ def references(request: WebhookRequest) -> tuple[str | None, str | None]:
     return call_id, uuid if isinstance(uuid, str) else None
 
 
+def signed_call_id(request: WebhookRequest) -> str | None:
+    """The bridge signs the body, which carries our call_id (the URL carries none)."""
+    try:
+        call_id = request.json_object().get("call_id")
+    except BadPayload:
+        return None
+    return call_id if isinstance(call_id, str) else None
+
+
 def verify(request: WebhookRequest, credentials: dict) -> None:
     secret = credentials.get("webhook_secret")
     if not secret:

@@ -6,7 +6,8 @@ bytes, base64: the organization's ``public_key``); Telnyx's tolerance is 300 s. 
 ``cryptography``: the telnyx SDK's own verifier needs PyNaCl and costs ~2 s of imports.
 
 The event points at our call through ``client_state`` (base64 JSON ``{"call_id"}``, set when we
-dialled, signed in the body) and falls back to the ``?call_id=`` of the webhook URL.
+dialled, signed in the body) and falls back to the ``?call_id=`` of the webhook URL, which Telnyx
+does not sign: such an event is only a hint (it applies if its call_control_id is the call's).
 
 Telnyx's ``call.hangup`` has no duration: it is the time from the ``call.answered`` event
 (recorded on the call as ``answered_at``) to the hang-up. If the hang-up arrives before the
@@ -69,6 +70,14 @@ def references(request: WebhookRequest) -> tuple[str | None, str | None]:
         return request.query_value("call_id"), None
     call_id = _call_id_from_client_state(payload.get("client_state")) or request.query_value("call_id")
     return call_id, payload.get("call_control_id")
+
+
+def signed_call_id(request: WebhookRequest) -> str | None:
+    """Telnyx signs the body, not the URL: only the ``client_state`` we set names our call."""
+    try:
+        return _call_id_from_client_state(_data(request)["payload"].get("client_state"))
+    except BadPayload:
+        return None
 
 
 def verify(request: WebhookRequest, credentials: dict) -> None:

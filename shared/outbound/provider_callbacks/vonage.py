@@ -6,8 +6,10 @@ within the replay window, ``exp`` (if any) not passed, and ``payload_hash`` must
 ``sha256(raw body)`` — vonage-jwt's ``verify_signature`` does not check that claim, so without
 this a tampered body with a genuine token would pass.
 
-The webhook URL carries our ``?call_id=``; the JWT does not cover the URL, so the event's ``uuid``
-must also match the call's provider id when the call has one (enforced by the store's writes).
+The webhook URL carries our ``?call_id=``; the JWT does not cover the URL, and the body carries
+Vonage's ``uuid``, never our call_id. So nothing signed names our call: an event applies only to
+the call whose provider id is its ``uuid`` (an event for a call whose uuid we do not know yet,
+e.g. a create-call that timed out, is recorded and not applied; see usecases.status_webhook).
 """
 from __future__ import annotations
 
@@ -56,6 +58,10 @@ def references(request: WebhookRequest) -> tuple[str | None, str | None]:
     except BadPayload:
         uuid = None
     return request.query_value("call_id"), uuid if isinstance(uuid, str) else None
+
+
+def signed_call_id(request: WebhookRequest) -> str | None:
+    return None  # the JWT covers the body (Vonage's uuid), not the URL's ?call_id=
 
 
 def verify(request: WebhookRequest, credentials: dict) -> None:

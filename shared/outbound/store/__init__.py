@@ -2,7 +2,8 @@
 
 - ``keys``: every key schema and index name (the entity table is there);
 - ``base``: the client and the reads every entity shares;
-- ``organizations``, ``calls``, ``call_status``, ``schedules``, ``suppressions``,
+- ``organizations``, ``calls``, ``call_status``, ``provider_events``, ``provider_checks``, ``schedules``,
+  ``suppressions``,
   ``webhook_endpoints``, ``webhook_deliveries``: each entity's queries and writes; ``campaigns``
   (campaigns, contacts, due entries, imports) is imported by the campaign engine directly
   (``from outbound.store import campaigns``);
@@ -82,6 +83,9 @@ from .organizations import organization_balance, organization_for_api_key
 # alternating cold starts, loading them eagerly cost ~10 ms of the 1.5x budget.
 LAZY_NAMES = {
     "call_status": ("CallNotMoved", "advance_call", "set_call_details", "settle_call"),
+    "provider_events": ("list_unproven_events", "record_unproven_event"),
+    "provider_checks": ("adjust_call_charge", "calls_created_since", "calls_due_for_provider_check",
+                        "record_provider_check"),
     "schedules": ("ScheduleNotCancelable", "cancel_schedule", "create_schedule", "delete_schedule", "fire_id_for",
                   "list_schedules", "record_fire_failure", "schedule_created"),
     "suppressions": ("add_suppression", "list_suppressions", "remove_suppression", "suppressed_numbers"),

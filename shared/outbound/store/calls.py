@@ -6,8 +6,9 @@ from typing import Any
 from ..dynamodb_json import from_item, to_item
 from .base import client, failed_condition, get_item, now_iso, table
 from .ledger import RELEASE, RESERVE, call_entries
-from .keys import (BY_CALL_SID_INDEX, BY_INITIATING_INDEX, BY_ORGANIZATION_INDEX, INITIATING_SHARDS,
-                   LEAVE_INITIATING, call_key, initiating_keys, organization_calls_partition, organization_key)
+from .keys import (BY_CALL_SID_INDEX, BY_INITIATING_INDEX, BY_ORGANIZATION_INDEX, CHECKED_PROVIDERS, INITIATING_SHARDS,
+                   LEAVE_INITIATING, LEAVE_PROVIDER_CHECK, call_key, initiating_keys, organization_calls_partition,
+                   organization_key, provider_check_keys)
 
 
 def find_call(organization_id: str, call_ref: str) -> dict[str, Any] | None:
@@ -42,11 +43,14 @@ def reserve_and_create_call(record: dict[str, Any], reserve_cents: int) -> None:
     repeated call_id fail the whole transaction (no reserve held): ``CallAlreadyExists`` carries
     the existing record (ALL_OLD), so a duplicate delivery costs no extra read. A record still
     waiting for its provider's answer (every new call; fixture calls may be further on) goes into
-    the sparse ByInitiating index."""
+    the sparse ByInitiating index; a call through a provider whose records we read back, into
+    ByProviderCheck (its charge is compared with them once it can no longer be running)."""
     org_key = organization_key(record["organization_id"])
     item = {**call_key(record["call_id"]), **record}
     if record.get("status", "initiating") in ("initiating", "unconfirmed"):
         item.update(initiating_keys(record))
+    if record.get("provider") in CHECKED_PROVIDERS:
+        item.update(provider_check_keys(record))
     try:
         client().transact_write_items(TransactItems=[
             {"Update": {
@@ -110,8 +114,9 @@ def fail_call_and_release(record: dict[str, Any], reason: str, dynamodb: Any = N
         db.transact_write_items(TransactItems=[
             {"Update": {
                 "TableName": table(), "Key": to_item(call_key(record["call_id"])),
+                # Refused: the provider has no call, so nothing of it to compare with its records.
                 "UpdateExpression": "SET #s = :failed, failure_reason = :reason, updated_at = :now, "
-                                    "reserve_cents = :zero REMOVE " + LEAVE_INITIATING,
+                                    "reserve_cents = :zero REMOVE " + LEAVE_INITIATING + ", " + LEAVE_PROVIDER_CHECK,
                 "ConditionExpression": "#s = :initiating",
                 "ExpressionAttributeNames": {"#s": "status"},
                 "ExpressionAttributeValues": to_item({":failed": "failed", ":reason": reason[:500],

@@ -11,6 +11,8 @@
 | call          | CALL#<call_id>        | CALL        | gsi1 (org calls by time), call_sid (index ByCallSid) |
 |               |                       |             | initiating_shard/_since (sparse index ByInitiating) until the call is |
 |               |                       |             | placed, refused or heard of (initiating, unconfirmed) |
+|               |                       |             | provider_check_shard/_after (sparse index ByProviderCheck) until its |
+|               |                       |             | charge was compared with the provider's own record of it |
 | schedule      | SCHEDULE#<id>         | SCHEDULE    | organization_id, kind, call, status; gsi1 = ORG#<org>#SCHEDULES by creation |
 | fire failure  | FIRE#<fire_id>        | FIRE        | a fire refused for good (400/401/402/403/404): status_code, detail |
 | campaign      | CAMPAIGN#<id>         | A#CAMPAIGN  | settings, status, counters (contacts by status, in_flight, attempts...), |
@@ -23,6 +25,9 @@
 | webhook delivery | EVENTS#<subject>   | WHDEL#<seq>#<endpoint> | one event to one endpoint: payload, status, attempts |
 | ledger entry  | LEDGER#<org>          | <entry_id>  | one money movement (credit, reserve, release, charge) with its signed |
 |               |                       |             | effects; gsi1 = ORG#<org>#LEDGER by time (GET /organization/ledger) |
+| unproven event | PROVIDER_EVENT#<provider>#<provider call id> | <sha256(body)> | a signed status event |
+|               |                       |             | that did not prove which call it is (recorded, never applied); TTL; |
+|               |                       |             | gsi1 = ORG#<org>#PROVIDER_EVENTS by receipt time |
 
 A campaign's partition sorts its meta item ("A#") just before its due entries ("D#"): one strongly
 consistent Query (``A#CAMPAIGN`` to ``D#<now>``) reads the campaign and what is due.
@@ -33,9 +38,10 @@ Deliveries live in the partition of the event's subject (a call id; later a camp
 sequence order: a call's deliveries are one Query.
 
 A ledger entry's id is derived from what it records (``credit#<reference>``,
-``call#<call_id>#<created_at>#<kind>``) and written with ``attribute_not_exists(pk)`` in the same
-transaction as the balance change, so a retried transaction can never write it twice. One
-partition per organization: ``reconcile`` sums it with a strongly consistent Query.
+``call#<call_id>#<created_at>#<kind>``, ``call#<call_id>#<created_at>#adjusted#<from>-><to>``) and
+written with ``attribute_not_exists(pk)`` in the same transaction as the balance change, so a
+retried transaction can never write it twice. One partition per organization: ``reconcile`` sums
+it with a strongly consistent Query.
 
 ``available_cents`` is kept equal to ``balance_cents - reserved_cents`` by every write, because a
 DynamoDB condition cannot do arithmetic: the reserve's condition is ``available_cents >= :r``.
@@ -49,6 +55,13 @@ BY_ORGANIZATION_INDEX = "ByOrganization"
 BY_CALL_SID_INDEX = "ByCallSid"
 BY_INITIATING_INDEX = "ByInitiating"  # sparse: only calls still "initiating" (see reserve sweeper)
 INITIATING_SHARDS = 8
+# sparse: calls placed through a provider whose records have not been compared with ours yet
+# (see usecases.provider_reconcile); removed once they were, or when the provider refused it.
+BY_PROVIDER_CHECK_INDEX = "ByProviderCheck"
+PROVIDER_CHECK_SHARDS = 8
+LEAVE_PROVIDER_CHECK = "provider_check_shard, provider_check_after"
+# Providers whose records we read back; the SIP bridge is the organization's own (trusted).
+CHECKED_PROVIDERS = ("twilio", "telnyx", "vonage")
 # Every status write that proves the provider has (or never had) the call removes these: the call
 # leaves ByInitiating, whose entries the reserve sweeper may release once they are old enough.
 LEAVE_INITIATING = "initiating_shard, initiating_since"
@@ -161,6 +174,29 @@ def call_entry_id(call_id: str, created_at: str, kind: str) -> str:
     """One entry per kind (reserve, release, charge) per hold: a call record's ``created_at`` tells
     apart two holds of the same call_id (a reserve undone before the provider, then retried)."""
     return f"call#{call_id}#{created_at}#{kind}"
+
+
+def call_adjustment_entry_id(call_id: str, created_at: str, from_cents: int, to_cents: int) -> str:
+    """A settled call's charge corrected from ``from_cents`` to ``to_cents`` (the provider's record
+    disagreed): the same correction is one entry however often it is attempted."""
+    return f"call#{call_id}#{created_at}#adjusted#{from_cents}->{to_cents}"
+
+
+def provider_check_keys(record: dict[str, Any], after: str | None = None) -> dict[str, str]:
+    """The sparse ByProviderCheck index's keys: written with the record in the reserve
+    transaction (no extra round trip), due ``after`` (ISO; default its creation)."""
+    shard = int(hashlib.sha256(record["call_id"].encode()).hexdigest()[:8], 16) % PROVIDER_CHECK_SHARDS
+    return {"provider_check_shard": f"PROVIDERCHECK#{shard}",
+            "provider_check_after": after or record["created_at"]}
+
+
+def provider_event_key(provider: str, provider_call_id: str | None, event_hash: str) -> dict[str, str]:
+    return {"pk": f"PROVIDER_EVENT#{provider}#{provider_call_id or '-'}", "sk": event_hash}
+
+
+def organization_provider_events_partition(organization_id: str) -> str:
+    """ByOrganization's partition of an organization's unproven provider events (by receipt)."""
+    return f"ORG#{organization_id}#PROVIDER_EVENTS"
 
 
 def initiating_keys(record: dict[str, Any]) -> dict[str, str]:

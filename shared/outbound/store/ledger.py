@@ -7,12 +7,14 @@ balance change it records, so neither exists without the other and no extra roun
 | ``reserve`` | 0                 | +amount              | ``reserve_and_create_call``                   |
 | ``release`` | 0                 | -amount              | refusal, undo, sweeper, settlement            |
 | ``charge``  | -amount           | 0                    | ``settle_call``                               |
+| ``extra_charge`` | -amount      | 0                    | ``adjust_call_charge``: the provider's record says the call cost more |
+| ``refund``  | +amount           | 0                    | ``adjust_call_charge``: ... or less (a forged or altered webhook) |
 
 ``available_cents`` moves by ``balance_delta - reserved_delta``. So an organization's
 ``balance_cents`` is the sum of its entries' balance deltas and ``reserved_cents`` the sum of their
 reserved deltas (what ``usecases.reconcile`` proves). Entry ids are derived from what they record
-(keys.call_entry_id, keys.credit_entry_id) and each Put is ``attribute_not_exists(pk)``: a
-retried transaction cannot write an entry twice.
+(keys.call_entry_id, keys.credit_entry_id, keys.call_adjustment_entry_id) and each Put is
+``attribute_not_exists(pk)``: a retried transaction cannot write an entry twice.
 """
 from __future__ import annotations
 
@@ -24,8 +26,9 @@ from .keys import (BY_ORGANIZATION_INDEX, call_entry_id, credit_entry_id, ledger
                    organization_calls_partition, organization_key, organization_ledger_partition)
 
 CREDIT, RESERVE, RELEASE, CHARGE = "credit", "reserve", "release", "charge"
+EXTRA_CHARGE, REFUND = "extra_charge", "refund"  # a settled call's charge corrected (provider_reconcile)
 # (balance, reserved) sign of each kind's amount.
-EFFECTS = {CREDIT: (1, 0), RESERVE: (0, 1), RELEASE: (0, -1), CHARGE: (-1, 0)}
+EFFECTS = {CREDIT: (1, 0), RESERVE: (0, 1), RELEASE: (0, -1), CHARGE: (-1, 0), EXTRA_CHARGE: (-1, 0), REFUND: (1, 0)}
 ENTRY_FIELDS = ("entry_id", "kind", "amount_cents", "balance_delta_cents", "reserved_delta_cents", "call_id",
                 "cause", "reference", "reason", "created_at")
 MAX_REFERENCE_CHARS = 200

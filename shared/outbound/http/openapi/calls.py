@@ -106,6 +106,7 @@ def _schemas() -> dict[str, Any]:
         "duration_seconds": {"type": ["integer", "null"]},
         "charged_cents": {"type": ["integer", "null"]},
         "attempt": {"type": ["integer", "null"]},
+        "provider_adjusted_cents": {"type": ["integer", "null"]},
         **outcome_record_types(),
     })
     recurrence = {

@@ -25,7 +25,8 @@ def _schemas() -> dict[str, Any]:
                 "entry_id": {"type": "string"},
                 "kind": {"type": "string", "enum": list(EFFECTS),
                          "description": "credit (+balance), reserve (+reserved), release (-reserved), "
-                                        "charge (-balance)."},
+                                        "charge (-balance); extra_charge (-balance) and refund (+balance) "
+                                        "correct a settled call's charge to the provider's own record of it."},
                 "amount_cents": {"type": "integer", "minimum": 0},
                 "balance_delta_cents": {"type": "integer"},
                 "reserved_delta_cents": {"type": "integer"},
