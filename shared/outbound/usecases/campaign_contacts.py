@@ -12,7 +12,6 @@ calling window (``waiting_window`` when the window moved it).
 from __future__ import annotations
 
 import csv
-import io
 from datetime import datetime, timezone
 from typing import Any, Iterable
 
@@ -22,6 +21,7 @@ from ..campaigns import queues
 from ..campaigns.models import ContactIn
 from ..campaigns.policy import contact_id_for, next_allowed, recipient_zone
 from ..campaigns.settings import Campaign
+from ..csv_export import to_csv
 from ..destinations import check_destination
 from ..errors import ApiError, Conflict, INVALID_E164
 from ..phone import is_e164
@@ -170,24 +170,15 @@ def results_csv(organization_id: str, campaign_id: str, next_token: str | None =
     """Up to 10,000 contacts as CSV, and the token for the next part (None at the end)."""
     load(organization_id, campaign_id)
     start = pages.decode(next_token, "pk", campaign_partition(campaign_id))
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(CSV_COLUMNS)
-    rows = 0
-    while rows < MAX_CSV_ROWS:
-        items, start = db.list_contacts(campaign_id, None, min(1000, MAX_CSV_ROWS - rows), start)
+    rows: list[list[Any]] = []
+    while len(rows) < MAX_CSV_ROWS:
+        items, start = db.list_contacts(campaign_id, None, min(1000, MAX_CSV_ROWS - len(rows)), start)
         for item in items:
             view = contact_view(item)
-            writer.writerow([_csv_value(view.get(c)) if c != "call_ids" else " ".join(view["call_ids"])
-                             for c in CSV_COLUMNS])
-        rows += len(items)
+            rows.append([view.get(c) if c != "call_ids" else " ".join(view["call_ids"]) for c in CSV_COLUMNS])
         if not start:
             break
-    return out.getvalue(), pages.encode(start)
-
-
-def _csv_value(value: Any) -> str:
-    return "" if value is None else str(value)
+    return to_csv(CSV_COLUMNS, rows), pages.encode(start)
 
 
 def rows_from_csv(lines: Iterable[str]) -> Iterable[tuple[int, ContactIn | None, str | None]]:
