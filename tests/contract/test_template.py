@@ -41,3 +41,11 @@ def test_policies_are_scoped_to_resources():
 
 def test_api_url_is_an_output():
     assert "execute-api" in TEMPLATE.doc["Outputs"]["ApiUrl"]["Value"]["Fn::Sub"]
+
+
+def test_the_import_function_knows_its_queues_last_delivery():
+    """CampaignImportFunction marks an import failed on the message's last delivery: it must be
+    told the queue's maxReceiveCount (CloudFormation cannot read it off the queue for it)."""
+    redrive = TEMPLATE.resources["CampaignImportsQueue"]["Properties"]["RedrivePolicy"]
+    environment = TEMPLATE.functions()["CampaignImportFunction"].environment
+    assert int(environment["IMPORTS_MAX_RECEIVE_COUNT"]) == int(redrive["maxReceiveCount"])

@@ -24,6 +24,7 @@ from ..campaigns.settings import Campaign
 from ..csv_export import to_csv
 from ..destinations import check_destination
 from ..errors import ApiError, Conflict, INVALID_E164
+from ..models import MAX_VARIABLE_NAME_CHARS, MAX_VARIABLES
 from ..phone import is_e164
 from ..schedule_times import ScheduleTimeError, zone
 from ..store import campaigns as db
@@ -181,20 +182,58 @@ def results_csv(organization_id: str, campaign_id: str, next_token: str | None =
     return to_csv(CSV_COLUMNS, rows), pages.encode(start)
 
 
+# A CSV import's rows: the longest a valid row can be is 50 variables of 1,000 characters with
+# their column's commas, the number, the zone and an external id (~51,000): the bound leaves room.
+MAX_ROW_CHARS = 65_536
+RECOGNISED_COLUMNS = ("phone_number", "timezone", "external_id")
+MAX_COLUMNS = len(RECOGNISED_COLUMNS) + MAX_VARIABLES
+
+
+class UnreadableFile(ValueError):
+    """A CSV that cannot be imported at all; the message says what to fix."""
+
+
+def check_columns(fieldnames: list[str] | None) -> None:
+    """The header row: UnreadableFile when no row of the file could be imported."""
+    if fieldnames is None:
+        raise UnreadableFile("The file is empty: its first line must name its columns, phone_number among them")
+    names = [f.strip() for f in fieldnames]
+    if "phone_number" not in names:
+        raise UnreadableFile("The CSV's first line must name its columns, phone_number among them")
+    named = [name for name in names if name]  # unnamed columns are ignored
+    if len(named) > MAX_COLUMNS:
+        raise UnreadableFile(f"The file has {len(named):,} named columns; at most {MAX_COLUMNS} (phone_number, "
+                             f"timezone, external_id and {MAX_VARIABLES} variables)")
+    for position, name in enumerate(names, start=1):
+        if len(name) > MAX_VARIABLE_NAME_CHARS:
+            raise UnreadableFile(f"Column {position}'s name has {len(name):,} characters; a column name has at most "
+                                 f"{MAX_VARIABLE_NAME_CHARS} characters")
+
+
 def rows_from_csv(lines: Iterable[str]) -> Iterable[tuple[int, ContactIn | None, str | None]]:
     """(CSV line number, contact or None, problem) per data row: ``phone_number`` is required,
-    ``timezone`` and ``external_id`` are recognised, every other column is a variable."""
+    ``timezone`` and ``external_id`` are recognised, every other column is a variable. A row of
+    more than MAX_ROW_CHARS is a problem of its own (every column's own limit applies too)."""
     from pydantic import ValidationError
 
     reader = csv.DictReader(lines)
-    if not reader.fieldnames or "phone_number" not in [f.strip() for f in reader.fieldnames]:
-        raise ValueError("The CSV's first line must name its columns, phone_number among them")
+    check_columns(reader.fieldnames)
     for number, record in enumerate(reader, start=2):
+        size = _row_chars(record)
+        if size > MAX_ROW_CHARS:
+            yield number, None, f"Row too long: {size:,} characters (at most {MAX_ROW_CHARS:,} characters)"
+            continue
         data = {(k or "").strip(): (v or "").strip() for k, v in record.items() if k}
-        variables = {k: v for k, v in data.items() if k not in ("phone_number", "timezone", "external_id") and v}
+        variables = {k: v for k, v in data.items() if k not in RECOGNISED_COLUMNS and v}
         try:
             yield number, ContactIn(phone_number=data.get("phone_number", ""), variables=variables,
                                     timezone=data.get("timezone") or None, external_id=data.get("external_id") or None), None
         except ValidationError as exc:
             first = exc.errors()[0]
             yield number, None, f"{'.'.join(str(p) for p in first['loc'])}: {first['msg']}"
+
+
+def _row_chars(record: dict[str | None, Any]) -> int:
+    """Characters in a DictReader row's cells, extra cells (under the key None) included."""
+    return sum(len(v) if isinstance(v, str) else sum(len(x) for x in v) if isinstance(v, list) else 0
+               for v in record.values())
