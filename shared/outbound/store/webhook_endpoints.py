@@ -24,9 +24,8 @@ class EndpointNotFound(Exception):
 def create_endpoint(organization_id: str, endpoint: dict[str, Any], cap: int) -> None:
     """Creates it if the organization has fewer than ``cap`` endpoints (LimitReached if not)."""
     item = {**webhook_endpoint_key(organization_id, endpoint["id"]), **endpoint, "organization_id": organization_id}
-    limits.create_counted(organization_id, WEBHOOK_ENDPOINTS_LIMIT, cap,
-                          {"TableName": table(), "Item": to_item(item), "ConditionExpression": "attribute_not_exists(pk)"},
-                          lambda: len(list_endpoints(organization_id)))
+    put = {"TableName": table(), "Item": to_item(item), "ConditionExpression": "attribute_not_exists(pk)"}
+    limits.create_counted(organization_id, WEBHOOK_ENDPOINTS_LIMIT, cap, put, lambda: len(list_endpoints(organization_id)))
 
 
 def endpoints_in_use(organization_id: str) -> int | None:
@@ -50,9 +49,9 @@ def list_endpoints(organization_id: str) -> list[dict[str, Any]]:
 
 def delete_endpoint(organization_id: str, endpoint_id: str) -> None:
     """Deletes it, freeing its slot; EndpointNotFound when there was none."""
+    delete = {"TableName": table(), "Key": to_item(webhook_endpoint_key(organization_id, endpoint_id))}
     try:
-        limits.delete_counted(organization_id, WEBHOOK_ENDPOINTS_LIMIT,
-                              {"TableName": table(), "Key": to_item(webhook_endpoint_key(organization_id, endpoint_id))},
+        limits.delete_counted(organization_id, WEBHOOK_ENDPOINTS_LIMIT, delete,
                               lambda: len(list_endpoints(organization_id)))
     except limits.NotThere:
         raise EndpointNotFound(endpoint_id) from None
