@@ -4,7 +4,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: run test bench lint clean
+.PHONY: run test test-unit openapi bench lint clean
 
 $(BIN)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -15,8 +15,18 @@ $(BIN)/.installed: pyproject.toml
 run: $(BIN)/.installed
 	$(BIN)/outbound serve
 
+# Test files are spread over the machine's cores (pytest-xdist), a whole file per worker: each
+# worker starts its own local stack, so files never share state across workers.
 test: $(BIN)/.installed
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n auto --dist loadfile
+
+# The fast tier: pure functions and the adapters against loopback emulators (about 20 s); no local stack.
+test-unit: $(BIN)/.installed
+	$(BIN)/python -m pytest tests/unit
+
+# Rewrite docs/openapi.json from the code (the tests fail while it is stale).
+openapi: $(BIN)/.installed
+	$(BIN)/python scripts/openapi.py
 
 bench: $(BIN)/.installed
 	$(BIN)/outbound bench cold-start

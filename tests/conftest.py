@@ -17,7 +17,7 @@ import requests
 ROOT = Path(__file__).resolve().parents[1]
 EVENTS = ROOT / "events"
 DEMO_KEY = "sk_live_acme_demo"
-OUTBOUND = [sys.executable, "-m", "outbound_local.cli"]
+OUTBOUND = [sys.executable, "-m", "outbound_cli"]
 
 
 class Server:

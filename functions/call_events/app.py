@@ -1,22 +1,26 @@
 """CallEventsFunction: the table's stream -> outcome events.
 
-Each call record whose status changed becomes an event (outbound.events): put on the stack's
+Each call record whose status changed becomes an event (outbound.outcome_events.catalog): put on the stack's
 EventBridge bus and queued for every subscribed webhook endpoint of its organization
-(outbound.usecases.publish_events). Powertools' BatchProcessor reports the records that failed,
+(outbound.outcome_events.publish). Powertools' BatchProcessor reports the records that failed,
 so Lambda retries from the first of them (the stream is in order per item), and a record
 published twice makes no second delivery. The template's FilterCriteria passes only MODIFY
 events of call items, campaigns' status moves and contacts reaching a final status (the
-campaign.* events, outbound.usecases.campaign_events), so nothing else invokes this function.
+campaign.* events, outbound.campaigns.events), so nothing else invokes this function.
 """
 from __future__ import annotations
 
 from typing import Any
 
 from aws_lambda_powertools import Logger
-from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
+from aws_lambda_powertools.utilities.batch import (
+    BatchProcessor,
+    EventType,
+    process_partial_response,
+)
 
-from outbound.usecases.campaign_events import is_campaign_change, publish_campaign_change
-from outbound.usecases.publish_events import publish_call_change
+from outbound.campaigns.events import is_campaign_change, publish_campaign_change
+from outbound.outcome_events.publish import publish_call_change
 
 logger = Logger(service="outbound-call-events")
 processor = BatchProcessor(event_type=EventType.DynamoDBStreams)

@@ -1,26 +1,25 @@
 """CampaignDialerFunction: one campaign attempt per dial message (SQS), through the initiate use
-case (outbound.usecases.campaign_dial). Powertools' BatchProcessor reports the messages that
+case (outbound.campaigns.dial). Powertools' BatchProcessor reports the messages that
 failed (AWS unavailable, a bug) so only those come back; the attempt's derived call id makes a
 repeated delivery place nothing twice."""
 from __future__ import annotations
 
 import json
-import os
 from typing import Any
 
 from aws_lambda_powertools import Logger
-from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
+from aws_lambda_powertools.utilities.batch import (
+    BatchProcessor,
+    EventType,
+    process_partial_response,
+)
 
 from outbound import aws, deadline
-from outbound.config import settings
-from outbound.usecases.campaign_dial import ClaimNotWritten, dial
+from outbound.campaigns.dial import ClaimNotWritten, dial
+from outbound.config import campaign_settings, public_api_url
 
 logger = Logger(service="outbound-campaign-dialer")
 processor = BatchProcessor(event_type=EventType.SQS)
-
-
-def public_api_url() -> str:
-    return settings().public_api_url or os.environ.get("API_BASE_URL", "").rstrip("/")
 
 
 RETRY_SOON_S = 2
@@ -35,7 +34,7 @@ def handle(record: Any) -> dict:
             logger.warning("Dial message whose claim never landed: dropped", extra={"message_id": record.message_id})
             return {"outcome": "stale"}
         # Back in a couple of seconds rather than after the queue's visibility timeout.
-        aws.client("sqs").change_message_visibility(QueueUrl=os.environ["CAMPAIGN_DIAL_QUEUE_URL"],
+        aws.client("sqs").change_message_visibility(QueueUrl=campaign_settings().dial_queue_url,
                                                    ReceiptHandle=record.receipt_handle, VisibilityTimeout=RETRY_SOON_S)
         raise
     logger.info("Campaign dial", extra={k: v for k, v in result.items() if k != "call_sid"})

@@ -13,7 +13,7 @@ from typing import Any
 
 from aws_lambda_powertools import Logger
 
-from outbound.usecases.campaign_dispatch import run_tick
+from outbound.campaigns.dispatch import run_tick
 
 logger = Logger(service="outbound-campaign-dispatcher")
 

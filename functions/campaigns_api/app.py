@@ -1,5 +1,5 @@
 """CampaignsApiFunction: campaigns, their contacts, CSV imports, results, and the organization's
-do-not-call list (routes: outbound.api.campaigns). Off the call's cold path, so Powertools'
+do-not-call list (routes: outbound.http.campaigns). Off the call's cold path, so Powertools'
 event handler and pydantic do the routing and validation here."""
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from typing import Any
 
 from aws_lambda_powertools import Logger
 
-from outbound.api.campaigns import app
+from outbound.http.campaigns import app
 
 logger = Logger(service="outbound-campaigns")
 

@@ -1,6 +1,6 @@
 """WebhookDeliveryFunction: the delivery queue -> signed POSTs to customer endpoints.
 
-One message = one attempt of one delivery (outbound.usecases.deliver_webhook): signed per the
+One message = one attempt of one delivery (outbound.outcome_events.deliver): signed per the
 Standard Webhooks specification, POSTed to the address the SSRF guard checked, recorded, and
 retried with exponential backoff for 24 hours through the queue itself. Powertools'
 BatchProcessor reports failed messages only (ReportBatchItemFailures); a message that keeps
@@ -12,9 +12,13 @@ import json
 from typing import Any
 
 from aws_lambda_powertools import Logger
-from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
+from aws_lambda_powertools.utilities.batch import (
+    BatchProcessor,
+    EventType,
+    process_partial_response,
+)
 
-from outbound.usecases.deliver_webhook import handle_message
+from outbound.outcome_events.deliver import handle_message
 
 logger = Logger(service="outbound-webhook-delivery")
 processor = BatchProcessor(event_type=EventType.SQS)

@@ -3,7 +3,7 @@ DELETE /webhook-endpoints/{endpoint_id}, POST /webhook-endpoints/{endpoint_id}/r
 GET /calls/{call_ref}/webhook-deliveries, POST /webhook-deliveries/{delivery_id}/retry).
 
 Off the call path, so Powertools' resolver with pydantic validation routes and validates
-(outbound.api.webhook_endpoints); the organization comes from the API-key authorizer's context.
+(outbound.http.webhook_endpoints); the organization comes from the API-key authorizer's context.
 """
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from typing import Any
 
 from aws_lambda_powertools import Logger
 
-from outbound.api.webhook_endpoints import app
+from outbound.http.webhook_endpoints import app
 
 logger = Logger(service="outbound-webhook-endpoints")
 

@@ -11,16 +11,28 @@ import json
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from outbound import store
 from outbound.credentials import secret_name
-from outbound.phone import is_e164
+from outbound.errors import BadRequest
+from outbound.phone import canonical_e164
 from outbound.providers import PROVIDERS
 
 
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+
+def _e164(value: str) -> str:
+    try:
+        return canonical_e164(value)
+    except BadRequest:
+        raise ValueError(f"{value} is not an E.164 number") from None
+
+
+# Stored (and keyed) by its canonical form only, whatever digits the fixture or the CLI wrote.
+E164Number = Annotated[str, AfterValidator(_e164)]
 
 
 class OrganizationProfile(_Strict):
@@ -67,7 +79,7 @@ class SipTrunk(_Strict):
 
 
 class PhoneNumber(_Strict):
-    number: str
+    number: E164Number
     organization_id: str
     provider: Literal["twilio", "telnyx", "vonage", "sip"]
     assistant_id: int | None = None
@@ -76,8 +88,6 @@ class PhoneNumber(_Strict):
 
     @model_validator(mode="after")
     def _check(self) -> "PhoneNumber":
-        if not is_e164(self.number):
-            raise ValueError(f"{self.number} is not an E.164 number")
         if self.assistant_id is not None and self.graph_id is not None:
             raise ValueError(f"{self.number}: give assistant_id or graph_id, not both")
         return self
@@ -90,8 +100,8 @@ class Call(_Strict):
     call_id: str = Field(pattern=r"^call_[A-Za-z0-9_]+$")
     organization_id: str
     provider: Literal["twilio", "telnyx", "vonage", "sip"]
-    from_phone_number: str
-    to_phone_number: str
+    from_phone_number: E164Number
+    to_phone_number: E164Number
     call_sid: str | None = None
     assistant_id: int | None = None
     status: Literal["initiating", "unconfirmed", "queued", "ringing", "in-progress"] = "queued"
@@ -138,7 +148,7 @@ class FixtureError(Exception):
 
 def read(path: str | Path) -> Fixture:
     try:
-        data = json.loads(Path(path).read_text())
+        data = json.loads(Path(path).read_text(encoding="utf-8"))
     except (OSError, ValueError) as exc:
         raise FixtureError(f"{path}: {exc}") from None
     try:

@@ -4,7 +4,7 @@ moto keeps schedules (create/get/list/delete) but never fires one (checked with 
 started by ``outbound serve``, does what the service would, every ``interval`` seconds:
 - lists every group's ENABLED schedules (and reads each one once per modification);
 - ``at(...)``: due at that local time in ``ScheduleExpressionTimezone`` (UTC by default);
-  ``cron(...)``: at each next fire on that time zone's wall clock (outbound.schedule_times: the
+  ``cron(...)``: at each next fire on that time zone's wall clock (outbound.schedules.times: the
   same DST rules as the service); ``rate(N minutes|hours|days)``: every N units from its start;
   never before ``StartDate`` nor after ``EndDate``;
 - delivers the target's ``Input`` with the context attributes rendered
@@ -27,13 +27,13 @@ import threading
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
-from outbound.schedule_times import iso_utc, local_to_instant, parse_cron, zone
+from outbound.schedules.times import iso_utc, local_to_instant, parse_cron, zone
 
 from . import functions
 
 UTC = timezone.utc
 SCHEDULED_CALL_FUNCTION = "ScheduledCallFunction"
-_RATE = re.compile(r"^rate\((\d+)\s+(minute|minutes|hour|hours|day|days)\)$")
+_RATE = re.compile(r"^rate\((\d+)\s+(minute|minutes|hour|hours|day|days)\)$", re.ASCII)  # \d: 0-9 only
 _UNIT_SECONDS = {"minute": 60, "hour": 3600, "day": 86400}
 
 

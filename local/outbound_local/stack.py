@@ -46,10 +46,9 @@ def reset_cached_clients() -> None:
     """Warm-Lambda caches hold endpoints and settings: a new local stack starts them afresh."""
     from outbound import aws, credentials
     from outbound.config import scheduler_settings, settings
+    from outbound.outcome_events import secrets as webhook_secrets
 
     from .functions import tag_requests_with_function
-
-    from outbound import webhook_secrets
 
     settings.cache_clear()
     scheduler_settings.cache_clear()
@@ -219,7 +218,7 @@ class LocalStack:
             # The loopback webhook receiver is reachable locally (never set in template.yaml).
             "OUTBOUND_WEBHOOKS_ALLOW_LOOPBACK": "1",
         })
-        from outbound import webhook_guard
+        from outbound.outcome_events import guard as webhook_guard
 
         webhook_guard.set_resolver(self.dns.resolve)
         if self.public_url:

@@ -95,7 +95,7 @@ class LocalDns:
             addresses = self._names.get(host.lower())
         if addresses is not None:
             return list(addresses)
-        from outbound.webhook_guard import _system_resolver
+        from outbound.outcome_events.guard import _system_resolver
 
         return _system_resolver(host, port)
 

@@ -1,6 +1,53 @@
-"""Outbound calls: the domain package shipped in the Lambda layer.
+"""Outbound calls: the domain package shipped in the Lambda layer (every function imports it).
 
-Modules: ``models`` (request/response boundaries), ``phone`` (E.164), ``templates``
-(``{{variable}}`` rendering), ``store`` (every DynamoDB key and query), ``providers``
-(one adapter per telephony provider), ``usecases`` (the business steps).
+Where to find the code behind a route, a function or a setting: each function's folder is
+``functions/<its logical id in snake case>/app.py`` (``CallsApiFunction`` -> ``functions/calls_api``),
+a thin handler that calls one use case from the packages below. Every setting is read in
+``config``; every DynamoDB key and query is in ``store``.
+
+Features (use cases, each with its models):
+
+- ``calls``: the call path. ``initiate`` (POST /calls/initiate, step by step), ``idempotent_initiate``
+  (its Idempotency-Key), ``models`` (request validation by hand and the call record's view),
+  ``get_call`` and ``list_calls`` (GET /calls...), ``lifecycle`` (one status model for every provider,
+  settlement arithmetic), ``reserve_sweeper`` (ReserveSweeperFunction).
+- ``schedules``: scheduled, recurring and event-driven calls. ``manage`` (the Schedules API),
+  ``fire`` (ScheduledCallFunction: one fire), ``times`` (ISO instants, IANA zones, cron).
+- ``campaigns``: the campaign engine. ``models`` (API bodies), ``lifecycle`` (create, start, pause,
+  resume, cancel), ``contacts``, ``imports`` (CSV through S3), ``dispatch`` (one tick:
+  CampaignDispatcherFunction), ``dial`` (one attempt: CampaignDialerFunction), ``outcomes``
+  (CampaignOutcomesFunction), ``events`` (campaign.* outcome events), ``policy`` (pure rules:
+  windows, retries), ``settings`` (a campaign item, typed), ``queues`` (its SQS queues).
+- ``provider_callbacks``: INCOMING status callbacks from the providers (POST /webhooks/{provider},
+  ProviderCallbacksFunction): one module per provider's signature scheme and event format, and
+  ``apply`` (verify, then move the call forward and settle it once).
+- ``outcome_events``: OUTGOING events to the organization's systems. ``catalog`` (which changes
+  become which events), ``publish`` (EventBridge and one delivery per webhook endpoint:
+  CallEventsFunction), ``deliver`` (WebhookDeliveryFunction), ``endpoints`` (the webhook-endpoint
+  API's use cases), ``secrets`` (signing secrets), ``guard`` (SSRF rules), ``transport`` (the POST).
+- ``compliance``: who may be called. ``destinations`` (toll-fraud safety), ``suppressions``
+  (the do-not-call list).
+- ``money``: the balance as the API shows it (``ledger``) and ``reconcile`` (prove it from the ledger).
+
+Adapters:
+
+- ``http``: every HTTP adapter. ``router`` (the call path's lean route dict: measured cold start),
+  ``resolver`` (Powertools' resolver for the APIs off that path), ``campaigns`` and
+  ``webhook_endpoints`` (their routes), ``openapi`` (the document GET /openapi.json serves; committed
+  as docs/openapi.json).
+- ``providers``: one adapter per telephony provider (Twilio, Telnyx, Vonage, BYO SIP) behind
+  ``place_call``.
+- ``store``: every DynamoDB key (``store.keys``), query and write, by entity; the ledger entries
+  inside the money transactions.
+
+Building blocks: ``config`` (settings from the environment), ``errors`` (the ``{"detail": ...}``
+contract), ``phone`` (E.164), ``templates`` (``{{variable}}`` rendering), ``credentials`` (provider
+secrets), ``aws`` (botocore clients), ``metrics`` (EMF), ``deadline`` (time left in the
+invocation), ``pages`` (next_token), ``csv_export`` (every CSV the service writes: RFC 4180,
+formulas neutralised), ``dynamodb_json``.
+
+Dependencies run one way: functions -> http -> features -> store/providers -> building blocks.
+Beside this package: ``cli/outbound_cli`` (the ``outbound`` command: operators' admin tools for
+deployed stacks, the local stack's commands, benchmarks) and ``local/outbound_local`` (the
+emulated stack alone: moto, the provider emulators, the local API Gateway and event sources).
 """

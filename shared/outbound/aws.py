@@ -8,11 +8,12 @@ AWS_ENDPOINT_URL (the local stack) is honoured by botocore itself.
 """
 from __future__ import annotations
 
-import os
 from functools import lru_cache
 
 import botocore.session
 from botocore.config import Config
+
+from outbound.config import aws_region
 
 # Adaptive retries back off under throttling; three attempts in all and short timeouts keep a
 # failing request well inside API Gateway's 29 s (it then answers a clean 503 to retry).
@@ -24,7 +25,7 @@ QUICK_ATTEMPT_S = 3.0  # the longest one quick attempt can take (connect + read)
 
 
 def region() -> str:
-    return os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION") or "us-east-1"
+    return aws_region()
 
 
 @lru_cache(maxsize=1)

@@ -15,13 +15,14 @@ botocore's own SigV4 signer and the session's credentials, and caches the value.
 from __future__ import annotations
 
 import json
-import os
 import time
 from typing import Any
 
 import urllib3
 from botocore.auth import SigV4Auth
 from botocore.awsrequest import AWSRequest
+
+from outbound.config import aws_endpoint_url
 
 from . import aws
 from .config import settings
@@ -43,7 +44,7 @@ def secret_name(organization_id: str, provider: str) -> str:
 
 
 def cache_seconds() -> float:
-    return float(os.environ.get("OUTBOUND_SECRETS_CACHE_SECONDS", "300"))
+    return settings().credentials_cache_s
 
 
 def credentials_for(organization_id: str, provider: str) -> dict[str, Any]:
@@ -67,7 +68,7 @@ def _parse(secret_string: str, provider: str) -> dict[str, Any]:
 
 
 def secrets_manager_url() -> str:
-    return (os.environ.get("AWS_ENDPOINT_URL_SECRETS_MANAGER") or os.environ.get("AWS_ENDPOINT_URL")
+    return (aws_endpoint_url("SECRETS_MANAGER")
             or f"https://secretsmanager.{aws.region()}.amazonaws.com").rstrip("/") + "/"
 
 

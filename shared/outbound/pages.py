@@ -9,17 +9,20 @@ import binascii
 import json
 from typing import Any
 
+from .digits import ascii_int
 from .errors import BadRequest
 
 DEFAULT_LIMIT, MAX_LIMIT = 20, 100
 
 
 def parse_limit(value: Any) -> int:
+    """A page size from the query string (empty: not given); ASCII digits only."""
     if value in (None, ""):
         return DEFAULT_LIMIT
-    if not str(value).isdigit() or not 1 <= int(value) <= MAX_LIMIT:
+    limit = ascii_int(value)
+    if limit is None or not 1 <= limit <= MAX_LIMIT:
         raise BadRequest(f"limit must be an integer from 1 to {MAX_LIMIT}")
-    return int(value)
+    return limit
 
 
 def encode(key: dict[str, Any] | None) -> str | None:

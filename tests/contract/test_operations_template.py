@@ -109,7 +109,7 @@ def test_dashboard_body_is_json_and_refers_to_this_stack():
 
 
 def test_ledger_writes_of_the_webhook_and_sweeper_functions_are_scoped_to_ledger_items():
-    for function in ("WebhooksFunction", "ReserveSweeperFunction"):
+    for function in ("ProviderCallbacksFunction", "ReserveSweeperFunction"):
         puts = [s for policy in R[function]["Properties"]["Policies"] for s in policy["Statement"]
                 if "dynamodb:PutItem" in ([s["Action"]] if isinstance(s["Action"], str) else s["Action"])]
         assert len(puts) == 1, function

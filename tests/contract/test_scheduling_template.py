@@ -16,8 +16,8 @@ def test_schedules_api_routes_are_a_function_of_their_own_behind_the_authorizer(
                 ("DELETE", "/calls/schedules/{schedule_id}")]:
         assert routes[key].function == "SchedulesApiFunction"
         assert routes[key].authorizer is not None  # the default API-key authorizer
-    assert R["SchedulesApiFunction"]["Properties"]["CodeUri"] == "functions/schedules/"
-    assert R["ScheduledCallFunction"]["Properties"]["CodeUri"] == "functions/scheduled/"
+    assert R["SchedulesApiFunction"]["Properties"]["CodeUri"] == "functions/schedules_api/"
+    assert R["ScheduledCallFunction"]["Properties"]["CodeUri"] == "functions/scheduled_call/"
 
 
 def test_the_scheduler_role_can_only_invoke_the_scheduled_call_function():

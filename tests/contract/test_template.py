@@ -43,6 +43,22 @@ def test_api_url_is_an_output():
     assert "execute-api" in TEMPLATE.doc["Outputs"]["ApiUrl"]["Value"]["Fn::Sub"]
 
 
+def test_each_function_folder_is_named_after_its_logical_id():
+    """CallsApiFunction lives in functions/calls_api/: a newcomer finds a function's code from its id."""
+    import re
+
+    from tests.conftest import ROOT
+
+    folders = {}
+    for name, resource in TEMPLATE.resources.items():
+        if resource["Type"] == "AWS::Serverless::Function":
+            snake = re.sub(r"(?<!^)(?=[A-Z])", "_", name.removesuffix("Function")).lower()
+            assert resource["Properties"]["CodeUri"] == f"functions/{snake}/", name
+            folders[snake] = name
+    on_disk = {p.name for p in (ROOT / "functions").iterdir() if p.is_dir() and p.name != "__pycache__"}
+    assert on_disk == set(folders), "a folder in functions/ that no function uses, or the other way round"
+
+
 def test_the_import_function_knows_its_queues_last_delivery():
     """CampaignImportFunction marks an import failed on the message's last delivery: it must be
     told the queue's maxReceiveCount (CloudFormation cannot read it off the queue for it)."""

@@ -16,7 +16,7 @@ def actions(statement):
 
 def test_only_the_webhook_route_skips_the_api_key_authorizer():
     routes = {(r.method, r.path): r for r in TEMPLATE.routes()}
-    assert routes[("POST", "/webhooks/{provider}")].function == "WebhooksFunction"
+    assert routes[("POST", "/webhooks/{provider}")].function == "ProviderCallbacksFunction"
     assert routes[("POST", "/webhooks/{provider}")].authorizer is None
     for key in (("GET", "/calls"), ("GET", "/organization/balance")):
         assert routes[key].function == "CallsApiFunction"
@@ -28,7 +28,7 @@ def test_only_the_webhook_route_skips_the_api_key_authorizer():
 
 
 def test_webhooks_function_policy_is_least_privilege():
-    granted = {action: statement["Resource"] for statement in statements("WebhooksFunction")
+    granted = {action: statement["Resource"] for statement in statements("ProviderCallbacksFunction")
                for action in actions(statement)}
     assert set(granted) == {"dynamodb:GetItem", "dynamodb:UpdateItem", "dynamodb:Query", "dynamodb:PutItem",
                             "secretsmanager:GetSecretValue"}  # PutItem: ledger entries only (test_operations_template)
@@ -40,11 +40,11 @@ def test_listing_queries_the_organization_index_and_nothing_scans():
     queries = [statement["Resource"] for statement in statements("CallsApiFunction")
                if "dynamodb:Query" in actions(statement)]
     assert {"Fn::Sub": "${CallsTable.Arn}/index/ByOrganization"} in queries[0]
-    for function in ("CallsApiFunction", "WebhooksFunction", "ApiKeyAuthorizerFunction"):
+    for function in ("CallsApiFunction", "ProviderCallbacksFunction", "ApiKeyAuthorizerFunction"):
         assert not any("dynamodb:Scan" in actions(s) for s in statements(function))
 
 
 def test_webhooks_function_knows_the_public_url_and_the_rate():
-    env = TEMPLATE.functions()["WebhooksFunction"].environment
+    env = TEMPLATE.functions()["ProviderCallbacksFunction"].environment
     assert env["PUBLIC_API_URL"] == {"Ref": "PublicApiUrl"}
     assert env["PER_MINUTE_RATE_CENTS"] == {"Ref": "PerMinuteRateCents"}

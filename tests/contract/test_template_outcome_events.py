@@ -64,7 +64,7 @@ def test_webhook_secrets_have_a_prefix_of_their_own():
     assert set(granted("WebhookDeliveryFunction")) == {"dynamodb:BatchGetItem", "dynamodb:UpdateItem",
                                                      "secretsmanager:GetSecretValue", "sqs:SendMessage"}
     # The functions holding provider credentials cannot read webhook secrets, and vice versa.
-    for function in ("CallsApiFunction", "WebhooksFunction"):
+    for function in ("CallsApiFunction", "ProviderCallbacksFunction"):
         for resource in granted(function)["secretsmanager:GetSecretValue"]:
             assert "outbound-webhooks/" not in resource["Fn::Sub"]
 

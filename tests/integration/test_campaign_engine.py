@@ -34,8 +34,9 @@ def zone_at(hour: int) -> str:
 
 
 def new_campaign(max_concurrent=3, cpm=600, contacts=5, tz_hour=12, **extra):
+    from outbound.campaigns import contacts as campaign_contacts
+    from outbound.campaigns import lifecycle as campaigns
     from outbound.campaigns.models import CampaignCreate, ContactIn
-    from outbound.usecases import campaign_contacts, campaigns
 
     body = CampaignCreate(name="engine", from_phone_number=FROM, variables={"name": "Ada", "what": "it"},
                           calling_window={"days": ALL_DAYS, "start": "08:00", "end": "21:00"},
@@ -62,7 +63,7 @@ def state(campaign_id):
 
 
 def test_concurrent_ticks_never_overbook_the_slots(stack):
-    from outbound.usecases.campaign_dispatch import run_tick
+    from outbound.campaigns.dispatch import run_tick
 
     campaign_id = new_campaign(max_concurrent=3, contacts=20)
     start(campaign_id)
@@ -89,8 +90,8 @@ def test_concurrent_ticks_never_overbook_the_slots(stack):
 def test_a_tick_working_from_a_stale_read_cannot_overbook(stack, monkeypatch):
     """Tick B read the campaign before tick A claimed its slots, and goes for other contacts:
     only the transaction's own condition on in_flight can stop it."""
+    from outbound.campaigns.dispatch import iso, run_tick
     from outbound.store import campaigns as db
-    from outbound.usecases.campaign_dispatch import iso, run_tick
 
     campaign_id = new_campaign(max_concurrent=3, contacts=6)
     start(campaign_id)
@@ -105,7 +106,7 @@ def test_a_tick_working_from_a_stale_read_cannot_overbook(stack, monkeypatch):
 
 
 def test_the_pacing_cursor_spaces_dials_across_ticks(stack):
-    from outbound.usecases.campaign_dispatch import parse, run_tick
+    from outbound.campaigns.dispatch import parse, run_tick
 
     campaign_id = new_campaign(max_concurrent=50, cpm=6, contacts=8)  # one dial every 61/6 s
     start(campaign_id)
@@ -121,7 +122,7 @@ def test_the_pacing_cursor_spaces_dials_across_ticks(stack):
 
 
 def test_a_contact_outside_its_window_is_dispatched_when_it_opens(stack):
-    from outbound.usecases.campaign_dispatch import run_tick
+    from outbound.campaigns.dispatch import run_tick
 
     campaign_id = new_campaign(contacts=1, tz_hour=6)  # 06:00 local: closed until 08:00
     start(campaign_id)
@@ -135,8 +136,8 @@ def test_a_contact_outside_its_window_is_dispatched_when_it_opens(stack):
 
 
 def test_an_attempt_is_placed_once_however_often_its_dial_is_delivered(stack):
+    from outbound.campaigns.dispatch import run_tick
     from outbound_local import functions
-    from outbound.usecases.campaign_dispatch import run_tick
 
     campaign_id = new_campaign(contacts=1)
     start(campaign_id)
@@ -159,9 +160,9 @@ def test_an_attempt_is_placed_once_however_often_its_dial_is_delivered(stack):
 def test_a_dial_deferred_after_cancel_ends_its_contact_canceled(stack):
     """A dial queued before the cancel arrives after it: its deferred event must not put the
     contact back to waiting (the cancel pass is over and the heartbeat is gone)."""
+    from outbound.campaigns.dial import _event
+    from outbound.campaigns.dispatch import run_tick
     from outbound.store import campaigns as db
-    from outbound.usecases.campaign_dial import _event
-    from outbound.usecases.campaign_dispatch import run_tick
 
     campaign_id = new_campaign(contacts=1)
     start(campaign_id)
@@ -187,7 +188,7 @@ def _ticks_sent(monkeypatch):
 def test_no_immediate_tick_while_the_pacing_cursor_is_beyond_the_horizon(stack, monkeypatch):
     """Contacts are due, slots are free, but the next dial slot is more than a minute ahead: a
     tick now could claim nothing, so none is sent (the heartbeat comes back in a minute)."""
-    from outbound.usecases.campaign_dispatch import run_tick
+    from outbound.campaigns.dispatch import run_tick
 
     campaign_id = new_campaign(max_concurrent=50, cpm=6, contacts=32)  # a batch left over after 6 claims
     start(campaign_id)
@@ -201,7 +202,7 @@ def test_no_immediate_tick_while_the_pacing_cursor_is_beyond_the_horizon(stack, 
 
 
 def test_no_immediate_tick_when_the_next_slot_is_past_end_at(stack, monkeypatch):
-    from outbound.usecases.campaign_dispatch import run_tick
+    from outbound.campaigns.dispatch import run_tick
 
     end_at = datetime.now(UTC) + timedelta(seconds=31)
     campaign_id = new_campaign(max_concurrent=50, cpm=6, contacts=32, end_at=end_at)
@@ -218,9 +219,9 @@ def test_no_immediate_tick_when_the_next_slot_is_past_end_at(stack, monkeypatch)
 def test_a_dial_redelivered_after_a_pause_leaves_the_live_call_alone(stack, monkeypatch):
     """The first delivery placed the call, the campaign was then paused, and the message came
     again: the contact is still dialing with this call id, but its call exists: no deferral."""
-    from outbound_local import functions
+    from outbound.campaigns.dispatch import run_tick
     from outbound.store import campaigns as db
-    from outbound.usecases.campaign_dispatch import run_tick
+    from outbound_local import functions
 
     campaign_id = new_campaign(contacts=1)
     start(campaign_id)
@@ -242,9 +243,9 @@ def test_a_dial_redelivered_after_a_pause_leaves_the_live_call_alone(stack, monk
 def test_a_cancel_tick_with_a_chunk_of_events_stays_within_one_transaction(stack):
     """20 attempts' events (an item each) and 40 cancels (2 items each) would be 101 items with
     the campaign's: the cancels take what is left, the next tick the rest."""
+    from outbound.campaigns.dial import _event
+    from outbound.campaigns.dispatch import run_tick
     from outbound.store import campaigns as db
-    from outbound.usecases.campaign_dial import _event
-    from outbound.usecases.campaign_dispatch import run_tick
 
     campaign_id = new_campaign(max_concurrent=20, contacts=70)
     start(campaign_id)
@@ -261,9 +262,9 @@ def test_a_cancel_tick_with_a_chunk_of_events_stays_within_one_transaction(stack
 
 
 def test_claims_stop_at_the_transaction_budget_and_the_rest_ticks_again(stack):
+    from outbound.campaigns.dispatch import _claim, _more_due_now, iso
     from outbound.campaigns.settings import Campaign
     from outbound.store import campaigns as db
-    from outbound.usecases.campaign_dispatch import _claim, _more_due_now, iso
 
     campaign_id = new_campaign(max_concurrent=10, contacts=6)
     start(campaign_id)

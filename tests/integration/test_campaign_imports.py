@@ -21,7 +21,7 @@ def stack():
 
 
 def upload(campaign_id, text):
-    from outbound.usecases import campaign_imports
+    from outbound.campaigns import imports as campaign_imports
 
     created = campaign_imports.create_import(ORG, campaign_id)
     key = campaign_imports.object_key(ORG, campaign_id, created["import_id"])
@@ -30,8 +30,8 @@ def upload(campaign_id, text):
 
 
 def test_an_import_interrupted_by_a_retryable_error_is_resumed_by_the_retry(stack, monkeypatch):
+    from outbound.campaigns import imports as campaign_imports
     from outbound.errors import ServiceUnavailable
-    from outbound.usecases import campaign_imports
 
     campaign_id = new_campaign(contacts=0)
     zone = zone_at(12)
@@ -58,7 +58,7 @@ def test_an_import_interrupted_by_a_retryable_error_is_resumed_by_the_retry(stac
 
 
 def test_an_unreadable_file_fails_the_import_for_good(stack):
-    from outbound.usecases import campaign_imports
+    from outbound.campaigns import imports as campaign_imports
 
     campaign_id = new_campaign(contacts=0)
     import_id, key = upload(campaign_id, "number,name\n+12125580000,Ada\n")
@@ -68,10 +68,10 @@ def test_an_unreadable_file_fails_the_import_for_good(stack):
 
 
 def test_contacts_cannot_be_added_to_a_campaign_closed_after_it_was_read(stack, monkeypatch):
+    from outbound.campaigns import contacts as campaign_contacts
     from outbound.campaigns.models import ContactIn
     from outbound.errors import Conflict
     from outbound.store import campaigns as db
-    from outbound.usecases import campaign_contacts
 
     campaign_id = new_campaign(contacts=1)
     read = db.get_campaign(campaign_id)  # draft, when the request read it
@@ -115,7 +115,7 @@ def test_an_import_whose_last_retry_fails_is_marked_failed(stack):
     """The queue redrives a message to the dead-letter queue after maxReceiveCount receipts: the
     receipt that is the last one marks the import failed (the user learns it will not finish)
     and still reports the failure, so the message reaches the DLQ and its alarm."""
-    from outbound.usecases import campaign_imports
+    from outbound.campaigns import imports as campaign_imports
 
     campaign_id = new_campaign(contacts=0)
     zone = zone_at(12)

@@ -19,8 +19,11 @@ from schemathesis import GenerationMode
 from schemathesis.checks import not_a_server_error
 from schemathesis.core.failures import FailureGroup
 from schemathesis.specs.openapi.checks import (
-    content_type_conformance, negative_data_rejection, response_headers_conformance,
-    response_schema_conformance, status_code_conformance,
+    content_type_conformance,
+    negative_data_rejection,
+    response_headers_conformance,
+    response_schema_conformance,
+    status_code_conformance,
 )
 
 from outbound_local.template import load
@@ -66,7 +69,7 @@ def test_openapi_document_is_valid_and_covers_every_route(server):
 
 
 def test_the_document_reuses_the_code_limits(server):
-    from outbound.models import MAX_TEXT_CHARS, MAX_VARIABLES
+    from outbound.calls.models import MAX_TEXT_CHARS, MAX_VARIABLES
 
     schemas = requests.get(server.url + "/openapi.json", timeout=10).json()["components"]["schemas"]
     fields = schemas["InitiateCallRequest"]["properties"]
@@ -145,10 +148,10 @@ def test_the_document_stays_off_the_call_functions_cold_start():
     from tests.conftest import ROOT
 
     code = ("import importlib.util, sys\n"
-            "for name in ('api', 'schedules', 'webhooks'):\n"
+            "for name in ('calls_api', 'schedules_api', 'provider_callbacks'):\n"
             "    spec = importlib.util.spec_from_file_location(f'app_{name}', f'functions/{name}/app.py')\n"
             "    spec.loader.exec_module(importlib.util.module_from_spec(spec))\n"
-            "print(sorted(m for m in sys.modules if m == 'outbound.openapi' or m.startswith('pydantic')))\n")
+            "print(sorted(m for m in sys.modules if m == 'outbound.http.openapi' or m.startswith('pydantic')))\n")
     result = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=60,
                             env={**__import__("os").environ, "AWS_DEFAULT_REGION": "us-east-1"})
     assert result.returncode == 0, result.stderr

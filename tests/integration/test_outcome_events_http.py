@@ -17,7 +17,7 @@ import pytest
 import requests
 from standardwebhooks.webhooks import Webhook, WebhookVerificationError
 
-from outbound.lifecycle import RANKS
+from outbound.calls.lifecycle import RANKS
 from tests.conftest import OUTBOUND, ROOT, wait_for
 
 pytestmark = pytest.mark.integration

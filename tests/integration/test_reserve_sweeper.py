@@ -29,7 +29,7 @@ def reconciles_after_each_test(stack):
     """Whatever a test did (crashes, sweeps, late placements and webhooks), the ledger still
     proves the balance and the reserves."""
     yield
-    from outbound.usecases.reconcile import reconcile
+    from outbound.money.reconcile import reconcile
 
     result = reconcile(ORG, attempts=1)
     assert result.ok, result.problems
@@ -57,8 +57,8 @@ def crash_during_initiate(monkeypatch, to, after_provider_answer=False):
     """POST /calls/initiate's use case, killed (KeyboardInterrupt: not an Exception, nothing
     catches it) either inside the provider call or right after the provider placed the call."""
     from outbound import store
-    from outbound.models import parse_initiate_request
-    from outbound.usecases import initiate_call as uc
+    from outbound.calls import initiate as uc
+    from outbound.calls.models import parse_initiate_request
 
     if after_provider_answer:
         def die(*args, **kwargs):
@@ -95,8 +95,8 @@ def later(delta):
 def stuck_call_written_long_ago(minutes_ago, reserve=100):
     """The reserve transaction's state, written through the store API with an old timestamp."""
     from outbound import store
-    from outbound.models import parse_initiate_request
-    from outbound.usecases.initiate_call import new_call_record
+    from outbound.calls.initiate import new_call_record
+    from outbound.calls.models import parse_initiate_request
 
     request = parse_initiate_request(f'{{"from_phone_number": "{FROM}", "to_phone_number": "+15559871000"}}')
     record = new_call_record(ORG, request, 123, "twilio", {"welcome_message": "Hi", "agenda": None}, reserve)
@@ -107,7 +107,7 @@ def stuck_call_written_long_ago(minutes_ago, reserve=100):
 
 
 def test_a_crash_inside_the_provider_call_is_released_only_after_the_longest_call(stack, monkeypatch):
-    from outbound.usecases.reserve_sweeper import sweep
+    from outbound.calls.reserve_sweeper import sweep
 
     before = balance()
     call_id = crash_during_initiate(monkeypatch, "+15559871001")
@@ -174,9 +174,9 @@ def test_a_late_placement_after_the_sweep_keeps_the_call_failed_and_released(sta
 def test_a_call_placed_before_a_crash_keeps_its_reserve_until_its_webhooks_settle_it(stack, monkeypatch):
     """The function died after the provider accepted the call, before recording it: the sweeper
     never releases its reserve while the call may be running; its webhooks reconcile and settle it."""
-    from outbound.lifecycle import StatusEvent
-    from outbound.usecases.reserve_sweeper import sweep
-    from outbound.usecases.status_webhook import apply_event
+    from outbound.calls.lifecycle import StatusEvent
+    from outbound.calls.reserve_sweeper import sweep
+    from outbound.provider_callbacks.apply import apply_event
 
     sweep(now=later(HORIZON + timedelta(minutes=1)))  # earlier tests' stuck calls
     before = balance()
@@ -201,9 +201,9 @@ def test_a_call_placed_before_a_crash_keeps_its_reserve_until_its_webhooks_settl
 
 
 def test_a_placed_call_whose_webhooks_come_after_the_horizon_is_charged_once(stack, monkeypatch):
-    from outbound.lifecycle import StatusEvent
-    from outbound.usecases.reserve_sweeper import sweep
-    from outbound.usecases.status_webhook import apply_event
+    from outbound.calls.lifecycle import StatusEvent
+    from outbound.calls.reserve_sweeper import sweep
+    from outbound.provider_callbacks.apply import apply_event
 
     sweep(now=later(HORIZON + timedelta(minutes=1)))  # earlier tests' stuck calls
     before = balance()
@@ -235,10 +235,10 @@ def test_placed_and_refused_calls_leave_the_index_and_unconfirmed_ones_wait_for_
     keys; a provider timeout does not prove anything, so an unconfirmed call stays in the index
     and is released, like an initiating one, only once it could no longer be running."""
     from outbound import store
+    from outbound.calls.initiate import initiate_call
+    from outbound.calls.models import parse_initiate_request
+    from outbound.calls.reserve_sweeper import sweep
     from outbound.errors import ProviderFailed
-    from outbound.models import parse_initiate_request
-    from outbound.usecases.initiate_call import initiate_call
-    from outbound.usecases.reserve_sweeper import sweep
 
     def initiate(to):
         request = parse_initiate_request(f'{{"from_phone_number": "{FROM}", "to_phone_number": "{to}"}}')

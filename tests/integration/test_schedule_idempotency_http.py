@@ -86,7 +86,7 @@ def test_concurrent_duplicates_create_one_schedule(server):
 
 def test_in_flight_is_409(server):
     """The first request's record exists but its Scheduler schedule is not created yet."""
-    from outbound.usecases.schedules import body_hash, idempotent_schedule_id
+    from outbound.schedules.manage import body_hash, idempotent_schedule_id
 
     key = str(uuid.uuid4())
     schedule_id = idempotent_schedule_id("org_acme", key)

@@ -169,7 +169,7 @@ def test_a_canceled_schedule_never_fires(server):
 
 
 def test_recurring_schedule_gives_its_next_fire_in_its_time_zone(server):
-    from outbound.schedule_times import parse_cron, zone
+    from outbound.schedules.times import parse_cron, zone
 
     response = schedule(server, recurrence={"cron": "cron(0 9 ? * MON-FRI *)", "timezone": "Europe/Paris",
                                             "end_at": "2099-12-31T00:00:00"})

@@ -26,8 +26,8 @@ def stack():
 @pytest.fixture
 def queued(stack, monkeypatch):
     """Every message the deliverer queues (instead of SQS), and every POST failing with a 503."""
-    from outbound import webhook_http
-    from outbound.usecases import deliver_webhook
+    from outbound.outcome_events import deliver as deliver_webhook
+    from outbound.outcome_events import transport as webhook_http
 
     sent: list[dict] = []
     monkeypatch.setattr(deliver_webhook, "enqueue", lambda messages, delay_s=0: sent.extend(messages))
@@ -38,8 +38,8 @@ def queued(stack, monkeypatch):
 
 def new_delivery() -> dict:
     from outbound import store
-    from outbound.events import Event
-    from outbound.usecases import publish_events
+    from outbound.outcome_events import publish as publish_events
+    from outbound.outcome_events.catalog import Event
 
     endpoint = {"id": f"we_{secrets.token_hex(12)}", "url": "https://93.184.216.34/in",
                 "events": ["call.completed"], "secret_version": 1}
@@ -63,8 +63,8 @@ def stored(delivery: dict) -> dict:
 
 
 def test_a_message_handled_twice_records_one_attempt_and_queues_one_next_message(queued):
-    from outbound.usecases.deliver_webhook import handle_message
-    from outbound.usecases.publish_events import queue_message
+    from outbound.outcome_events.deliver import handle_message
+    from outbound.outcome_events.publish import queue_message
 
     delivery = new_delivery()
     message = queue_message(delivery)
@@ -78,8 +78,8 @@ def test_a_message_handled_twice_records_one_attempt_and_queues_one_next_message
 
 
 def test_a_stale_message_for_an_earlier_attempt_is_skipped(queued):
-    from outbound.usecases.deliver_webhook import handle_message
-    from outbound.usecases.publish_events import queue_message
+    from outbound.outcome_events.deliver import handle_message
+    from outbound.outcome_events.publish import queue_message
 
     delivery = new_delivery()
     first = queue_message(delivery)
@@ -91,8 +91,8 @@ def test_a_stale_message_for_an_earlier_attempt_is_skipped(queued):
 
 def test_a_message_queued_before_attempts_were_counted_is_handled(queued):
     """Messages queued by the previous version carry no attempt: taken as for the current one."""
-    from outbound.usecases.deliver_webhook import handle_message
-    from outbound.usecases.publish_events import queue_message
+    from outbound.outcome_events.deliver import handle_message
+    from outbound.outcome_events.publish import queue_message
 
     delivery = new_delivery()
     message = {k: v for k, v in queue_message(delivery).items() if k != "attempt"}

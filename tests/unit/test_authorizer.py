@@ -3,7 +3,7 @@ import importlib.util
 
 from tests.conftest import ROOT
 
-spec = importlib.util.spec_from_file_location("authorizer_app", ROOT / "functions/authorizer/app.py")
+spec = importlib.util.spec_from_file_location("authorizer_app", ROOT / "functions/api_key_authorizer/app.py")
 authorizer = importlib.util.module_from_spec(spec)
 spec.loader.exec_module(authorizer)
 

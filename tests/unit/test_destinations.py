@@ -1,6 +1,6 @@
 import pytest
 
-from outbound.destinations import check_destination, country_of
+from outbound.compliance.destinations import check_destination, country_of
 from outbound.errors import BadRequest, Forbidden
 
 US_FROM = "+15551234567"

@@ -5,8 +5,8 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
+from outbound.calls.idempotent_initiate import replay
 from outbound.errors import ProviderFailed, ProviderTimedOut
-from outbound.usecases.idempotent_initiate import replay
 
 
 def record(**fields):

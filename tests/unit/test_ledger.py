@@ -1,8 +1,8 @@
 """The ledger's arithmetic and reconcile's checks (pure parts: no I/O)."""
 import pytest
 
+from outbound.money.reconcile import check
 from outbound.store import directory, ledger
-from outbound.usecases.reconcile import check
 
 ORG = {"id": "org_a", "balance_cents": 964, "reserved_cents": 100, "available_cents": 864}
 

@@ -6,10 +6,14 @@ import json
 
 import pytest
 
+from outbound.calls.lifecycle import normalize_answered_by
+from outbound.calls.models import (
+    MAX_METADATA_ENTRIES,
+    MAX_METADATA_VALUE_CHARS,
+    MAX_RING_TIMEOUT_S,
+    parse_initiate_request,
+)
 from outbound.errors import BadRequest
-from outbound.lifecycle import normalize_answered_by
-from outbound.models import (MAX_METADATA_ENTRIES, MAX_METADATA_VALUE_CHARS, MAX_RING_TIMEOUT_S,
-                             parse_initiate_request)
 
 GOOD = {"from_phone_number": "+15551234567", "to_phone_number": "+15559876543"}
 

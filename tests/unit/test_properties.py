@@ -5,8 +5,8 @@ import json
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from outbound.calls.models import parse_initiate_request
 from outbound.errors import BadRequest
-from outbound.models import parse_initiate_request
 from outbound.templates import PLACEHOLDER, render, render_all
 
 json_scalars = st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=30)

@@ -2,9 +2,9 @@
 import pytest
 
 from outbound import store
+from outbound.calls.initiate import resolve_assistant
+from outbound.calls.models import InitiateCallRequest
 from outbound.errors import Forbidden, NotFound
-from outbound.models import InitiateCallRequest
-from outbound.usecases.initiate_call import resolve_assistant
 
 ORG = "org_a"
 ITEMS = {

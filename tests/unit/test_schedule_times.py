@@ -1,12 +1,19 @@
-"""outbound.schedule_times: instants, local times across DST, EventBridge cron next fires."""
+"""outbound.schedules.times: instants, local times across DST, EventBridge cron next fires."""
 from datetime import datetime, timedelta, timezone
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from outbound.schedule_times import (ScheduleTimeError, iso_local, iso_utc, local_to_instant, parse_cron,
-                                     parse_instant, zone)
+from outbound.schedules.times import (
+    ScheduleTimeError,
+    iso_local,
+    iso_utc,
+    local_to_instant,
+    parse_cron,
+    parse_instant,
+    zone,
+)
 
 UTC = timezone.utc
 NEW_YORK, PARIS, SYDNEY = zone("America/New_York"), zone("Europe/Paris"), zone("Australia/Sydney")

@@ -3,10 +3,16 @@ is classified: recorded and returned (not retried) or raised (retried, then dead
 import pytest
 
 from outbound import store
-from outbound.errors import (BadRequest, Forbidden, NotFound, PaymentRequired, ProviderFailed,
-                             ProviderTimedOut)
-from outbound.usecases import scheduled_call
-from outbound.usecases.scheduled_call import parse_fire, run_fire
+from outbound.errors import (
+    BadRequest,
+    Forbidden,
+    NotFound,
+    PaymentRequired,
+    ProviderFailed,
+    ProviderTimedOut,
+)
+from outbound.schedules import fire as scheduled_call
+from outbound.schedules.fire import parse_fire, run_fire
 
 CALL = {"from_phone_number": "+15551234567", "to_phone_number": "+15559876543"}
 SCHEDULER_INPUT = {"organization_id": "org_acme", "schedule_id": "sch_1", "scheduled_time": "2026-11-24T14:00:00Z",

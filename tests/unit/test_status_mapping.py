@@ -8,8 +8,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from outbound import lifecycle
-from outbound.webhooks import BadPayload, WebhookRequest, module
+from outbound.calls import lifecycle
+from outbound.provider_callbacks import BadPayload, WebhookRequest, module
 from outbound_local.emulators import freeswitch, telnyx, twilio, vonage, webhooks
 
 

@@ -2,8 +2,8 @@ import json
 
 import pytest
 
+from outbound.calls.models import MAX_TEXT_CHARS, parse_initiate_request
 from outbound.errors import BadRequest
-from outbound.models import MAX_TEXT_CHARS, parse_initiate_request
 from outbound.phone import is_e164, mask
 
 GOOD = {"from_phone_number": "+15551234567", "to_phone_number": "+15559876543"}

@@ -3,8 +3,8 @@ from __future__ import annotations
 
 import pytest
 
-from outbound.usecases.publish_events import delivery_id
-from outbound.usecases.webhook_endpoints import delivery_ref
+from outbound.outcome_events.endpoints import delivery_ref
+from outbound.outcome_events.publish import delivery_id
 
 ENDPOINT = "we_" + "0" * 24
 
@@ -42,7 +42,7 @@ def test_malformed_delivery_ids_are_refused(value):
     (3, 20.0, None, False),
 ])
 def test_an_attempt_is_made_only_with_time_for_all_of_it(monkeypatch, addresses, remaining_s, invocation_s, fits):
-    from outbound.usecases.deliver_webhook import has_time_for_attempt
+    from outbound.outcome_events.deliver import has_time_for_attempt
 
     monkeypatch.setenv("WEBHOOK_TIMEOUT_SECONDS", "10")
     invocation_ms = None if invocation_s is None else invocation_s * 1000
@@ -50,7 +50,7 @@ def test_an_attempt_is_made_only_with_time_for_all_of_it(monkeypatch, addresses,
 
 
 def test_without_a_deadline_every_attempt_is_made():
-    from outbound.usecases.deliver_webhook import has_time_for_attempt
+    from outbound.outcome_events.deliver import has_time_for_attempt
 
     assert has_time_for_attempt(50, None)
 
@@ -58,8 +58,10 @@ def test_without_a_deadline_every_attempt_is_made():
 @pytest.fixture
 def pending(monkeypatch):
     """A pending delivery whose endpoint resolves to two addresses; what is queued, what is POSTed."""
-    from outbound import store, webhook_guard, webhook_http
-    from outbound.usecases import deliver_webhook
+    from outbound import store
+    from outbound.outcome_events import deliver as deliver_webhook
+    from outbound.outcome_events import guard as webhook_guard
+    from outbound.outcome_events import transport as webhook_http
 
     monkeypatch.setenv("WEBHOOK_TIMEOUT_SECONDS", "10")
     delivery = {"organization_id": "org_1", "subject": "call_1", "sequence": 4, "endpoint_id": ENDPOINT,
@@ -84,7 +86,7 @@ def pending(monkeypatch):
 
 
 def test_a_message_without_time_for_its_attempt_goes_back_to_the_queue_unchanged(pending):
-    from outbound.usecases.deliver_webhook import handle_message
+    from outbound.outcome_events.deliver import handle_message
 
     message, seen = pending
     assert handle_message(dict(message), remaining_ms=24_000, invocation_ms=60_000) == "deferred"  # needs 25 s
@@ -92,7 +94,7 @@ def test_a_message_without_time_for_its_attempt_goes_back_to_the_queue_unchanged
 
 
 def test_a_message_with_time_for_its_attempt_is_attempted(pending):
-    from outbound.usecases.deliver_webhook import handle_message
+    from outbound.outcome_events.deliver import handle_message
 
     message, seen = pending
     assert handle_message(dict(message), remaining_ms=25_000, invocation_ms=60_000) == "delivered"

@@ -3,8 +3,8 @@ from __future__ import annotations
 
 import pytest
 
-from outbound import webhook_guard
-from outbound.webhook_guard import UnsafeUrl, resolve_checked
+from outbound.outcome_events import guard as webhook_guard
+from outbound.outcome_events.guard import UnsafeUrl, resolve_checked
 
 NAMES = {"hooks.example.com": ["93.184.216.34"], "mixed.example.com": ["93.184.216.34", "10.0.0.1"],
          "v6.example.com": ["2606:4700::1111"], "meta.example.com": ["169.254.169.254"],
@@ -78,7 +78,7 @@ class _Answer:
     ("https://hooks.example.com:8443/hook", "hooks.example.com:8443"),
 ])
 def test_the_host_header_names_the_url_host(monkeypatch, url, host_header):
-    from outbound import webhook_http
+    from outbound.outcome_events import transport as webhook_http
 
     sent = {}
 

@@ -12,7 +12,7 @@ import time
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from outbound.webhooks import InvalidSignature, WebhookRequest, module
+from outbound.provider_callbacks import InvalidSignature, WebhookRequest, module
 from outbound_local.emulators import freeswitch, telnyx, twilio, vonage, webhooks
 
 NOW = 1_795_424_400.0

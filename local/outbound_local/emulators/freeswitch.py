@@ -17,7 +17,7 @@ from urllib.parse import quote
 
 from .base import DROPPED_NUMBER, REFUSED_NUMBER, SILENT_NUMBER, Credentials, RequestLog
 
-# webhook_secret: what the bridge signs its status events with (see outbound.webhooks.sip).
+# webhook_secret: what the bridge signs its status events with (see outbound.provider_callbacks.sip).
 DEFAULT_CREDENTIALS = {"bridge": "127.0.0.1:8021", "password": "ClueCon",
                        "webhook_secret": "local-sip-webhook-secret"}
 

@@ -5,13 +5,37 @@ from __future__ import annotations
 from datetime import datetime, time
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from ..models import (MAX_EXTERNAL_ID_CHARS, MAX_METADATA_ENTRIES, MAX_METADATA_KEY_CHARS, MAX_METADATA_VALUE_CHARS,
-                      MAX_TEXT_CHARS, MAX_VARIABLE_NAME_CHARS, MAX_VARIABLE_VALUE_CHARS, MAX_VARIABLES)
+from outbound.calls.models import (
+    MAX_EXTERNAL_ID_CHARS,
+    MAX_METADATA_ENTRIES,
+    MAX_METADATA_KEY_CHARS,
+    MAX_METADATA_VALUE_CHARS,
+    MAX_TEXT_CHARS,
+    MAX_VARIABLE_NAME_CHARS,
+    MAX_VARIABLE_VALUE_CHARS,
+    MAX_VARIABLES,
+)
+from outbound.errors import INVALID_E164, BadRequest
+from outbound.phone import canonical_e164
+
 from .policy import DAYS, LEGAL_END, LEGAL_START, RETRYABLE
 
-E164 = r"^\+[1-9][0-9]{1,14}$"
+E164 = r"^\+[1-9][0-9]{1,14}$"  # the canonical form: what is stored and answered
+CLOCK = r"^[0-9]{2}:[0-9]{2}$"  # ASCII digits: "\d" would take any script's (and int() read them)
+
+
+def _canonical(value: str) -> str:
+    try:
+        return canonical_e164(value)
+    except BadRequest:
+        raise ValueError(INVALID_E164) from None
+
+
+# A phone number in a body: its canonical form, or a 400 naming the field. The document shows
+# the canonical pattern; digits of other scripts are accepted and converted (outbound.phone).
+E164Number = Annotated[str, AfterValidator(_canonical), Field(json_schema_extra={"pattern": E164})]
 MAX_CONTACTS_PER_REQUEST = 1000
 VariableValue = Annotated[str, Field(max_length=MAX_VARIABLE_VALUE_CHARS)] | int | float | bool
 Variables = Annotated[dict[Annotated[str, Field(min_length=1, max_length=MAX_VARIABLE_NAME_CHARS)], VariableValue],
@@ -37,8 +61,8 @@ def _clock(value: str) -> time:
 class CallingWindowIn(_Strict):
     days: list[Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]] = Field(
         default_factory=lambda: list(DAYS[:5]), min_length=1, description="Days calls may be placed, recipient-local.")
-    start: str = Field("09:00", pattern=r"^\d{2}:\d{2}$", description="Recipient-local HH:MM (never before 08:00).")
-    end: str = Field("20:00", pattern=r"^\d{2}:\d{2}$", description="Recipient-local HH:MM (never after 21:00).")
+    start: str = Field("09:00", pattern=CLOCK, description="Recipient-local HH:MM (never before 08:00).")
+    end: str = Field("20:00", pattern=CLOCK, description="Recipient-local HH:MM (never after 21:00).")
 
     @model_validator(mode="after")
     def _inside_the_legal_floor(self) -> "CallingWindowIn":
@@ -65,7 +89,7 @@ class PacingIn(_Strict):
 
 class CampaignCreate(_Strict):
     name: str = Field(min_length=1, max_length=200)
-    from_phone_number: str = Field(pattern=E164, description="A number of your organization.")
+    from_phone_number: E164Number = Field(description="A number of your organization.")
     assistant_id: int | None = Field(None, ge=0, description="Override, as on POST /calls/initiate.")
     welcome_message: Text | None = None
     agenda: Text | None = None
@@ -99,11 +123,21 @@ class ContactIn(_Strict):
                                     description="Your own id for this contact: on its calls and events.")
     metadata: Metadata = Field(default_factory=dict, description="Flat; on the contact's calls and events.")
 
+    @field_validator("phone_number")
+    @classmethod
+    def _canonical_when_a_number(cls, value: str) -> str:
+        """Its canonical form (so duplicates and do-not-call compare one string); a row that is
+        not a number keeps what it said, for its per-row error (campaign_contacts)."""
+        try:
+            return canonical_e164(value)
+        except BadRequest:
+            return value
+
 
 class ContactsAdd(_Strict):
     contacts: list[ContactIn] = Field(min_length=1, max_length=MAX_CONTACTS_PER_REQUEST)
 
 
 class SuppressionIn(_Strict):
-    phone_number: str = Field(pattern=E164)
+    phone_number: E164Number
     reason: str | None = Field(None, max_length=500)

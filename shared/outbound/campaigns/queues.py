@@ -14,9 +14,10 @@ from __future__ import annotations
 
 import json
 import math
-import os
 import uuid
 from typing import Any
+
+from outbound.config import campaign_settings
 
 from .. import aws
 
@@ -29,7 +30,7 @@ def _sqs() -> Any:
 
 def send_tick(campaign_id: str, reason: str, events: list[dict[str, Any]] | None = None) -> None:
     body = {"campaign_id": campaign_id, "reason": reason, "events": events or []}
-    _sqs().send_message(QueueUrl=os.environ["CAMPAIGN_TICKS_QUEUE_URL"], MessageBody=json.dumps(body),
+    _sqs().send_message(QueueUrl=campaign_settings().ticks_queue_url, MessageBody=json.dumps(body),
                         MessageGroupId=campaign_id, MessageDeduplicationId=uuid.uuid4().hex)
 
 
@@ -41,7 +42,7 @@ def send_dials(messages: list[tuple[dict[str, Any], float]]) -> list[dict[str, A
     failed: list[dict[str, Any]] = []
     for start in range(0, len(messages), 10):
         chunk = messages[start:start + 10]
-        response = _sqs().send_message_batch(QueueUrl=os.environ["CAMPAIGN_DIAL_QUEUE_URL"], Entries=[
+        response = _sqs().send_message_batch(QueueUrl=campaign_settings().dial_queue_url, Entries=[
             {"Id": str(i), "MessageBody": json.dumps(body), "DelaySeconds": max(1, min(MAX_DELAY_S, math.floor(delay)))}
             for i, (body, delay) in enumerate(chunk)])
         failed += [chunk[int(entry["Id"])][0] for entry in response.get("Failed", [])]

@@ -10,9 +10,10 @@ any provider, so a retry could ring a person twice. Retrying is decided by the c
 from __future__ import annotations
 
 import importlib
-import os
 from dataclasses import dataclass, field
 from typing import Any, Protocol
+
+from outbound.config import provider_settings
 
 PROVIDERS = ("twilio", "telnyx", "vonage", "sip")
 
@@ -20,7 +21,7 @@ PROVIDERS = ("twilio", "telnyx", "vonage", "sip")
 def provider_timeout_s() -> float:
     """How long a create-call may wait for its provider (the SIP adapter's trunk failover
     included): the stack's ProviderTimeoutSeconds, read per call."""
-    return float(os.environ.get("OUTBOUND_PROVIDER_TIMEOUT_S", "10"))
+    return provider_settings().timeout_s
 
 
 @dataclass(frozen=True)

@@ -12,13 +12,15 @@ The ringing then continues on the bridge; its outcome arrives through status tra
 """
 from __future__ import annotations
 
-import os
 import re
 import socket
 import time
 import uuid
 from typing import Any
 from urllib.parse import unquote
+
+from outbound.config import provider_settings
+from outbound.digits import ascii_int
 
 from . import OutboundCall, ProviderAuthError, ProviderRefused, ProviderTimeout, provider_timeout_s
 
@@ -47,11 +49,12 @@ def _safe(value: str, pattern: re.Pattern[str], what: str) -> str:
 
 def _bridge_address(credentials: dict[str, Any]) -> tuple[str, int]:
     # The local stack points OUTBOUND_SIP_BRIDGE at its emulator (read per call).
-    address = os.environ.get("OUTBOUND_SIP_BRIDGE") or credentials.get("bridge") or ""
+    address = provider_settings().sip_bridge or credentials.get("bridge") or ""
     host, _, port = address.rpartition(":")
-    if not host or not port.isdigit():
+    number = ascii_int(port)  # not isdigit(): "²" would pass it and then fail int()
+    if not host or number is None:
         raise ProviderRefused("The SIP bridge address must be host:port")
-    return host, int(port)
+    return host, number
 
 
 def enabled_trunks(provider_settings: dict[str, Any]) -> list[dict[str, Any]]:
@@ -64,7 +67,7 @@ def machine_detection_variables(mode: str) -> dict[str, str]:
     (``amd`` sets ``amd_result`` to HUMAN, MACHINE or NOTSURE), and for "detect_beep" mod_avmd
     also listens for the greeting's beep. FreeSWITCH runs every variable whose name starts with
     ``execute_on_answer``, so these run beside the time limit's sched_hangup. The bridge reports
-    the result in its signed status webhook (``answered_by``, see outbound.webhooks.sip)."""
+    the result in its signed status webhook (``answered_by``, see outbound.provider_callbacks.sip)."""
     variables = {"outbound_amd_mode": mode, "execute_on_answer_amd": "amd"}
     if mode == "detect_beep":
         variables["execute_on_answer_avmd"] = "avmd_start"

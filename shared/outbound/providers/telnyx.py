@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import base64
 import json
-import os
 from typing import Any
 
+from outbound.config import provider_settings
 
 from . import OutboundCall, ProviderRefused, ProviderTimeout, _http
 
@@ -22,7 +22,7 @@ DEFAULT_API_URL = "https://api.telnyx.com/v2"
 
 def _api_url() -> str:
     # Read per call: the local stack and the tests point it at the emulator.
-    return os.environ.get("OUTBOUND_TELNYX_API_URL", DEFAULT_API_URL).rstrip("/")
+    return (provider_settings().telnyx_api_url or DEFAULT_API_URL).rstrip("/")
 
 
 

@@ -9,11 +9,12 @@ tests/unit/test_adapters_twilio.py proves the wire request equals what ``calls.c
 from __future__ import annotations
 
 import base64
-import os
 from typing import Any
 from urllib.parse import urlencode
 
 from twilio.twiml.voice_response import Connect, VoiceResponse
+
+from outbound.config import provider_settings
 
 from . import OutboundCall, ProviderTimeout, _http
 
@@ -27,7 +28,7 @@ MACHINE_DETECTION = {"detect": "Enable", "detect_beep": "DetectMessageEnd"}
 
 def _api_url() -> str:
     # The local stack points this at its emulator; unset in a deployment.
-    return os.environ.get("OUTBOUND_TWILIO_API_URL", DEFAULT_API_URL).rstrip("/")
+    return (provider_settings().twilio_api_url or DEFAULT_API_URL).rstrip("/")
 
 
 def twiml(call: OutboundCall) -> str:

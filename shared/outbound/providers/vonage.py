@@ -10,13 +10,14 @@ from __future__ import annotations
 
 import base64
 import json
-import os
 import time
 import uuid
 from typing import Any
 
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
+
+from outbound.config import provider_settings
 
 from . import OutboundCall, ProviderAuthError, ProviderTimeout, _http
 
@@ -29,7 +30,7 @@ _private_keys: dict[str, rsa.RSAPrivateKey] = {}  # PEM -> parsed key, kept acro
 
 def _api_url() -> str:
     # Read per call: the local stack and the tests point it at the emulator.
-    return os.environ.get("OUTBOUND_VONAGE_API_URL", DEFAULT_API_URL).rstrip("/")
+    return (provider_settings().vonage_api_url or DEFAULT_API_URL).rstrip("/")
 
 
 

@@ -17,19 +17,65 @@ Callers use ``from outbound import store`` and ``store.<name>``: the names below
 from __future__ import annotations
 
 import importlib
+from typing import TYPE_CHECKING
 
 # What initiating a call needs is imported with the package ...
 from .base import client, get_item, get_items, now_iso, table
-from .calls import (ABANDONED_REASON, CallAlreadyExists, ReserveRefused, abandon_call, cancel_reservation,
-                    fail_call_and_release, find_call, find_calls_by_sid, find_stuck_initiating, list_calls,
-                    mark_call_placed, mark_call_unconfirmed, reserve_and_create_call)
-from .keys import (BY_CALL_SID_INDEX, BY_INITIATING_INDEX, BY_ORGANIZATION_INDEX, INITIATING_SHARDS,
-                   LEAVE_INITIATING, SCHEDULES_GSI_PREFIX, api_key_key, assistant_key, call_key, campaign_key,
-                   contact_key, due_key, events_partition, fire_failure_key, graph_key, hash_api_key, import_key,
-                   initiating_keys, organization_calls_partition, organization_key, phone_number_key, schedule_key,
-                   suppression_key, webhook_delivery_key, webhook_endpoint_key)
-from .ledger import (CHARGE, CREDIT, RELEASE, RESERVE, CreditConflict, NoSuchOrganization, credit_organization,
-                     entry_view, ledger_entries, list_ledger, reserves_held_by_calls)
+from .calls import (
+    ABANDONED_REASON,
+    CallAlreadyExists,
+    ReserveRefused,
+    abandon_call,
+    cancel_reservation,
+    fail_call_and_release,
+    find_call,
+    find_calls_by_sid,
+    find_stuck_initiating,
+    list_calls,
+    mark_call_placed,
+    mark_call_unconfirmed,
+    reserve_and_create_call,
+)
+from .keys import (
+    BY_CALL_SID_INDEX,
+    BY_INITIATING_INDEX,
+    BY_ORGANIZATION_INDEX,
+    INITIATING_SHARDS,
+    LEAVE_INITIATING,
+    SCHEDULES_GSI_PREFIX,
+    api_key_key,
+    assistant_key,
+    call_key,
+    campaign_key,
+    contact_key,
+    due_key,
+    events_partition,
+    fire_failure_key,
+    graph_key,
+    hash_api_key,
+    import_key,
+    initiating_keys,
+    organization_calls_partition,
+    organization_key,
+    phone_number_key,
+    schedule_key,
+    suppression_key,
+    webhook_delivery_key,
+    webhook_endpoint_key,
+)
+from .ledger import (
+    CHARGE,
+    CREDIT,
+    RELEASE,
+    RESERVE,
+    CreditConflict,
+    NoSuchOrganization,
+    credit_organization,
+    entry_view,
+    ledger_entries,
+    list_ledger,
+    reserves_held_by_calls,
+)
 from .organizations import organization_balance, organization_for_api_key
 
 # ... every other entity's module when one of its names is first used. These modules are not on
@@ -50,6 +96,58 @@ LAZY_NAMES = {
                   "create_organization", "list_api_keys", "put_owned", "revoke_api_key", "set_sip_trunks",
                   "update_fields"),
 }
+
+if TYPE_CHECKING:  # the lazily loaded names above, declared for type checkers and editors
+    from outbound.store.call_status import CallNotMoved, advance_call, set_call_details, settle_call
+    from outbound.store.directory import (
+        MONEY_FIELDS,
+        AlreadyExists,
+        NotFound,
+        OwnedByAnother,
+        add_api_key,
+        api_key_prefix,
+        create_organization,
+        list_api_keys,
+        put_owned,
+        revoke_api_key,
+        set_sip_trunks,
+        update_fields,
+    )
+    from outbound.store.schedules import (
+        ScheduleNotCancelable,
+        cancel_schedule,
+        create_schedule,
+        delete_schedule,
+        fire_id_for,
+        list_schedules,
+        record_fire_failure,
+        schedule_created,
+    )
+    from outbound.store.suppressions import (
+        add_suppression,
+        list_suppressions,
+        remove_suppression,
+        suppressed_numbers,
+    )
+    from outbound.store.webhook_deliveries import (
+        DeliveryNotPending,
+        create_delivery,
+        delivery_key,
+        list_deliveries,
+        record_attempt,
+        restart_delivery,
+    )
+    from outbound.store.webhook_endpoints import (
+        EndpointNotFound,
+        LimitBusy,
+        LimitReached,
+        create_endpoint,
+        delete_endpoint,
+        endpoints_in_use,
+        get_endpoint,
+        list_endpoints,
+        next_secret_version,
+    )
 MODULE_OF = {name: module for module, names in LAZY_NAMES.items() for name in names}
 
 

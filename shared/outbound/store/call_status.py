@@ -1,5 +1,5 @@
 """A call's status moves (provider webhooks) and its settlement: forward only, settled once.
-(status model and arithmetic: outbound.lifecycle; caller: usecases.status_webhook)"""
+(status model and arithmetic: outbound.calls.lifecycle; caller: usecases.status_webhook)"""
 from __future__ import annotations
 
 from typing import Any, Iterable

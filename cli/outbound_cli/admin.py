@@ -1,0 +1,126 @@
+"""``outbound admin ...``: the operators' commands, against a running `outbound serve`
+(``--local-server URL``) or a deployed stack's table (``--table NAME``, AWS credentials from the
+environment as for the AWS CLI).
+
+  admin org|number|assistant|graph|trunk create|update|show ...   (cli.admin_directory)
+  admin api-key create|list|revoke ORG_ID [KEY_OR_PREFIX]          (cli.keys)
+  admin credit ORG_ID AMOUNT_CENTS --reason TEXT --reference REF   add funds, ledgered, once per reference
+  admin ledger ORG_ID [--limit N]                                  the newest ledger entries
+  admin reconcile ORG_ID                                           prove balance and reserves from the ledger
+
+Nothing here can change ``balance_cents``, ``reserved_cents`` or ``available_cents`` except
+``credit``, which writes its ledger entry in the same transaction.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+from typing import Any, Callable
+
+from . import admin_directory, keys
+from .common import CliError, ascii_int, target_arguments, use_target
+from .keys import require_organization
+
+
+def dollars(cents: int) -> str:
+    return f"{'-' if cents < 0 else ''}${abs(cents) / 100:,.2f}"
+
+
+def cmd_credit(args: argparse.Namespace) -> int:
+    from outbound import store
+
+    use_target(args)
+    require_organization(args.organization_id)
+    if args.amount_cents <= 0:
+        raise CliError("AMOUNT_CENTS must be a positive whole number of cents (e.g. 5000 for $50.00)")
+    try:
+        applied, entry = store.credit_organization(args.organization_id, args.amount_cents, args.reference,
+                                                   args.reason)
+    except store.CreditConflict as exc:
+        raise CliError(f"{exc}; nothing was credited (use a new --reference for a new credit)") from None
+    except ValueError as exc:
+        raise CliError(str(exc)) from None
+    balance = store.organization_balance(args.organization_id)
+    if applied:
+        print(f"Credited {dollars(args.amount_cents)} to {args.organization_id} (reference {args.reference}).")
+    else:
+        print(f"Already credited: reference {args.reference} added {dollars(int(entry['amount_cents']))} to "
+              f"{args.organization_id} at {entry.get('created_at')}; nothing changed.")
+    print(json.dumps(balance))
+    return 0
+
+
+def cmd_ledger(args: argparse.Namespace) -> int:
+    from outbound import store
+
+    use_target(args)
+    require_organization(args.organization_id)
+    entries, _ = store.list_ledger(args.organization_id, args.limit)
+    if args.json:
+        print(json.dumps([store.entry_view(e) for e in entries], indent=2))
+        return 0
+    print(f"{'created_at':<25} {'kind':<8} {'balance':>10} {'reserved':>10}  about")
+    for entry in entries:
+        about = entry.get("call_id") or f"{entry.get('reference')}: {entry.get('reason')}"
+        print(f"{entry['created_at']:<25} {entry['kind']:<8} {entry['balance_delta_cents']:>+10d} "
+              f"{entry['reserved_delta_cents']:>+10d}  {about}" + (f" ({entry['cause']})" if entry.get("cause") else ""))
+    return 0
+
+
+def cmd_reconcile(args: argparse.Namespace) -> int:
+    from outbound.money.reconcile import reconcile
+
+    use_target(args)
+    result = reconcile(args.organization_id, attempts=args.attempts)
+    if result is None:
+        raise CliError(f"no organization {args.organization_id}")
+    if args.json:
+        print(json.dumps({**result.__dict__, "ok": result.ok}, indent=2))
+    else:
+        print(f"{args.organization_id}: balance {result.balance_cents}, reserved {result.reserved_cents}, "
+              f"available {result.available_cents} (cents)")
+        print(f"  ledger: {result.entries} entries, balance {result.ledger_balance_cents}, "
+              f"reserved {result.ledger_reserved_cents}")
+        print(f"  calls holding a reserve: {result.calls_holding}, {result.calls_reserved_cents} cents")
+        for problem in result.problems:
+            print(f"  MISMATCH: {problem}")
+        print("Reconciled: balance and reserves match the ledger and the calls." if result.ok else
+              f"NOT reconciled (the same after {result.attempts} reads).")
+    return 0 if result.ok else 1
+
+
+def register(commands: Any) -> dict[str, Callable[[argparse.Namespace], int]]:
+    admin = commands.add_parser("admin", help="operate a stack: directory, API keys, credits, ledger, reconcile")
+    sub = admin.add_subparsers(dest="admin_command", required=True)
+    admin_directory.add_commands(sub)
+    api_key = sub.add_parser("api-key", help="create, list and revoke API keys")
+    keys.add_commands(api_key.add_subparsers(dest="action", required=True))
+
+    credit = sub.add_parser("credit", help="add funds (a ledgered credit; once per --reference)")
+    credit.add_argument("organization_id", metavar="ORG_ID")
+    credit.add_argument("amount_cents", metavar="AMOUNT_CENTS", type=ascii_int, help="e.g. 5000 for $50.00")
+    credit.add_argument("--reason", required=True, help="why, for the ledger (e.g. 'Invoice 1042 paid')")
+    credit.add_argument("--reference", required=True,
+                        help="your unique id for this credit (e.g. the payment id): run again with it, nothing changes")
+    credit.set_defaults(run=cmd_credit)
+
+    ledger = sub.add_parser("ledger", help="an organization's newest ledger entries")
+    ledger.add_argument("organization_id", metavar="ORG_ID")
+    ledger.add_argument("--limit", type=ascii_int, default=20, choices=range(1, 101), metavar="N")
+    ledger.add_argument("--json", action="store_true")
+    ledger.set_defaults(run=cmd_ledger)
+
+    reconcile = sub.add_parser("reconcile", help="prove balance = sum of the ledger and reserved = open reserves "
+                                                 "(exit 1 when not)")
+    reconcile.add_argument("organization_id", metavar="ORG_ID")
+    reconcile.add_argument("--attempts", type=ascii_int, default=3, choices=range(1, 11), metavar="N",
+                           help="reads before a mismatch is reported (the calls' index is eventually consistent)")
+    reconcile.add_argument("--json", action="store_true")
+    reconcile.set_defaults(run=cmd_reconcile)
+    for parser in (credit, ledger, reconcile):
+        target_arguments(parser)
+    return {"admin": run}
+
+
+def run(args: argparse.Namespace) -> int:
+    return args.run(args)

@@ -1,0 +1,60 @@
+"""``outbound bench ...``: benchmarks that print figures (outbound_cli.benchmarks)."""
+from __future__ import annotations
+
+import argparse
+from typing import Any, Callable
+
+from .common import CliError, ascii_int
+
+
+def cmd_bench(args: argparse.Namespace) -> int:
+    if args.benchmark == "campaign":
+        from outbound_cli.benchmarks.campaign import campaign
+
+        if not 1 <= args.contacts <= 100_000 or args.max_concurrent < 1 or args.calls_per_minute < 1:
+            raise CliError("--contacts must be 1 to 100000, --max-concurrent and --calls-per-minute at least 1")
+        return campaign(args.contacts, args.max_concurrent, args.calls_per_minute, args.hold, args.server, args.json)
+    if args.benchmark == "webhook-delivery":
+        from outbound_cli.benchmarks.webhook_delivery import webhook_delivery
+
+        if args.calls < 1:
+            raise CliError("--calls must be at least 1")
+        return webhook_delivery(args.calls, args.server, args.json)
+    if args.benchmark == "load":
+        from outbound_cli.benchmarks.load import load
+
+        if args.requests < 10 or args.concurrency < 1:
+            raise CliError("--requests must be at least 10 and --concurrency at least 1")
+        return load(args.requests, args.concurrency, args.server, args.json)
+    from outbound_cli.benchmarks.cold_start import cold_start
+
+    if args.runs < 1:
+        raise CliError("--runs must be at least 1")
+    return cold_start(runs=args.runs, as_json=args.json, check=args.check)
+
+
+def register(commands: Any) -> dict[str, Callable[[argparse.Namespace], int]]:
+    bench = commands.add_parser("bench", help="benchmarks")
+    bench_commands = bench.add_subparsers(dest="benchmark", required=True)
+    cold = bench_commands.add_parser("cold-start", help="fresh process to first placed call, per provider")
+    cold.add_argument("--json", action="store_true")
+    cold.add_argument("--runs", type=ascii_int, default=5, help="measured runs per provider (medians of these)")
+    cold.add_argument("--check", action="store_true", help="exit 1 when a provider is over the 1.5x budget")
+    load = bench_commands.add_parser("load", help="POST /calls/initiate at a concurrency against `outbound serve`")
+    load.add_argument("--requests", type=ascii_int, default=2000)
+    load.add_argument("--concurrency", type=ascii_int, default=32)
+    load.add_argument("--server", help="a running `outbound serve` (default: start one with the demo data)")
+    load.add_argument("--json", action="store_true")
+    campaign = bench_commands.add_parser("campaign", help="one campaign end to end: pacing, slots, round trips")
+    campaign.add_argument("--contacts", type=ascii_int, default=200)
+    campaign.add_argument("--max-concurrent", type=ascii_int, default=10)
+    campaign.add_argument("--calls-per-minute", type=ascii_int, default=300)
+    campaign.add_argument("--hold", type=float, default=0.5, help="seconds each call lasts before it is ended")
+    campaign.add_argument("--server", help="a running `outbound serve` (default: start one with the demo data)")
+    campaign.add_argument("--json", action="store_true")
+    delivery = bench_commands.add_parser(
+        "webhook-delivery", help="status webhook -> signed delivery at the customer's endpoint (latency, round trips)")
+    delivery.add_argument("--calls", type=ascii_int, default=30)
+    delivery.add_argument("--server", help="a running `outbound serve` (default: start one with the demo data)")
+    delivery.add_argument("--json", action="store_true")
+    return {"bench": cmd_bench}

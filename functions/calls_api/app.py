@@ -1,0 +1,74 @@
+"""CallsApiFunction: POST /calls/initiate, GET /calls/{call_ref}, GET /calls (list),
+GET /organization/balance and GET /organization/ledger.
+
+Thin: parse the event, call one use case, shape the response. The organization comes from
+the API-key authorizer's (cached) context, never from the request body. Routing and error
+answers: outbound.http.router (why not Powertools' resolver: measured cold start, see there).
+Powertools' Logger (~25 ms) stays: structured JSON logs with the request's correlation id.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+from aws_lambda_powertools import Logger
+
+from outbound import deadline
+from outbound.calls.get_call import get_call
+from outbound.calls.idempotent_initiate import initiate_call_once
+from outbound.calls.initiate import initiate_call
+from outbound.calls.models import parse_initiate_request
+from outbound.config import public_api_url
+from outbound.http.router import body_text, dispatch, header, organization_id, single_valued_query
+from outbound.metrics import emits_metrics
+
+logger = Logger(service="outbound-calls")
+
+
+def initiate(event: dict) -> Any:
+    request = parse_initiate_request(body_text(event))
+    callbacks_url = public_api_url(event["requestContext"])
+    key = header(event, "Idempotency-Key")
+    if key is not None:
+        body, headers = initiate_call_once(organization_id(event), request, callbacks_url, key)
+        return 200, body, headers
+    return initiate_call(organization_id(event), request, callbacks_url)
+
+
+def read_call(event: dict) -> dict:
+    return get_call(organization_id(event), event["pathParameters"]["call_ref"])
+
+
+def list_organization_calls(event: dict) -> dict:
+    from outbound.calls.list_calls import list_calls  # imported when used: not on initiate's cold start
+
+    query = single_valued_query(event, ("status", "limit", "next_token"))
+    return list_calls(organization_id(event), query.get("status"), query.get("limit"), query.get("next_token"))
+
+
+def read_balance(event: dict) -> dict:
+    from outbound.money.ledger import get_balance  # imported when used: not on initiate's cold start
+
+    return get_balance(organization_id(event))
+
+
+def read_ledger(event: dict) -> dict:
+    from outbound.money.ledger import list_ledger  # imported when used: not on initiate's cold start
+
+    query = single_valued_query(event, ("limit", "next_token"))
+    return list_ledger(organization_id(event), query.get("limit"), query.get("next_token"))
+
+
+ROUTES = {
+    ("POST", "/calls/initiate"): initiate,
+    ("GET", "/calls/{call_ref}"): read_call,
+    ("GET", "/calls"): list_organization_calls,
+    ("GET", "/organization/balance"): read_balance,
+    ("GET", "/organization/ledger"): read_ledger,
+}
+
+
+@logger.inject_lambda_context(correlation_id_path="requestContext.requestId")
+@emits_metrics  # business metrics as EMF lines (outbound.metrics)
+def lambda_handler(event: dict, context: Any) -> dict:
+    deadline.start(context, event)
+    return dispatch(ROUTES, event, logger)

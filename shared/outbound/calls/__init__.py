@@ -1,0 +1,1 @@
+"""The call path: initiate a call, read and list calls, the status model, the reserve sweeper."""

@@ -1,0 +1,243 @@
+"""A campaign's contacts: add them (a request of up to 1,000, or a CSV import), list them, export
+the results.
+
+Adding checks each row the way a dial would (E.164, destination policy, every template variable
+present with the campaign's defaults and the row's own) and answers per-row errors without
+dropping the valid rows; a number already in the campaign is a ``duplicate`` (a contact's id is
+derived from the campaign and the number, so the conditional create catches it even across
+requests and imports). A number on the do-not-call list is added as ``suppressed``: no call.
+Each contact gets its first due time: the campaign's start (or now) moved into the recipient's
+calling window (``waiting_window`` when the window moved it).
+"""
+from __future__ import annotations
+
+import csv
+from datetime import datetime, timezone
+from typing import Any, Iterable
+
+from outbound import pages, store
+from outbound.calls.models import MAX_VARIABLE_NAME_CHARS, MAX_VARIABLES
+from outbound.campaigns import queues
+from outbound.campaigns.lifecycle import iso, load
+from outbound.campaigns.models import ContactIn
+from outbound.campaigns.policy import contact_id_for, next_allowed, recipient_zone
+from outbound.campaigns.settings import Campaign
+from outbound.compliance.destinations import check_destination
+from outbound.csv_export import to_csv
+from outbound.errors import INVALID_E164, ApiError, Conflict
+from outbound.phone import is_e164
+from outbound.schedules.times import ScheduleTimeError, zone
+from outbound.store import campaigns as db
+from outbound.store.keys import (
+    campaign_partition,
+    contact_key,
+    contacts_by_status_partition,
+    due_key,
+)
+from outbound.templates import render_all
+
+UTC = timezone.utc
+ROWS_PER_TRANSACTION = 45  # a contact and its due entry each: under DynamoDB's 100 items
+CLOSED = ("completed", "canceled")
+CONTACT_FIELDS = ("contact_id", "phone_number", "external_id", "metadata", "variables", "timezone", "status", "attempts",
+                  "call_ids", "current_call_id", "last_call_status", "last_ended_at", "next_attempt_at",
+                  "final_reason", "added_at", "updated_at")
+
+
+def add_contacts(organization_id: str, campaign_id: str, rows: list[ContactIn],
+                 import_id: str | None = None, first_row: int = 0) -> dict[str, Any]:
+    item = load(organization_id, campaign_id)
+    if item["status"] in CLOSED:
+        raise Conflict(f"Campaign {campaign_id} is {item['status']}: no contacts can be added")
+    organization = store.get_item(store.organization_key(organization_id)) or {}
+    result = add_rows(item, organization, rows, import_id, first_row)
+    if result["added"] and item["status"] == "running":
+        queues.send_tick(campaign_id, "contacts")
+    return result
+
+
+ALREADY_A_CONTACT = "is already a contact of this campaign"
+
+
+def add_rows(item: dict[str, Any], organization: dict[str, Any], rows: list[ContactIn],
+             import_id: str | None = None, first_row: int = 0, rows_of_file: list[int] | None = None) -> dict[str, Any]:
+    """Validate and write ``rows``; ``first_row`` numbers them; an import gives each row's line
+    in its file (``rows_of_file``), kept on the contact."""
+    campaign = Campaign.from_item(item)
+    now = datetime.now(UTC)
+    errors: list[dict[str, Any]] = []
+    accepted: list[tuple[int, ContactIn, str]] = []
+    seen: set[str] = set()
+    for index, row in enumerate(rows, start=first_row):
+        problem = _row_problem(item, organization, row, seen)
+        if problem:
+            errors.append({"index": index, "phone_number": row.phone_number, "error": problem})
+            continue
+        seen.add(row.phone_number)
+        accepted.append((index, row, contact_id_for(campaign.campaign_id, row.phone_number)))
+    suppressed = store.suppressed_numbers(campaign.organization_id, [row.phone_number for _, row, _ in accepted])
+    added = []
+    for start in range(0, len(accepted), ROWS_PER_TRANSACTION):
+        chunk = accepted[start:start + ROWS_PER_TRANSACTION]
+        writes, update = [], db.CampaignUpdate()
+        for index, row, contact_id in chunk:
+            contact, due = _new_contact(campaign, row, contact_id, row.phone_number in suppressed, now, import_id)
+            if rows_of_file:
+                contact["import_row"] = rows_of_file[index - first_row]
+            writes.append((contact, due))
+            update.moved(None, contact["status"])
+            update.count("contacts_total", 1)
+        update.fields["updated_at"] = iso(now)
+        try:
+            duplicates = db.add_contacts(campaign.campaign_id, writes, update)
+        except db.CampaignNotMoved as exc:  # closed since it was read
+            raise Conflict(f"Campaign {campaign.campaign_id} is {(exc.current or {}).get('status', 'gone')}: "
+                           "no contacts can be added") from None
+        for (index, row, contact_id), (contact, _) in zip(chunk, writes):
+            if contact_id in duplicates:
+                errors.append({"index": index, "phone_number": row.phone_number,
+                               "error": f"Duplicate: {row.phone_number} {ALREADY_A_CONTACT}"})
+            else:
+                added.append({"index": index, "contact_id": contact_id, "status": contact["status"]})
+    return {"added": len(added), "contacts": added, "errors": sorted(errors, key=lambda e: e["index"])}
+
+
+def _row_problem(item: dict[str, Any], organization: dict[str, Any], row: ContactIn, seen: set[str]) -> str | None:
+    if not is_e164(row.phone_number):
+        return INVALID_E164
+    if row.phone_number in seen:
+        return f"Duplicate: {row.phone_number} appears twice in this request"
+    if row.timezone:
+        try:
+            zone(row.timezone)
+        except ScheduleTimeError as exc:
+            return str(exc)
+    try:
+        check_destination(row.phone_number, item["from_phone_number"], organization.get("allowed_destination_countries"))
+        render_all(item.get("template_texts") or {}, {**(item.get("variables") or {}), **row.variables})
+    except ApiError as exc:
+        return exc.detail
+    return None
+
+
+def _new_contact(campaign: Campaign, row: ContactIn, contact_id: str, suppressed: bool, now: datetime,
+                 import_id: str | None) -> tuple[dict[str, Any], dict[str, Any] | None]:
+    tz = recipient_zone(row.phone_number, row.timezone, campaign.timezone)
+    base = max(now, campaign.start_at or now)
+    due = None if suppressed else next_allowed(base, campaign.zone(tz), campaign.window)
+    if suppressed:
+        status, reason = "suppressed", "On the organization's do-not-call list"
+    elif due is None or (campaign.end_at and due >= campaign.end_at):
+        status, reason, due = "canceled", "No calling time left before end_at", None
+    else:
+        status, reason = ("waiting_window" if due > base else "pending"), None
+    added_at = iso(now)
+    contact = {**contact_key(campaign.campaign_id, contact_id), "contact_id": contact_id,
+               "campaign_id": campaign.campaign_id, "organization_id": campaign.organization_id,
+               "phone_number": row.phone_number, "variables": row.variables, "timezone": tz,
+               "external_id": row.external_id, "metadata": row.metadata, "status": status, "attempts": 0, "call_ids": [],
+               "added_at": added_at, "updated_at": added_at, "final_reason": reason, "import_id": import_id,
+               "gsi1pk": contacts_by_status_partition(campaign.campaign_id, status),
+               "gsi1sk": f"{added_at}#{contact_id}"}
+    if due is None:
+        return contact, None
+    contact["next_attempt_at"] = iso(due)
+    return contact, {**due_key(campaign.campaign_id, iso(due), contact_id), "contact_id": contact_id,
+                     "phone_number": row.phone_number, "variables": row.variables, "timezone": tz,
+                     "external_id": row.external_id, "metadata": row.metadata, "attempt": 1, "status": status}
+
+
+# --- listing and results ------------------------------------------------------------------------------
+
+def list_contacts(organization_id: str, campaign_id: str, status: str | None, limit: Any = None,
+                  next_token: str | None = None) -> dict[str, Any]:
+    load(organization_id, campaign_id)
+    if status:
+        start = pages.decode(next_token, "gsi1pk", contacts_by_status_partition(campaign_id, status))
+    else:
+        start = pages.decode(next_token, "pk", campaign_partition(campaign_id))
+    items, last = db.list_contacts(campaign_id, status, pages.parse_limit(limit), start)
+    return {"contacts": [contact_view(i) for i in items], "next_token": pages.encode(last)}
+
+
+def contact_view(item: dict[str, Any]) -> dict[str, Any]:
+    view = {name: item.get(name) for name in CONTACT_FIELDS}
+    view["call_ids"] = list(item.get("call_ids") or [])
+    return view
+
+
+CSV_COLUMNS = ("contact_id", "phone_number", "external_id", "status", "attempts", "last_call_status",
+               "last_ended_at", "final_reason", "timezone", "call_ids")
+MAX_CSV_ROWS = 10_000
+
+
+def results_csv(organization_id: str, campaign_id: str, next_token: str | None = None) -> tuple[str, str | None]:
+    """Up to 10,000 contacts as CSV, and the token for the next part (None at the end)."""
+    load(organization_id, campaign_id)
+    start = pages.decode(next_token, "pk", campaign_partition(campaign_id))
+    rows: list[list[Any]] = []
+    while len(rows) < MAX_CSV_ROWS:
+        items, start = db.list_contacts(campaign_id, None, min(1000, MAX_CSV_ROWS - len(rows)), start)
+        for item in items:
+            view = contact_view(item)
+            rows.append([view.get(c) if c != "call_ids" else " ".join(view["call_ids"]) for c in CSV_COLUMNS])
+        if not start:
+            break
+    return to_csv(CSV_COLUMNS, rows), pages.encode(start)
+
+
+# A CSV import's rows: the longest a valid row can be is 50 variables of 1,000 characters with
+# their column's commas, the number, the zone and an external id (~51,000): the bound leaves room.
+MAX_ROW_CHARS = 65_536
+RECOGNISED_COLUMNS = ("phone_number", "timezone", "external_id")
+MAX_COLUMNS = len(RECOGNISED_COLUMNS) + MAX_VARIABLES
+
+
+class UnreadableFile(ValueError):
+    """A CSV that cannot be imported at all; the message says what to fix."""
+
+
+def check_columns(fieldnames: list[str] | None) -> None:
+    """The header row: UnreadableFile when no row of the file could be imported."""
+    if fieldnames is None:
+        raise UnreadableFile("The file is empty: its first line must name its columns, phone_number among them")
+    names = [f.strip() for f in fieldnames]
+    if "phone_number" not in names:
+        raise UnreadableFile("The CSV's first line must name its columns, phone_number among them")
+    named = [name for name in names if name]  # unnamed columns are ignored
+    if len(named) > MAX_COLUMNS:
+        raise UnreadableFile(f"The file has {len(named):,} named columns; at most {MAX_COLUMNS} (phone_number, "
+                             f"timezone, external_id and {MAX_VARIABLES} variables)")
+    for position, name in enumerate(names, start=1):
+        if len(name) > MAX_VARIABLE_NAME_CHARS:
+            raise UnreadableFile(f"Column {position}'s name has {len(name):,} characters; a column name has at most "
+                                 f"{MAX_VARIABLE_NAME_CHARS} characters")
+
+
+def rows_from_csv(lines: Iterable[str]) -> Iterable[tuple[int, ContactIn | None, str | None]]:
+    """(CSV line number, contact or None, problem) per data row: ``phone_number`` is required,
+    ``timezone`` and ``external_id`` are recognised, every other column is a variable. A row of
+    more than MAX_ROW_CHARS is a problem of its own (every column's own limit applies too)."""
+    from pydantic import ValidationError
+
+    reader = csv.DictReader(lines)
+    check_columns(reader.fieldnames)
+    for number, record in enumerate(reader, start=2):
+        size = _row_chars(record)
+        if size > MAX_ROW_CHARS:
+            yield number, None, f"Row too long: {size:,} characters (at most {MAX_ROW_CHARS:,} characters)"
+            continue
+        data = {(k or "").strip(): (v or "").strip() for k, v in record.items() if k}
+        variables = {k: v for k, v in data.items() if k not in RECOGNISED_COLUMNS and v}
+        try:
+            yield number, ContactIn(phone_number=data.get("phone_number", ""), variables=variables,
+                                    timezone=data.get("timezone") or None, external_id=data.get("external_id") or None), None
+        except ValidationError as exc:
+            first = exc.errors()[0]
+            yield number, None, f"{'.'.join(str(p) for p in first['loc'])}: {first['msg']}"
+
+
+def _row_chars(record: dict[str | None, Any]) -> int:
+    """Characters in a DictReader row's cells, extra cells (under the key None) included."""
+    return sum(len(v) if isinstance(v, str) else sum(len(x) for x in v) if isinstance(v, list) else 0
+               for v in record.values())

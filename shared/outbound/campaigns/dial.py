@@ -1,0 +1,124 @@
+"""One campaign attempt (CampaignDialerFunction, from the dial queue): the same use case as
+POST /calls/initiate, with the attempt's call id derived from contact and attempt number, so
+however often the message is delivered the call is placed at most once.
+
+The dial message carries the call's body (built by the dispatcher from the campaign it had just
+read), and the campaign, the contact and the attempt's call record are read in initiate's own
+BatchGetItem (``also_read``): the attempt costs exactly a call's round trips. Before anything is
+written:
+- the contact no longer holds this attempt (a repeated or stale message), or the attempt's call
+  exists already (a repeated message, whatever the campaign's status since): nothing to do;
+- the campaign is no longer running: the contact goes back to waiting, the attempt not burned
+  (paused), or ends ``canceled`` (canceled, ended: the dispatcher decides, from the campaign);
+- the call cannot be made (invalid number or destination, missing variable, do-not-call): the
+  contact ends ``invalid`` or ``suppressed``, no call.
+A 402 pauses the campaign (``insufficient_balance``) and puts the contact back, attempt not
+burned. A provider refusal or timeout leaves a call record like any other call: its status flows
+back through the table's stream like every call's end.
+"""
+from __future__ import annotations
+
+import time
+from datetime import datetime, timezone
+from typing import Any
+
+from aws_lambda_powertools import Logger
+
+from outbound import store
+from outbound.calls.initiate import place_prepared, prepare_call
+from outbound.calls.models import initiate_request_from
+from outbound.campaigns import queues
+from outbound.campaigns.lifecycle import pause_for_balance
+from outbound.campaigns.policy import WAITING_STATUSES
+from outbound.errors import (
+    ApiError,
+    PaymentRequired,
+    ProviderFailed,
+    ProviderTimedOut,
+    ServiceUnavailable,
+    Suppressed,
+)
+from outbound.phone import mask
+
+logger = Logger(child=True)
+
+
+class ClaimNotWritten(Exception):
+    """The dispatcher sends a dial before it writes its claim (so a claim never lacks its dial);
+    this dial came first. Retried shortly; if the claim never lands, the message goes stale."""
+
+
+def dial(message: dict[str, Any], public_api_url: str) -> dict[str, Any]:
+    campaign_id, contact_id, attempt = message["campaign_id"], message["contact_id"], int(message["attempt"])
+    about = {"campaign_id": campaign_id, "contact_id": contact_id, "attempt": attempt, "call_id": message["call_id"]}
+    campaign_key, contact_key = store.campaign_key(campaign_id), store.contact_key(campaign_id, contact_id)
+    call_key = store.call_key(message["call_id"])
+    try:
+        request = initiate_request_from(message["call"])
+        prepared = prepare_call(message["organization_id"], request, also_read=(campaign_key, contact_key, call_key))
+    except ServiceUnavailable:
+        raise
+    except Suppressed as exc:
+        return _not_placed(message, "suppressed", exc.detail, about)
+    except ApiError as exc:  # 400/403/404, or no provider credentials: this contact cannot be called
+        return _not_placed(message, "invalid" if not isinstance(exc, ProviderFailed) else "failed", exc.detail, about)
+    item = prepared.also_read.get(tuple(campaign_key.values()))
+    contact = prepared.also_read.get(tuple(contact_key.values())) or {}
+    if contact.get("status") != "dialing" or contact.get("current_call_id") != message["call_id"]:
+        if contact.get("status") in WAITING_STATUSES and int(contact.get("attempts") or 0) == attempt - 1:
+            raise ClaimNotWritten(f"the claim of {message['call_id']} is not written yet")
+        logger.info("Stale dial message: nothing to do", extra=about)
+        return {"outcome": "stale", **about}
+    if tuple(call_key.values()) in prepared.also_read:  # placed by an earlier delivery: the call's
+        # end settles the contact (deferring now would put a contact whose call is live back to waiting)
+        logger.info("Repeated dial message: the call exists", extra=about)
+        return {"outcome": "duplicate", **about}
+    if item is None or item.get("status") != "running":
+        return _deferred(message, about, (item or {}).get("status"))
+    _wait_for_slot(message.get("dial_at"))
+    extra = {"campaign_id": campaign_id, "contact_id": contact_id, "attempt": attempt,
+             "recipient_timezone": message.get("timezone")}
+    try:
+        result = place_prepared(prepared, public_api_url, message["call_id"],
+                                {k: v for k, v in extra.items() if v is not None})
+    except store.CallAlreadyExists:  # a repeated delivery: the first one placed it
+        return {"outcome": "duplicate", **about}
+    except PaymentRequired:
+        pause_for_balance(campaign_id, message["organization_id"])
+        return _deferred(message, about, "insufficient_balance")
+    except (ProviderFailed, ProviderTimedOut) as exc:  # a call record exists: its end comes by the stream
+        return {"outcome": "provider_failed" if isinstance(exc, ProviderFailed) else "provider_timeout", **about}
+    logger.info("Campaign call placed", extra={**about, "to": mask(message["phone_number"])})
+    return {"outcome": "placed", "call_sid": result["call_sid"], **about}
+
+
+MAX_SLOT_WAIT_S = 2.0
+
+
+def _wait_for_slot(dial_at: str | None) -> None:
+    """SQS delays in whole seconds: a dial can arrive up to a second before its pacing slot. Wait
+    for it, so that no 60 seconds hold more than calls_per_minute placements."""
+    if not dial_at:
+        return
+    ahead = (datetime.fromisoformat(dial_at.replace("Z", "+00:00")) - datetime.now(timezone.utc)).total_seconds()
+    if 0 < ahead <= MAX_SLOT_WAIT_S:
+        time.sleep(ahead)
+
+
+def _not_placed(message: dict[str, Any], status: str, detail: str, about: dict[str, Any]) -> dict[str, Any]:
+    logger.info("Campaign contact cannot be called", extra={**about, "status": status, "detail": detail})
+    queues.send_tick(message["campaign_id"], "not_placed", [_event(message, "not_placed", status=status, detail=detail)])
+    return {"outcome": status, **about}
+
+
+def _deferred(message: dict[str, Any], about: dict[str, Any], why: str | None) -> dict[str, Any]:
+    logger.info("Campaign not running: attempt deferred", extra={**about, "campaign_status": why})
+    queues.send_tick(message["campaign_id"], "deferred", [_event(message, "deferred")])
+    return {"outcome": "deferred", "reason": why, **about}
+
+
+def _event(message: dict[str, Any], kind: str, **extra: Any) -> dict[str, Any]:
+    return {"kind": kind, "contact_id": message["contact_id"], "call_id": message["call_id"],
+            "attempt": message["attempt"], "phone_number": message["phone_number"],
+            "variables": message.get("variables") or {}, "timezone": message.get("timezone"),
+            "external_id": message.get("external_id"), "metadata": message.get("metadata") or {}, **extra}

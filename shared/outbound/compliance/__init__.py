@@ -1,0 +1,1 @@
+"""Who may be called: destination safety and the do-not-call list."""

@@ -1,0 +1,1 @@
+"""Every HTTP adapter: API Gateway REST events in, ``{"detail": ...}`` answers out."""

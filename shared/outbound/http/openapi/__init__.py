@@ -1,0 +1,57 @@
+"""The API's OpenAPI 3.1 document (``GET /openapi.json``, served by OpenApiFunction).
+
+Assembled from one fragment per API area: each module in ``FRAGMENTS`` has ``fragment()``
+returning ``{"tags": [...], "paths": {...}, "schemas": {...}}`` (written by hand for the
+hand-validated request path, or generated from a Powertools resolver's pydantic models for the
+APIs off it). Nothing on a request path imports this package: only functions/open_api/app.py does.
+"""
+from __future__ import annotations
+
+import importlib
+from functools import lru_cache
+from typing import Any
+
+FRAGMENTS = (
+    "outbound.http.openapi.calls",
+    "outbound.http.openapi.ledger",  # GET /organization/ledger
+    "outbound.http.openapi.webhook_endpoints",  # webhook endpoints and deliveries (generated from their resolver)
+    "outbound.http.openapi.campaigns",  # campaigns and do-not-call (generated from their resolver)
+)
+
+
+@lru_cache(maxsize=1)
+def openapi_document() -> dict[str, Any]:
+    tags: list[str] = []
+    paths: dict[str, Any] = {}
+    schemas: dict[str, Any] = {}
+    for name in FRAGMENTS:
+        part = importlib.import_module(name).fragment()
+        tags += [tag for tag in part.get("tags", []) if tag not in tags]
+        for path, operations in part["paths"].items():
+            paths.setdefault(path, {}).update(operations)
+        for schema, body in part.get("schemas", {}).items():
+            if schema in schemas and schemas[schema] != body:
+                raise ValueError(f"two fragments define the schema {schema} differently")
+            schemas[schema] = body
+    return {
+        "openapi": "3.1.0",
+        "info": {
+            "title": "Outbound calls API",
+            "version": "1.0.0",
+            "description": "Place outbound calls from AI voice assistants through Twilio, Telnyx, Vonage or a "
+                           "BYO SIP trunk, schedule them, and track them to their end. Every error answers "
+                           '`{"detail": "<sentence>"}`.',
+        },
+        # Relative: the API's base URL is where this document was served from (the stage's URL on
+        # API Gateway, a custom domain, or `outbound serve` locally).
+        "servers": [{"url": ".", "description": "The base URL this document was served from."}],
+        "security": [{"bearerAuth": []}],
+        "tags": [{"name": name} for name in tags],
+        "paths": paths,
+        "components": {
+            "securitySchemes": {"bearerAuth": {
+                "type": "http", "scheme": "bearer", "bearerFormat": "API key",
+                "description": "`Authorization: Bearer <api key>`; a key belongs to one organization."}},
+            "schemas": schemas,
+        },
+    }

@@ -1,0 +1,86 @@
+"""HTTP APIs off the call's cold path, built with Powertools' event handler and pydantic (the
+request path of POST /calls/initiate keeps its measured hand-written routing: outbound.http.router).
+
+``resolver()`` gives every such API (campaigns, webhook endpoints) the same behaviour as the
+calls API: the organization from the API-key authorizer's context, every error as
+``{"detail": "<sentence>"}`` (validation errors and bodies that are not UTF-8 are 400s naming the
+problem, not Powertools' default 422 or a 500), an unknown route a 404, AWS failing beyond its
+retries a 503 with Retry-After.
+"""
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from aws_lambda_powertools import Logger
+from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
+from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
+
+from outbound.errors import INVALID_API_KEY, UNAVAILABLE, ApiError, Unauthenticated
+from outbound.http.router import aws_unavailable
+
+JSON = "application/json"
+
+
+def detail(status: int, sentence: str, headers: dict[str, str] | None = None) -> Response:
+    return Response(status_code=status, content_type=JSON, body=json.dumps({"detail": sentence}), headers=headers)
+
+
+def validation_sentence(errors: list[dict[str, Any]]) -> str:
+    """The first problem as a sentence naming the field (``url is required``,
+    ``Unknown field: x``, ``pacing.max_concurrent_calls: Input should be ...``)."""
+    if not errors:
+        return "Request body is not valid"
+    error = errors[0]
+    location = [str(part) for part in error.get("loc", ()) if part not in ("body", "query", "path", "header")]
+    name = ".".join(location) or "body"
+    kind = error.get("type", "")
+    if kind == "json_invalid" or (kind in ("model_attributes_type", "dict_type") and name == "body"):
+        return "Request body must be a JSON object"
+    if kind == "missing":
+        return f"{name} is required"
+    if kind == "extra_forbidden":
+        return f"Unknown field: {name}"
+    if kind == "literal_error":  # ctx: "'a', 'b' or 'c'"
+        choices = str((error.get("ctx") or {}).get("expected", "")).replace(" or ", ", ").replace("'", "")
+        return f"{name} must be one of: {choices}"
+    message = str(error.get("msg", "is not valid")).removeprefix("Value error, ")
+    return f"{name}: {message}" if location else message
+
+
+def resolver(logger: Logger) -> APIGatewayRestResolver:
+    app = APIGatewayRestResolver(enable_validation=True)
+
+    @app.exception_handler(ApiError)
+    def _api_error(exc: ApiError) -> Response:
+        return Response(status_code=exc.status, content_type=JSON, body=json.dumps(exc.body()), headers=exc.headers)
+
+    @app.exception_handler(RequestValidationError)
+    def _invalid(exc: RequestValidationError) -> Response:
+        return detail(400, validation_sentence(exc.errors()))
+
+    @app.exception_handler(UnicodeDecodeError)
+    def _undecodable(exc: UnicodeDecodeError) -> Response:  # a body that is not UTF-8 text
+        return detail(400, "Request body must be a JSON object (UTF-8 text)")
+
+    @app.not_found
+    def _not_found(exc: Exception) -> Response:
+        return detail(404, "Not found")
+
+    @app.exception_handler(Exception)
+    def _unexpected(exc: Exception) -> Response:
+        logger.exception("Unhandled error")
+        if aws_unavailable(exc):
+            return detail(503, UNAVAILABLE, {"Retry-After": "1"})
+        return detail(500, "Internal server error")
+
+    return app
+
+
+def organization_id(app: APIGatewayRestResolver) -> str:
+    """The caller's organization, from the API-key authorizer (never from the request)."""
+    authorizer: Any = (app.current_event.raw_event.get("requestContext") or {}).get("authorizer") or {}
+    org = authorizer.get("organization_id")
+    if not org:
+        raise Unauthenticated(INVALID_API_KEY)
+    return org

@@ -1,0 +1,1 @@
+"""The organization's money: the balance ledger as the API shows it, and reconciliation."""

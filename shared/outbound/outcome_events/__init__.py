@@ -1,0 +1,1 @@
+"""Outcome events going out: which changes become events, publishing them, webhook endpoints and deliveries."""

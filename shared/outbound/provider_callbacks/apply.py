@@ -1,0 +1,171 @@
+"""A provider's status webhook: verify it, then move the call forward and settle it once.
+
+Steps (DynamoDB round trips in brackets):
+1. Refuse at once a request without the provider's signature headers (403, no read).
+2. Find the call the event points at: our call_id from the signed URL / body [GetItem], else the
+   provider's call id [Query ByCallSid]. The organization is the call record's, never the
+   webhook's: its credentials (Secrets Manager, cached) verify the signature (403 otherwise).
+3. Map the event to our status model (outbound.calls.lifecycle). Nothing moves backwards: an event of
+   the same or a lower rank, or for a call already final, is answered 200 and changes nothing.
+4. A non-final status: one conditional UpdateItem [UpdateItem].
+   A final status: one TransactWriteItems (at the rate the call record carries since it was
+   placed; only records without one read the organization's rate [GetItem]) that records
+   the final status and settles the balance, conditional on the call not being settled yet
+   [TransactWriteItems]. A repeat, even concurrent, cancels as a whole: settled exactly once.
+"""
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from aws_lambda_powertools import Logger
+
+from outbound import metrics, store
+from outbound.calls.lifecycle import (
+    StatusEvent,
+    charge_cents,
+    is_final,
+    moves_forward,
+    normalize_answered_by,
+    statuses_below,
+)
+from outbound.config import settings
+from outbound.credentials import CredentialsMissing, credentials_for
+from outbound.errors import BadRequest, Forbidden
+from outbound.provider_callbacks import BadPayload, InvalidSignature, WebhookRequest, module
+
+logger = Logger(child=True)
+
+INVALID_SIGNATURE = "Invalid or missing webhook signature"
+
+
+def handle_status_webhook(request: WebhookRequest) -> dict[str, Any]:
+    provider = module(request.provider)
+    if not provider.has_signature(request):
+        raise rejected(request.provider)
+    call_id, provider_call_id = provider.references(request)
+    call = find_call(call_id, provider_call_id)
+    if call is None or call.get("provider") != request.provider:
+        logger.info("Webhook for an unknown call", extra={"provider": request.provider, "call_id": call_id})
+        raise rejected(request.provider)  # same answer: no oracle for which call ids exist
+    try:
+        credentials = credentials_for(call["organization_id"], request.provider)
+        provider.verify(request, credentials)
+    except (InvalidSignature, CredentialsMissing) as exc:
+        logger.warning("Webhook signature refused", extra={"provider": request.provider,
+                                                          "call_id": call["call_id"], "reason": str(exc)})
+        raise rejected(request.provider) from None
+    try:
+        event = provider.parse(request)
+    except BadPayload as exc:
+        raise BadRequest(f"Unreadable {request.provider} status event: {exc}") from None
+    return apply_event(call, event)
+
+
+def rejected(provider: str) -> Forbidden:
+    metrics.count(metrics.WEBHOOK_REJECTIONS, provider)
+    return Forbidden(INVALID_SIGNATURE)
+
+
+def find_call(call_id: str | None, provider_call_id: str | None) -> dict[str, Any] | None:
+    if call_id:
+        return store.get_item(store.call_key(call_id)) if call_id.startswith("call_") else None
+    if provider_call_id:
+        matches = store.find_calls_by_sid(provider_call_id)
+        return matches[0] if len(matches) == 1 else None
+    return None
+
+
+def _answer(call: dict[str, Any], applied: bool, reason: str | None = None) -> dict[str, Any]:
+    body = {"call_id": call["call_id"], "status": call.get("status"), "applied": applied}
+    if reason:
+        body["reason"] = reason
+    return body
+
+
+def apply_event(call: dict[str, Any], event: StatusEvent) -> dict[str, Any]:
+    sid = event.provider_call_id
+    if sid and call.get("call_sid") and sid != call["call_sid"]:
+        return _answer(call, False, "event of another call leg")
+    if event.status is None:
+        if event.answered_by:
+            store.set_call_details(call["call_id"], sid, {"answered_by": normalize_answered_by(event.answered_by)})
+        return _answer(call, False, "no status change in this event")
+    if _abandoned_unsettled(call) and is_final(event.status):
+        # The reserve sweeper released this call (no provider answer was recorded), but the
+        # provider did place it: charge what it used, once; the released reserve is not touched.
+        return _settle(call, event, ("failed",))
+    if not moves_forward(call.get("status"), event.status):
+        return _answer(call, False, "duplicate or out of order")
+    if (call.get("provider") == "sip" and call.get("status") == "initiating" and is_final(event.status)
+            and _sip_failover_cause(event.hangup_cause)):
+        # The adapter is still trying the organization's trunks: this trunk's failure is not the
+        # call's; the next trunk's channel (or the adapter's own refusal) decides.
+        return _answer(call, False, "trunk failover in progress")
+    if is_final(event.status):
+        return _settle(call, event, statuses_below(event.status))
+    fields = _fields(call, event)
+    try:
+        store.advance_call(call["call_id"], event.status, statuses_below(event.status), sid, fields)
+    except store.CallNotMoved as exc:  # a concurrent or repeated webhook got there first
+        return _answer(exc.current or call, False, "duplicate or out of order")
+    return _answer({**call, "status": event.status}, True)
+
+
+def _abandoned_unsettled(call: dict[str, Any]) -> bool:
+    return call.get("status") == "failed" and bool(call.get("abandoned_at")) and not call.get("settled_at")
+
+
+def _settle(call: dict[str, Any], event: StatusEvent, from_statuses: tuple[str, ...]) -> dict[str, Any]:
+    fields = _fields(call, event)
+    rate = call.get("per_minute_rate_cents")
+    charge = charge_cents(fields.get("duration_seconds"), _rate(call["organization_id"]) if rate is None else rate)
+    try:
+        store.settle_call(call, event.status, from_statuses, event.provider_call_id, charge, fields)
+    except store.CallNotMoved as exc:  # a concurrent or repeated webhook got there first
+        return _answer(exc.current or call, False, "duplicate or out of order")
+    logger.info("Call settled", extra={"call_id": call["call_id"], "status": event.status,
+                                       "charged_cents": charge, "released_cents": call.get("reserve_cents")})
+    metrics.count(metrics.CALLS_SETTLED, call.get("provider"))
+    metrics.count(metrics.CHARGED_CENTS, call.get("provider"), charge)
+    return _answer({**call, "status": event.status}, True)
+
+
+def _fields(call: dict[str, Any], event: StatusEvent) -> dict[str, Any]:
+    fields: dict[str, Any] = {"answered_by": normalize_answered_by(event.answered_by)}
+    if event.status == "in-progress":
+        fields["answered_at"] = event.occurred_at or store.now_iso()
+    if is_final(event.status):
+        ended_at = event.occurred_at or store.now_iso()
+        fields["ended_at"] = ended_at
+        duration = event.duration_s
+        if duration is None:  # providers that give times, not durations (Telnyx)
+            duration = _seconds_between(call.get("answered_at") or event.extra.get("start_time"), ended_at)
+        fields["duration_seconds"] = duration or 0
+        fields["hangup_cause"] = event.hangup_cause
+        if event.status == "failed":
+            fields["failure_reason"] = event.hangup_cause or "The provider reported the call failed"
+    return fields
+
+
+def _seconds_between(start: str | None, end: str | None) -> int | None:
+    if not start or not end:
+        return None
+    try:
+        seconds = (datetime.fromisoformat(end.replace("Z", "+00:00"))
+                   - datetime.fromisoformat(start.replace("Z", "+00:00"))).total_seconds()
+    except ValueError:
+        return None
+    return max(0, round(seconds))
+
+
+def _rate(organization_id: str) -> int:
+    organization = store.get_item(store.organization_key(organization_id)) or {}
+    rate = organization.get("per_minute_rate_cents")
+    return int(rate) if rate is not None else settings().per_minute_rate_cents
+
+
+def _sip_failover_cause(cause: str | None) -> bool:
+    from outbound.providers.sip import FAILOVER_CAUSES
+
+    return cause in FAILOVER_CAUSES

@@ -1,0 +1,105 @@
+"""Vonage Voice event webhooks: JSON with ``Authorization: Bearer <JWT>``, HS256-signed with the
+account's signature secret.
+
+Checked here with ``hmac``: the header must be HS256, the signature must match, ``iat`` must be
+within the replay window, ``exp`` (if any) not passed, and ``payload_hash`` must equal
+``sha256(raw body)`` — vonage-jwt's ``verify_signature`` does not check that claim, so without
+this a tampered body with a genuine token would pass.
+
+The webhook URL carries our ``?call_id=``; the JWT does not cover the URL, so the event's ``uuid``
+must also match the call's provider id when the call has one (enforced by the store's writes).
+"""
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+import hmac
+import json
+
+from outbound.calls.lifecycle import StatusEvent
+from outbound.provider_callbacks import (
+    BadPayload,
+    InvalidSignature,
+    WebhookRequest,
+    check_timestamp,
+    int_or_none,
+    normalize_iso,
+)
+
+STATUSES = {
+    "started": "queued", "ringing": "ringing", "answered": "in-progress",
+    "completed": "completed", "busy": "busy", "rejected": "busy",
+    "timeout": "no-answer", "unanswered": "no-answer",
+    "cancelled": "canceled", "failed": "failed",
+}
+DETECTION = ("human", "machine")  # answering-machine detection results: no status change
+
+
+def _token(request: WebhookRequest) -> str | None:
+    scheme, _, token = (request.header("authorization") or "").partition(" ")
+    return token.strip() if scheme.lower() == "bearer" and token.strip() else None
+
+
+def has_signature(request: WebhookRequest) -> bool:
+    return _token(request) is not None
+
+
+def _b64url(part: str) -> bytes:
+    return base64.urlsafe_b64decode(part + "=" * (-len(part) % 4))
+
+
+
+def references(request: WebhookRequest) -> tuple[str | None, str | None]:
+    try:
+        uuid = request.json_object().get("uuid")
+    except BadPayload:
+        uuid = None
+    return request.query_value("call_id"), uuid if isinstance(uuid, str) else None
+
+
+def verify(request: WebhookRequest, credentials: dict) -> None:
+    secret = credentials.get("signature_secret")
+    if not secret:
+        raise InvalidSignature("no Vonage signature secret configured")
+    parts = (_token(request) or "").split(".")
+    if len(parts) != 3:
+        raise InvalidSignature("malformed JWT")
+    try:
+        header = json.loads(_b64url(parts[0]))
+        claims = json.loads(_b64url(parts[1]))
+        signature = _b64url(parts[2])
+    except (ValueError, binascii.Error):
+        raise InvalidSignature("malformed JWT") from None
+    if not isinstance(header, dict) or header.get("alg") != "HS256" or not isinstance(claims, dict):
+        raise InvalidSignature("the JWT must be HS256")
+    expected = hmac.new(secret.encode(), f"{parts[0]}.{parts[1]}".encode(), hashlib.sha256).digest()
+    if not hmac.compare_digest(expected, signature):
+        raise InvalidSignature("the JWT signature does not match")
+    check_timestamp(claims.get("iat"), request.received_at)
+    exp = claims.get("exp")
+    if isinstance(exp, (int, float)) and exp <= request.received_at:
+        raise InvalidSignature("the JWT has expired")
+    payload_hash = claims.get("payload_hash")
+    if not isinstance(payload_hash, str) or not hmac.compare_digest(
+            payload_hash.lower(), hashlib.sha256(request.body).hexdigest()):
+        raise InvalidSignature("payload_hash does not match the body")
+
+
+def parse(request: WebhookRequest) -> StatusEvent:
+    body = request.json_object()
+    raw_status = str(body.get("status") or "")
+    uuid = body.get("uuid") if isinstance(body.get("uuid"), str) else None
+    occurred_at = normalize_iso(body.get("timestamp"))
+    if raw_status in DETECTION:
+        return StatusEvent(uuid, None, answered_by=raw_status, occurred_at=occurred_at)
+    status = STATUSES.get(raw_status)
+    if status is None:
+        return StatusEvent(uuid, None, occurred_at=occurred_at)  # e.g. "disconnected" (the stream)
+    cause = body.get("detail") or body.get("reason")
+    return StatusEvent(
+        provider_call_id=uuid, status=status,
+        duration_s=int_or_none(body.get("duration")) if status == "completed" else None,
+        hangup_cause=(f"{raw_status}: {cause}" if cause else raw_status) if status != "completed" else None,
+        occurred_at=occurred_at,
+    )

@@ -1,0 +1,1 @@
+"""Scheduled, recurring and event-driven calls: the Schedules API, one fire, and their times."""
