@@ -131,3 +131,21 @@ def test_an_import_whose_last_retry_fails_is_marked_failed(stack):
     failed = campaign_imports.get_import(ORG, campaign_id, import_id)
     assert failed["status"] == "failed" and "3 attempts" in failed["failure"], failed
     assert "upload the file again" in failed["failure"]
+
+
+def test_an_import_whose_last_delivery_runs_out_of_time_is_marked_failed(stack, monkeypatch):
+    """Lambda ends a run at its timeout without a word: on the message's last delivery the import
+    stops before the timeout (LAST_CHUNK_MARGIN_S) and is marked failed rather than left
+    processing. Here the function's timeout (20 s) is already inside that margin."""
+    from outbound.campaigns import imports as campaign_imports
+
+    campaign_id = new_campaign(contacts=0)
+    zone = zone_at(12)
+    rows = "".join(f"+1212557{i:04d},{zone}\n" for i in range(10, 15))
+    import_id, key = upload(campaign_id, "phone_number,timezone\n" + rows)
+    monkeypatch.setattr(campaign_imports, "CHUNK_ROWS", 2)
+    monkeypatch.setenv("OUTBOUND_LOCAL_FUNCTION_TIMEOUT_S", "20")
+    assert comes_back(upload_event(key, 3))
+    failed = campaign_imports.get_import(ORG, campaign_id, import_id)
+    assert failed["status"] == "failed" and "time limit" in failed["failure"], failed
+    assert failed["failure"].startswith("The import could not finish in 3 attempts")
