@@ -45,7 +45,8 @@ Adapters:
 Building blocks: ``config`` (settings from the environment), ``errors`` (the ``{"detail": ...}``
 contract), ``phone`` (E.164), ``templates`` (``{{variable}}`` rendering), ``credentials`` (provider
 secrets), ``aws`` (botocore clients), ``metrics`` (EMF), ``deadline`` (time left in the
-invocation), ``pages`` (next_token), ``dynamodb_json``.
+invocation), ``pages`` (next_token), ``csv_export`` (every CSV the service writes: RFC 4180,
+formulas neutralised), ``dynamodb_json``.
 
 Dependencies run one way: functions -> http -> features -> store/providers -> building blocks.
 Beside this package: ``cli/outbound_cli`` (the ``outbound`` command: operators' admin tools for
