@@ -10,12 +10,14 @@ from __future__ import annotations
 import json
 from typing import Any, Callable
 
-from .errors import INVALID_API_KEY, UNAVAILABLE, ApiError, BadRequest, NotFound, Unauthenticated
+from .errors import (INVALID_API_KEY, JSON_ONLY, UNAVAILABLE, ApiError, BadRequest, NotFound, Unauthenticated,
+                     UnsupportedMediaType)
+from .safe_json import MAX_BODY_BYTES
 
-# The whole body: the contract's fields at their limits (2 x 4,000 characters, 50 variables of
-# up to 1,000 characters, even in 4-byte UTF-8) fit below this.
-MAX_BODY_BYTES = 256 * 1024
-
+# Every query parameter of this API is short (the longest, a next_token, is at most 1,024
+# characters): a longer one is refused before any route parses it (int() of a 5,000-digit limit
+# would raise).
+MAX_QUERY_VALUE_CHARS = 1024
 
 # A route answers a body (200), or (status, body) / (status, body, headers).
 Route = Callable[[dict], Any]
@@ -36,14 +38,58 @@ def header(event: dict, name: str) -> str | None:
     return None
 
 
+def is_json_media_type(content_type: str) -> bool:
+    """``application/json`` or ``application/<anything>+json``, whatever its parameters."""
+    media = content_type.split(";", 1)[0].strip().lower()
+    return media == "application/json" or (media.startswith("application/") and media.endswith("+json"))
+
+
+def check_json_body(event: dict) -> None:
+    """The cheap checks on a JSON route's body, before anything decodes or parses it: a body
+    must say it is JSON (no Content-Type at all is taken as JSON, as curl users expect) or it
+    is a 415, and must fit MAX_BODY_BYTES (400). A route without a body is not concerned."""
+    body = event.get("body")
+    if not body:
+        return
+    content_type = (header(event, "Content-Type") or "").strip()
+    if content_type and not is_json_media_type(content_type):
+        raise UnsupportedMediaType(f"{JSON_ONLY} (this request's body is {json.dumps(content_type[:60])})")
+    size = len(body) * 3 // 4 if event.get("isBase64Encoded") else len(body)  # a lower bound, in bytes
+    if size > MAX_BODY_BYTES or (len(body) * 4 > MAX_BODY_BYTES and not event.get("isBase64Encoded")
+                                 and len(body.encode("utf-8", "surrogatepass")) > MAX_BODY_BYTES):
+        raise BadRequest(f"Request body must be at most {MAX_BODY_BYTES} bytes")
+
+
+def check_query(event: dict) -> None:
+    """The cheap check on the query string: no parameter name or value over MAX_QUERY_VALUE_CHARS."""
+    for name, values in (event.get("multiValueQueryStringParameters") or {}).items():
+        for value in [name, *(values or [])]:
+            if value is not None and len(value) > MAX_QUERY_VALUE_CHARS:
+                raise BadRequest(f"Query parameters must be at most {MAX_QUERY_VALUE_CHARS} characters "
+                                 f"({json.dumps(name[:40])} is longer)")
+
+
+def check_request(event: dict) -> None:
+    """Every cheap check, before a route reads or parses anything (both API styles)."""
+    check_query(event)
+    check_json_body(event)
+
+
 def body_text(event: dict) -> str | None:
+    """A JSON route's body as text, after :func:`check_json_body` (parse it with
+    outbound.safe_json, as ``models.parse_json_object`` does)."""
+    check_json_body(event)
     body = event.get("body")
     if body and event.get("isBase64Encoded"):
         import base64
+        import binascii
 
-        body = base64.b64decode(body).decode("utf-8", "replace")
-    if body and len(body.encode()) > MAX_BODY_BYTES:
-        raise BadRequest(f"Request body must be at most {MAX_BODY_BYTES} bytes")
+        try:
+            body = base64.b64decode(body).decode("utf-8")
+        except (binascii.Error, ValueError):  # UnicodeDecodeError is a ValueError
+            raise BadRequest("Request body must be UTF-8 text") from None
+        if len(body.encode()) > MAX_BODY_BYTES:
+            raise BadRequest(f"Request body must be at most {MAX_BODY_BYTES} bytes")
     return body
 
 
@@ -70,6 +116,7 @@ def dispatch(routes: dict[tuple[str, str], Route], event: dict, logger: Any) -> 
     if route is None:
         return response(404, NotFound("Not found").body())
     try:
+        check_request(event)
         result = route(event)
         return response(*result) if isinstance(result, tuple) else response(200, result)
     except ApiError as exc:
