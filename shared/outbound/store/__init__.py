@@ -19,8 +19,8 @@ import importlib
 # What initiating a call needs is imported with the package ...
 from .base import client, get_item, get_items, now_iso, table
 from .calls import (ABANDONED_REASON, CallAlreadyExists, ReserveRefused, abandon_call, cancel_reservation,
-                    fail_call_and_release, find_call, find_calls_by_sid, find_stuck_initiating, list_calls,
-                    mark_call_placed, mark_call_unconfirmed, reserve_and_create_call)
+                    fail_call_and_release, find_call, find_calls_by_sid, find_stuck_initiating, is_call_ref,
+                    list_calls, mark_call_placed, mark_call_unconfirmed, reserve_and_create_call)
 from .keys import (BY_CALL_SID_INDEX, BY_INITIATING_INDEX, BY_ORGANIZATION_INDEX, INITIATING_SHARDS,
                    LEAVE_INITIATING, SCHEDULES_GSI_PREFIX, api_key_key, assistant_key, call_key, campaign_key,
                    contact_key, due_key, events_partition, fire_failure_key, graph_key, hash_api_key, import_key,
