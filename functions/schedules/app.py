@@ -12,6 +12,7 @@ from typing import Any
 from aws_lambda_powertools import Logger
 
 from outbound.apigw import body_text, dispatch, header, organization_id, single_valued_query
+from outbound.metrics import emits_metrics
 from outbound.models import parse_json_object
 from outbound.usecases.schedules import cancel_schedule, get_schedule, list_schedules, schedule_call
 
@@ -46,5 +47,6 @@ ROUTES = {
 
 
 @logger.inject_lambda_context(correlation_id_path="requestContext.requestId")
+@emits_metrics  # AwsConfigurationErrors (outbound.apigw.failure_answer)
 def lambda_handler(event: dict, context: Any) -> dict:
     return dispatch(ROUTES, event, logger)

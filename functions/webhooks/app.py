@@ -23,7 +23,7 @@ from urllib.parse import urlencode
 
 from aws_lambda_powertools import Logger
 
-from outbound.apigw import response
+from outbound.apigw import failure_answer, response
 from outbound.config import settings
 from outbound.errors import ApiError, BadRequest, NotFound
 from outbound.metrics import emits_metrics
@@ -71,6 +71,5 @@ def lambda_handler(event: dict, context: Any) -> dict:
         return response(200, handle_status_webhook(webhook_request(event, provider)))
     except ApiError as exc:
         return response(exc.status, exc.body(), exc.headers)
-    except Exception:
-        logger.exception("Unhandled error")  # 500: the provider retries later
-        return response(500, {"detail": "Internal server error"})
+    except Exception as exc:  # AWS unavailable: 503 with Retry-After, and the provider retries
+        return response(*failure_answer(exc, logger))

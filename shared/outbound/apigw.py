@@ -10,10 +10,11 @@ from __future__ import annotations
 import json
 from typing import Any, Callable
 
-from .errors import (INVALID_API_KEY, JSON_ONLY, UNAVAILABLE, ApiError, BadRequest, NotFound, Unauthenticated,
-                     UnsupportedMediaType)
+from .errors import (INVALID_API_KEY, JSON_ONLY, UNAVAILABLE, ApiError, AwsUnavailable, BadRequest, NotFound,
+                     Unauthenticated, UnsupportedMediaType)
 from .safe_json import MAX_BODY_BYTES
 
+MISCONFIGURED = "The service is not configured correctly; its operator has been alerted."
 # Every query parameter of this API is short (the longest, a next_token, is at most 1,024
 # characters): a longer one is refused before any route parses it (int() of a 5,000-digit limit
 # would raise).
@@ -122,24 +123,74 @@ def dispatch(routes: dict[tuple[str, str], Route], event: dict, logger: Any) -> 
     except ApiError as exc:
         return response(exc.status, exc.body(), exc.headers)
     except Exception as exc:
-        logger.exception("Unhandled error")
-        if aws_unavailable(exc):
-            return response(503, {"detail": UNAVAILABLE}, {"Retry-After": "1"})
-        return response(500, {"detail": "Internal server error"})
+        return response(*failure_answer(exc, logger))
+
+
+def failure_answer(exc: Exception, logger: Any) -> tuple[int, dict[str, Any], dict[str, str]]:
+    """(status, body, headers) for an exception no route turned into an answer, by every API
+    style (``dispatch``, the webhooks, the Powertools resolver). Never a traceback in the body:
+    - AWS failing beyond the SDK's retries (throttled, 5xx, unreachable): 503 with Retry-After,
+      so clients and providers retry; a warning, not an error (DynamoDbThrottlingAlarm watches);
+    - AWS refusing the function's own role or credentials (AccessDenied...): the operator's
+      configuration error, logged and counted as one (AwsConfigurationErrors), answered 500;
+    - anything else is a bug: 500, logged with its traceback as "Unhandled error"."""
+    code = aws_error_code(exc)
+    if aws_unavailable(exc):
+        logger.warning("AWS unavailable beyond retries: answered 503", extra={"aws_error": code or type(exc).__name__})
+        return 503, {"detail": UNAVAILABLE}, {"Retry-After": "1"}
+    if aws_configuration_error(exc):
+        from . import metrics
+
+        logger.error("AWS configuration error: the function's role or credentials were refused",
+                     extra={"aws_error": code or type(exc).__name__,
+                            "aws_operation": getattr(exc, "operation_name", None)})
+        metrics.count(metrics.AWS_CONFIGURATION_ERRORS)
+        return 500, {"detail": MISCONFIGURED}, {}
+    logger.exception("Unhandled error")
+    return 500, {"detail": "Internal server error"}, {}
+
+
+# DynamoDB's reasons for canceling a transaction that another attempt may not meet.
+RETRYABLE_CANCELLATIONS = frozenset({"TransactionConflict", "ThrottlingError", "ProvisionedThroughputExceeded"})
+RETRYABLE_CODES = frozenset({"ProvisionedThroughputExceededException", "ThrottlingException", "Throttling",
+                             "RequestLimitExceeded", "TransactionInProgressException", "TooManyRequestsException"})
+# AWS refusing who we are or what we may do: no retry helps, the operator must fix the stack.
+CONFIGURATION_CODES = frozenset({
+    "AccessDeniedException", "AccessDenied", "UnrecognizedClientException", "InvalidClientTokenId",
+    "MissingAuthenticationTokenException", "IncompleteSignatureException", "InvalidSignatureException",
+    "ExpiredTokenException", "NotAuthorized", "DecryptionFailure", "KMSAccessDeniedException", "KMSDisabledException",
+    "KMSInvalidStateException", "KMSNotFoundException"})
+
+
+def aws_error_code(exc: Exception) -> str | None:
+    error = getattr(exc, "response", None)
+    if not isinstance(error, dict):
+        return None
+    return (error.get("Error") or {}).get("Code") or None
 
 
 def aws_unavailable(exc: Exception) -> bool:
-    """An AWS error that outlasted the SDK's retries (throttling, 5xx, timeouts, connections):
-    botocore's ClientError recognised by its response, its transport errors by their base class
-    (botocore is loaded on the request path already)."""
+    """An AWS error that outlasted the SDK's retries (throttling, 5xx, timeouts, connections, a
+    transaction canceled by a conflict or throttling): botocore's ClientError recognised by its
+    response, its transport errors by their base class (botocore is loaded on the request path
+    already), and our own AwsUnavailable."""
     from botocore.exceptions import ConnectionError, HTTPClientError
 
-    if isinstance(exc, (HTTPClientError, ConnectionError)):  # read/connect timeouts, lost connections
+    if isinstance(exc, (AwsUnavailable, HTTPClientError, ConnectionError)):  # timeouts, lost connections
         return True
     error = getattr(exc, "response", None)
     if not isinstance(error, dict):
         return False
     status = (error.get("ResponseMetadata") or {}).get("HTTPStatusCode") or 0
-    code = (error.get("Error") or {}).get("Code", "")
-    return status >= 500 or code in ("ProvisionedThroughputExceededException", "ThrottlingException",
-                                     "RequestLimitExceeded", "TransactionInProgressException")
+    code = aws_error_code(exc)
+    if code == "TransactionCanceledException":
+        reasons = {(reason or {}).get("Code") for reason in error.get("CancellationReasons") or []} - {"None", None}
+        return bool(reasons) and reasons <= RETRYABLE_CANCELLATIONS
+    return status >= 500 or code in RETRYABLE_CODES
+
+
+def aws_configuration_error(exc: Exception) -> bool:
+    """AWS refusing the function's credentials or permissions (a policy or key changed)."""
+    from botocore.exceptions import NoCredentialsError, PartialCredentialsError
+
+    return isinstance(exc, (NoCredentialsError, PartialCredentialsError)) or aws_error_code(exc) in CONFIGURATION_CODES

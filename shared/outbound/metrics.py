@@ -41,6 +41,7 @@ CALLS_SETTLED = "CallsSettled"  # a final status settled the call's balance
 CHARGED_CENTS = "ChargedCents"  # what the settlements charged
 WEBHOOK_REJECTIONS = "WebhookRejections"  # a status webhook refused (bad or missing signature)
 STUCK_CALLS_RELEASED = "StuckCallsReleased"  # the reserve sweeper released a call nobody heard of
+AWS_CONFIGURATION_ERRORS = "AwsConfigurationErrors"  # AWS refused a function's role or credentials
 
 _invocation: contextvars.ContextVar[dict[str | None, AmazonCloudWatchEMFProvider] | None] = \
     contextvars.ContextVar("outbound_metrics", default=None)

@@ -5,7 +5,7 @@ request path of POST /calls/initiate keeps its measured hand-written routing: ou
 calls API: the organization from the API-key authorizer's context, every error as
 ``{"detail": "<sentence>"}`` (validation errors and bodies that are not UTF-8 are 400s naming the
 problem, not Powertools' default 422 or a 500), an unknown route a 404, AWS failing beyond its
-retries a 503 with Retry-After.
+retries a 503 with Retry-After (outbound.apigw.failure_answer, shared with the call path).
 
 The cheap checks run before Powertools looks at the request (a body that is not JSON is a 415, an
 oversized body or query parameter a 400: outbound.apigw.check_request), and a body's JSON is read by
@@ -21,8 +21,8 @@ from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
 from aws_lambda_powertools.event_handler.openapi.exceptions import (RequestUnsupportedContentType,
                                                                     RequestValidationError)
 
-from ..apigw import aws_unavailable, check_request, response
-from ..errors import INVALID_API_KEY, JSON_ONLY, UNAVAILABLE, ApiError, BadRequest, Unauthenticated
+from ..apigw import check_request, failure_answer, response
+from ..errors import INVALID_API_KEY, JSON_ONLY, ApiError, BadRequest, Unauthenticated
 from ..safe_json import JsonRefused, loads
 
 JSON = "application/json"
@@ -98,10 +98,8 @@ def resolver(logger: Logger) -> APIGatewayRestResolver:
 
     @app.exception_handler(Exception)
     def _unexpected(exc: Exception) -> Response:
-        logger.exception("Unhandled error")
-        if aws_unavailable(exc):
-            return detail(503, UNAVAILABLE, {"Retry-After": "1"})
-        return detail(500, "Internal server error")
+        status, body, headers = failure_answer(exc, logger)
+        return detail(status, body["detail"], headers or None)
 
     return app
 
