@@ -121,7 +121,9 @@ def epoch_seconds(value: object) -> float | None:
         return None
     if isinstance(value, str):
         value = int(value) if _EPOCH_DIGITS.fullmatch(value) else None
-    if not isinstance(value, (int, float)) or not math.isfinite(value) or not 0 < value < MAX_EPOCH_S:
+    if not isinstance(value, (int, float)) or (isinstance(value, float) and not math.isfinite(value)):
+        return None
+    if not 0 < value < MAX_EPOCH_S:  # an int is compared as an int: 10**400 is not a float
         return None
     return float(value)
 
