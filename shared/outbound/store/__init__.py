@@ -26,8 +26,8 @@ from .keys import (BY_CALL_SID_INDEX, BY_INITIATING_INDEX, BY_ORGANIZATION_INDEX
                    contact_key, due_key, events_partition, fire_failure_key, graph_key, hash_api_key, import_key,
                    initiating_keys, organization_calls_partition, organization_key, phone_number_key, schedule_key,
                    suppression_key, webhook_delivery_key, webhook_endpoint_key)
-from .ledger import (CHARGE, CREDIT, RELEASE, RESERVE, CreditConflict, NoSuchOrganization, credit_organization,
-                     entry_view, ledger_entries, list_ledger, reserves_held_by_calls)
+from .ledger import (CHARGE, CREDIT, RELEASE, RESERVE, BalanceLimit, CreditConflict, NoSuchOrganization,
+                     credit_organization, entry_view, ledger_entries, list_ledger, reserves_held_by_calls)
 from .organizations import organization_balance, organization_for_api_key
 
 # ... every other entity's module when one of its names is first used. These modules are not on

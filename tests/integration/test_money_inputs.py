@@ -1,0 +1,97 @@
+"""Every money input is whole cents in ASCII digits, bounded, and money is printed with integer
+arithmetic: `outbound admin credit`, the organization's reserve and rate (`outbound admin org`)
+and the fixture's money fields (`outbound seed`)."""
+from __future__ import annotations
+
+import json
+import uuid
+
+import pytest
+
+from outbound_local.cli.admin import dollars  # how the CLI prints money
+
+pytestmark = pytest.mark.integration
+
+ORG = "org_globex"
+MAX_CREDIT_CENTS = 100_000_000  # $1,000,000.00 in one credit
+MAX_BALANCE_CENTS = 10**15  # $10,000,000,000,000.00
+MAX_PRICE_CENTS = 1_000_000  # $10,000.00: a reserve per call, a rate per minute
+
+
+def credit(server, amount: str):
+    return server.outbound("admin", "credit", ORG, amount, "--reason", "test", "--reference",
+                           f"money-{uuid.uuid4().hex}", "--local-server", server.url, check=False)
+
+
+@pytest.mark.parametrize("amount", [
+    "1" + "0" * 39,  # 40 digits: more than a DynamoDB number holds
+    str(MAX_CREDIT_CENTS + 1),
+    "1e3", "1000.0", "10.50", "+500", "5_000", " 500", "0x1F4", "-500", "0", "",
+    "\u0665\u0660\u0660",  # Arabic-Indic digits: int() reads them as 500
+])
+def test_a_credit_that_is_not_whole_bounded_cents_is_refused_and_changes_nothing(server, amount):
+    before = server.organization(ORG)
+    done = credit(server, amount)
+    assert done.returncode != 0, done.stdout
+    assert "Traceback" not in done.stderr
+    assert "AMOUNT_CENTS must be a whole number of cents from 1 to 100000000" in done.stderr
+    assert server.organization(ORG) == before
+
+
+def test_the_largest_credit_is_accepted_and_printed_exactly(server):
+    done = credit(server, str(MAX_CREDIT_CENTS))
+    assert done.returncode == 0, done.stderr
+    assert f"Credited $1,000,000.00 to {ORG}" in done.stdout
+
+
+def test_a_credit_that_would_take_the_balance_past_its_bound_is_refused(server):
+    """The balance itself stays far inside DynamoDB's 38 digits, however many credits."""
+    before = server.organization(ORG)
+    table = server.aws()["table_name"]
+    near_limit = MAX_BALANCE_CENTS - 10  # as if the organization had been credited that much already
+    server.dynamodb().update_item(TableName=table, Key={"pk": {"S": f"ORG#{ORG}"}, "sk": {"S": "ORG"}},
+                                  UpdateExpression="SET balance_cents = :b",
+                                  ExpressionAttributeValues={":b": {"N": str(near_limit)}})
+    try:
+        done = credit(server, "11")
+        assert done.returncode != 0 and "Traceback" not in done.stderr
+        assert "balance" in done.stderr and "at most" in done.stderr, done.stderr
+        assert server.organization(ORG)["balance_cents"] == near_limit
+    finally:
+        server.dynamodb().update_item(TableName=table, Key={"pk": {"S": f"ORG#{ORG}"}, "sk": {"S": "ORG"}},
+                                      UpdateExpression="SET balance_cents = :b",
+                                      ExpressionAttributeValues={":b": {"N": str(before["balance_cents"])}})
+
+
+@pytest.mark.parametrize("option", ["--call-reserve-cents", "--per-minute-rate-cents"])
+@pytest.mark.parametrize("value", [str(MAX_PRICE_CENTS + 1), "1" + "0" * 39, "1e3", "12.5", "-1", "\u0661\u0662"])
+def test_an_organizations_reserve_and_rate_are_bounded_whole_cents(server, option, value):
+    done = server.outbound("admin", "org", "update", ORG, option, value, "--local-server", server.url, check=False)
+    assert done.returncode != 0, done.stdout
+    assert "Traceback" not in done.stderr
+    assert f"must be a whole number of cents from 0 to {MAX_PRICE_CENTS}" in done.stderr
+
+
+@pytest.mark.parametrize("field,value", [
+    ("balance_cents", 10**39), ("balance_cents", MAX_CREDIT_CENTS + 1), ("balance_cents", 1000.0),
+    ("balance_cents", True), ("balance_cents", "1000"), ("call_reserve_cents", MAX_PRICE_CENTS + 1),
+    ("call_reserve_cents", 1.5), ("per_minute_rate_cents", 10**39), ("per_minute_rate_cents", False),
+])
+def test_fixture_money_fields_are_bounded_whole_cents(server, tmp_path, field, value):
+    organization = {"id": f"org_money_{uuid.uuid4().hex[:8]}", "name": "Money", "balance_cents": 100, field: value}
+    path = tmp_path / "fixture.json"
+    path.write_text(json.dumps({"organizations": [organization]}))
+    done = server.outbound("seed", str(path), "--local-server", server.url, check=False)
+    assert done.returncode != 0, done.stdout
+    assert "Traceback" not in done.stderr
+    assert field in done.stderr
+
+
+@pytest.mark.parametrize("cents,text", [
+    (0, "$0.00"), (5, "$0.05"), (-5, "-$0.05"), (123456, "$1,234.56"), (-100, "-$1.00"),
+    (MAX_BALANCE_CENTS, "$10,000,000,000,000.00"),
+    (2**53 + 1, "$90,071,992,547,409.93"),  # a float would print ...409.92
+    (10**37 + 1, "$100,000,000,000,000,000,000,000,000,000,000,000.01"),
+])
+def test_money_is_printed_exactly(cents, text):
+    assert dollars(cents) == text
