@@ -250,3 +250,71 @@ def test_duplicate_keys_are_refused_not_silently_resolved(server):
                               '"to_phone_number": "+15559870996", "to_phone_number": "+15559870995"}')
     assert response.status_code == 400
     assert response.json() == {"detail": 'Request body has the key "to_phone_number" twice'}
+
+
+def _signed(server, provider: str, call: dict, body: dict | list[tuple[str, str]], claims: dict | None = None):
+    """``body`` as ``provider`` would sign it for ``call`` (the demo organization's credentials)."""
+    from outbound_local.emulators import freeswitch, telnyx, twilio, vonage, webhooks
+
+    url = f"{server.url}/webhooks/{provider}?call_id={call['call_id']}"
+    now = int(time.time())
+    if provider == "twilio":
+        token = twilio.DEFAULT_CREDENTIALS["auth_token"]
+        from urllib.parse import urlencode
+
+        return url, urlencode(body).encode(), {"Content-Type": "application/x-www-form-urlencoded",
+                                               "X-Twilio-Signature": webhooks.twilio_signature(url, body, token)}
+    raw = json.dumps(body).encode()
+    headers = {"Content-Type": "application/json"}
+    if provider == "telnyx":
+        headers.update(telnyx.webhook_signature_headers(raw, now))
+    elif provider == "sip":
+        headers.update(webhooks.sip_signature_headers(raw, freeswitch.DEFAULT_CREDENTIALS["webhook_secret"], now))
+    else:
+        import hashlib
+        import hmac
+        import uuid
+
+        secret = vonage.DEFAULT_CREDENTIALS["signature_secret"].encode()
+        head = b64url(json.dumps({"alg": "HS256", "typ": "JWT"}).encode())
+        part = b64url(json.dumps({"iat": now, "jti": str(uuid.uuid4()),
+                                  "payload_hash": hashlib.sha256(raw).hexdigest(), **(claims or {})}).encode())
+        signature = b64url(hmac.new(secret, f"{head}.{part}".encode(), hashlib.sha256).digest())
+        headers["Authorization"] = f"Bearer {head}.{part}.{signature}"
+    return url, raw, headers
+
+
+def test_signed_events_with_hostile_fields_are_4xx_or_ignored_never_5xx(server, targets):
+    """Genuinely signed events (a provider's bug, or a leaked secret) whose fields are of the
+    wrong type or out of range: a 400, or the field is ignored; never a 500."""
+    calls = {}
+    for provider, number in DEMO_NUMBERS.items():
+        answer = server.initiate({"from_phone_number": number, "to_phone_number": "+15559870991"})
+        calls[provider] = answer.json()
+    sid = {p: c["call_sid"] for p, c in calls.items()}
+    cases = [
+        ("twilio", [("CallSid", sid["twilio"]), ("CallStatus", "completed"), ("CallDuration", "1e999")], None),
+        ("twilio", [("CallSid", sid["twilio"]), ("CallStatus", "ringing"), ("Timestamp", "Fri, 31 Dec 9999 23:59:59 -1400")], None),
+        ("sip", {"call_id": calls["sip"]["call_id"], "event": ["CHANNEL_ANSWER"]}, None),
+        ("sip", {"call_id": calls["sip"]["call_id"], "event": {"CHANNEL_ANSWER": 1}}, None),
+        ("sip", {"call_id": calls["sip"]["call_id"], "channel_uuid": sid["sip"], "event": "CHANNEL_HANGUP_COMPLETE",
+                 "duration": "1e999", "hangup_cause": ["NORMAL_CLEARING"]}, None),
+        ("sip", {"call_id": calls["sip"]["call_id"], "event": "CHANNEL_ANSWER", "timestamp": "9999-12-31T23:59:59-14:00"},
+         None),
+        ("telnyx", {"data": {"event_type": "call.hangup", "payload": {"call_control_id": sid["telnyx"],
+                                                                     "hangup_cause": {"cause": "normal_clearing"}}}},
+         None),
+        ("telnyx", {"data": {"event_type": "call.answered", "occurred_at": "9999-12-31T23:59:59-14:00",
+                             "payload": {"call_control_id": [sid["telnyx"]], "client_state": "W10=" * 1000}}}, None),
+        ("vonage", {"uuid": sid["vonage"], "status": "completed", "duration": "1e999"}, None),
+        ("vonage", {"uuid": sid["vonage"], "status": "answered"}, {"payload_hash": "\u00e9" * 64}),
+        ("vonage", {"uuid": sid["vonage"], "status": "answered"}, {"exp": "nan"}),
+    ]
+    problems: list[str] = []
+    first_line = len(server.output)
+    for provider, body, claims in cases:
+        url, raw, headers = _signed(server, provider, calls[provider], body, claims)
+        response = requests.post(url, data=raw, headers=headers, timeout=30)
+        check(response, f"signed {provider} {raw[:100]!r}", problems)
+    errors = [line for line in server.output[first_line:] if '"Unhandled error"' in line]
+    assert not problems, "\n".join(problems) + "\n\n" + "".join(errors[:2])[:3000]

@@ -70,13 +70,13 @@ def verify(request: WebhookRequest, credentials: dict) -> None:
 
 
 def _timestamp(value: str | None) -> str | None:
-    if not value:
+    if not value or len(value) > 64:
         return None
     try:
         parsed: datetime = parsedate_to_datetime(value)  # RFC 2822, e.g. "Mon, 23 Nov 2026 ..."
-    except (TypeError, ValueError):
+        return iso_from_epoch(parsed.timestamp())
+    except (TypeError, ValueError, OverflowError):  # unreadable, or beyond the years a datetime holds
         return None
-    return iso_from_epoch(parsed.timestamp())
 
 
 def parse(request: WebhookRequest) -> StatusEvent:
