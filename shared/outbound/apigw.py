@@ -19,6 +19,10 @@ MISCONFIGURED = "The service is not configured correctly; its operator has been 
 # characters): a longer one is refused before any route parses it (int() of a 5,000-digit limit
 # would raise).
 MAX_QUERY_VALUE_CHARS = 1024
+# Every id in a path (calls, schedules, campaigns, endpoints, phone numbers) is far shorter; a
+# longer one names nothing, and DynamoDB refuses a key over 2,048 bytes with a ValidationException
+# (a 500) rather than "not found". Same bound as store.calls.MAX_CALL_REF_CHARS.
+MAX_PATH_PARAMETER_CHARS = 256
 
 # A route answers a body (200), or (status, body) / (status, body, headers).
 Route = Callable[[dict], Any]
@@ -70,8 +74,16 @@ def check_query(event: dict) -> None:
                                  f"({json.dumps(name[:40])} is longer)")
 
 
+def check_path(event: dict) -> None:
+    """An id in the path longer than MAX_PATH_PARAMETER_CHARS names nothing: 404."""
+    for value in (event.get("pathParameters") or {}).values():
+        if value is not None and len(value) > MAX_PATH_PARAMETER_CHARS:
+            raise NotFound("Not found")
+
+
 def check_request(event: dict) -> None:
     """Every cheap check, before a route reads or parses anything (both API styles)."""
+    check_path(event)
     check_query(event)
     check_json_body(event)
 

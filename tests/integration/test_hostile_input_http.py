@@ -318,3 +318,20 @@ def test_signed_events_with_hostile_fields_are_4xx_or_ignored_never_5xx(server, 
         check(response, f"signed {provider} {raw[:100]!r}", problems)
     errors = [line for line in server.output[first_line:] if '"Unhandled error"' in line]
     assert not problems, "\n".join(problems) + "\n\n" + "".join(errors[:2])[:3000]
+
+
+def test_ids_too_long_to_be_keys_are_404_on_every_route(server):
+    """DynamoDB refuses keys over 2,048 bytes (a ValidationException, a 500; the local DynamoDB
+    does not check): an id that long names nothing, and every route says so before any read."""
+    assert server.request("GET", "/organization/balance").status_code == 200  # the key's lookup, cached
+    before = server.dynamodb_operations()
+    for route in load().routes():
+        if "{" not in route.path or route.path == "/webhooks/{provider}":
+            continue
+        path = route.path
+        for name in PATH_VALUES:
+            path = path.replace("{" + name + "}", "x" * 3000)
+        response = server.request(route.method, path, {"phone_number": "+15559870992"} if route.method == "POST" else None)
+        assert response.status_code == 404, (route.method, route.path, response.text[:200])
+        assert response.json() == {"detail": "Not found"}
+    assert server.dynamodb_operations() == before

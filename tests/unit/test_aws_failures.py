@@ -150,3 +150,23 @@ def test_keys_left_unprocessed_are_asked_again_then_a_503_not_a_loop(monkeypatch
     with pytest.raises(AwsUnavailable):
         base.get_items([{"pk": "ORG#a", "sk": "ORG"}])
     assert len(calls) == base.BATCH_GET_ATTEMPTS
+
+
+# --- ids too long to be DynamoDB keys ---------------------------------------------------------------
+
+def test_a_path_id_too_long_to_be_a_key_is_404_before_any_read():
+    """DynamoDB refuses a key over 2,048 bytes with a ValidationException (the local DynamoDB does
+    not check): such an id is answered 404 before a route runs."""
+    from outbound.apigw import MAX_PATH_PARAMETER_CHARS, dispatch
+
+    reached = []
+    routes = {("GET", "/calls/{call_ref}"): lambda event: reached.append(event) or {}}
+
+    def event(ref: str) -> dict:
+        return {"httpMethod": "GET", "resource": "/calls/{call_ref}", "pathParameters": {"call_ref": ref},
+                "requestContext": {"authorizer": {"organization_id": "org"}}}
+
+    answer = dispatch(routes, event("c" * (MAX_PATH_PARAMETER_CHARS + 1)), logging.getLogger("test"))
+    assert answer["statusCode"] == 404 and json.loads(answer["body"]) == {"detail": "Not found"}
+    assert reached == []
+    assert dispatch(routes, event("c" * MAX_PATH_PARAMETER_CHARS), logging.getLogger("test"))["statusCode"] == 200
