@@ -112,15 +112,16 @@ def test_initiate_meeting_a_transaction_conflict_beyond_the_retries_is_503_with_
     assert not [r for r in server.provider_requests() if to in json.dumps(r["body"])]
 
 
-@pytest.mark.parametrize("method,path,operation", [
-    ("GET", "/calls/schedules", "Query"),  # SchedulesApiFunction (hand-written routes)
-    ("GET", "/campaigns", "Query"),  # CampaignsApiFunction (Powertools)
-    ("GET", "/webhook-endpoints", "Query"),  # WebhookEndpointsFunction (Powertools)
-    ("POST", "/suppressions", "PutItem"),
+@pytest.mark.parametrize("method,path,operation,error", [
+    ("GET", "/calls/schedules", "Query", "ThrottlingException"),  # SchedulesApiFunction (hand-written routes)
+    ("GET", "/campaigns", "Query", "ServiceUnavailable"),  # CampaignsApiFunction (Powertools)
+    ("GET", "/webhook-endpoints", "Query", "InternalServerError"),  # WebhookEndpointsFunction (Powertools)
+    ("POST", "/suppressions", "PutItem", "InternalServerError"),
 ])
-def test_every_api_style_answers_503_for_throttling_beyond_the_retries(server, faults, method, path, operation):
+def test_every_api_style_answers_503_for_throttling_or_5xx_beyond_the_retries(server, faults, method, path,
+                                                                              operation, error):
     mark = len(server.output)
-    faults(operation, "ThrottlingException", 100)
+    faults(operation, error, 100)
     response = server.request(method, path, {"phone_number": "+15559871235"} if method == "POST" else None)
     faults.clear()
     assert_unavailable(response)

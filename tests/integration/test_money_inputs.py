@@ -1,14 +1,13 @@
 """Every money input is whole cents in ASCII digits, bounded, and money is printed with integer
 arithmetic: `outbound admin credit`, the organization's reserve and rate (`outbound admin org`)
-and the fixture's money fields (`outbound seed`)."""
+and the fixture's money fields (`outbound seed`), run as an operator runs them (a process each;
+the full lists of refused forms are checked in-process by tests/unit/test_money.py)."""
 from __future__ import annotations
 
 import json
 import uuid
 
 import pytest
-
-from outbound_local.cli.admin import dollars  # how the CLI prints money
 
 pytestmark = pytest.mark.integration
 
@@ -25,8 +24,7 @@ def credit(server, amount: str):
 
 @pytest.mark.parametrize("amount", [
     "1" + "0" * 39,  # 40 digits: more than a DynamoDB number holds
-    str(MAX_CREDIT_CENTS + 1),
-    "1e3", "1000.0", "10.50", "+500", "5_000", " 500", "0x1F4", "-500", "0", "",
+    str(MAX_CREDIT_CENTS + 1), "1e3", "+500",
     "\u0665\u0660\u0660",  # Arabic-Indic digits: int() reads them as 500
 ])
 def test_a_credit_that_is_not_whole_bounded_cents_is_refused_and_changes_nothing(server, amount):
@@ -63,8 +61,9 @@ def test_a_credit_that_would_take_the_balance_past_its_bound_is_refused(server):
                                       ExpressionAttributeValues={":b": {"N": str(before["balance_cents"])}})
 
 
-@pytest.mark.parametrize("option", ["--call-reserve-cents", "--per-minute-rate-cents"])
-@pytest.mark.parametrize("value", [str(MAX_PRICE_CENTS + 1), "1" + "0" * 39, "1e3", "12.5", "-1", "\u0661\u0662"])
+@pytest.mark.parametrize("option,value", [("--call-reserve-cents", "1" + "0" * 39), ("--call-reserve-cents", "12.5"),
+                                          ("--per-minute-rate-cents", str(MAX_PRICE_CENTS + 1)),
+                                          ("--per-minute-rate-cents", "\u0661\u0662")])
 def test_an_organizations_reserve_and_rate_are_bounded_whole_cents(server, option, value):
     done = server.outbound("admin", "org", "update", ORG, option, value, "--local-server", server.url, check=False)
     assert done.returncode != 0, done.stdout
@@ -73,9 +72,7 @@ def test_an_organizations_reserve_and_rate_are_bounded_whole_cents(server, optio
 
 
 @pytest.mark.parametrize("field,value", [
-    ("balance_cents", 10**39), ("balance_cents", MAX_CREDIT_CENTS + 1), ("balance_cents", 1000.0),
-    ("balance_cents", True), ("balance_cents", "1000"), ("call_reserve_cents", MAX_PRICE_CENTS + 1),
-    ("call_reserve_cents", 1.5), ("per_minute_rate_cents", 10**39), ("per_minute_rate_cents", False),
+    ("balance_cents", 10**39), ("balance_cents", 1000.0), ("per_minute_rate_cents", True),
 ])
 def test_fixture_money_fields_are_bounded_whole_cents(server, tmp_path, field, value):
     organization = {"id": f"org_money_{uuid.uuid4().hex[:8]}", "name": "Money", "balance_cents": 100, field: value}
@@ -85,13 +82,3 @@ def test_fixture_money_fields_are_bounded_whole_cents(server, tmp_path, field, v
     assert done.returncode != 0, done.stdout
     assert "Traceback" not in done.stderr
     assert field in done.stderr
-
-
-@pytest.mark.parametrize("cents,text", [
-    (0, "$0.00"), (5, "$0.05"), (-5, "-$0.05"), (123456, "$1,234.56"), (-100, "-$1.00"),
-    (MAX_BALANCE_CENTS, "$10,000,000,000,000.00"),
-    (2**53 + 1, "$90,071,992,547,409.93"),  # a float would print ...409.92
-    (10**37 + 1, "$100,000,000,000,000,000,000,000,000,000,000,000.01"),
-])
-def test_money_is_printed_exactly(cents, text):
-    assert dollars(cents) == text

@@ -45,10 +45,14 @@ def signed(provider: str, call: dict, stamp: str) -> tuple[bytes, dict[str, str]
     return body, {"Authorization": f"Bearer {token}"}
 
 
+@pytest.fixture(scope="module", autouse=True)
+def funds(server):
+    server.add_funds("org_acme", 2000)  # every call placed here holds a reserve
+
+
 @pytest.mark.parametrize("provider", list(NUMBERS))
 @pytest.mark.parametrize("stamp", ["nan", "inf", "1e400"])
 def test_a_signed_time_that_is_not_a_time_is_refused(server, provider, stamp):
-    server.add_funds("org_acme", 200)
     answer = server.initiate({"from_phone_number": NUMBERS[provider], "to_phone_number": "+15559870980"})
     assert answer.status_code == 200, answer.text
     call = answer.json()
@@ -66,7 +70,6 @@ def test_the_same_event_signed_now_is_applied(server):
     import time
 
     for provider, number in NUMBERS.items():
-        server.add_funds("org_acme", 200)
         call = server.initiate({"from_phone_number": number, "to_phone_number": "+15559870981"}).json()
         body, headers = signed(provider, call, str(int(time.time())))
         url = f"{server.url}/webhooks/{provider}" + ("" if provider == "sip" else f"?call_id={call['call_id']}")
