@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import base64
 import json
+import math
 import re
 import time
 import uuid
@@ -117,9 +118,10 @@ def verify_application_jwt(authorization: str | None, credentials: Credentials) 
         return "bad signature"
     now = time.time()
     iat, exp = claims.get("iat"), claims.get("exp")
-    if not isinstance(iat, (int, float)) or iat > now + CLOCK_SKEW_S:
+    if not isinstance(iat, (int, float)) or isinstance(iat, bool) or not math.isfinite(iat) \
+            or iat > now + CLOCK_SKEW_S:  # NaN would pass any comparison
         return "iat missing or in the future"
-    if isinstance(exp, (int, float)) and exp <= now:
+    if isinstance(exp, (int, float)) and (not math.isfinite(exp) or exp <= now):
         return "token expired"
     if not claims.get("jti"):
         return "jti missing"

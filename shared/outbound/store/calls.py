@@ -11,9 +11,20 @@ from .keys import (BY_CALL_SID_INDEX, BY_INITIATING_INDEX, BY_ORGANIZATION_INDEX
                    organization_key, provider_check_keys)
 
 
+# Our call ids and every provider's call ids are far shorter: a longer reference names no call,
+# and DynamoDB refuses a key over 2,048 bytes (ValidationException), so it is never sent.
+MAX_CALL_REF_CHARS = 256
+
+
+def is_call_ref(value: object) -> bool:
+    return isinstance(value, str) and 0 < len(value) <= MAX_CALL_REF_CHARS and value.isprintable()
+
+
 def find_call(organization_id: str, call_ref: str) -> dict[str, Any] | None:
     """A call of this organization by our call_id or the provider's call_sid; None otherwise
     (another organization's call is indistinguishable from an unknown one)."""
+    if not is_call_ref(call_ref):
+        return None
     item = get_item(call_key(call_ref)) if call_ref.startswith("call_") else None
     if item is None:
         item = next((m for m in find_calls_by_sid(call_ref) if m["organization_id"] == organization_id), None)
@@ -260,6 +271,8 @@ def abandon_call(call: dict[str, Any], reason: str | None = None) -> bool:
 def find_calls_by_sid(call_sid: str) -> list[dict[str, Any]]:
     """Calls carrying this provider call id (ByCallSid index; provider ids are unique per
     provider, so this is one call in practice)."""
+    if not is_call_ref(call_sid):
+        return []
     response = client().query(
         TableName=table(), IndexName=BY_CALL_SID_INDEX, KeyConditionExpression="call_sid = :sid",
         ExpressionAttributeValues={":sid": {"S": call_sid}}, Limit=5,
