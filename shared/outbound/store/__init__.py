@@ -9,7 +9,9 @@
   (``from outbound.store import campaigns``);
 - ``ledger``: the balance ledger (entries ride in the money transactions above; credits; reads);
 - ``directory``: what operators administer (organizations, numbers, assistants, trunks, API keys),
-  never money.
+  never money;
+- ``int_ids`` (every entity's integer alias, for Burki's SDK) and ``call_search`` (an organization's
+  calls by filters, by offset) are imported by their callers directly.
 
 Callers use ``from outbound import store`` and ``store.<name>``: the names below are the API.
 """
