@@ -49,7 +49,8 @@ def reserve_and_create_call(record: dict[str, Any], reserve_cents: int) -> None:
     The call's integer alias (``int_id``, see store.int_ids) is taken in the same transaction: a
     number another call holds cancels it, and it is written again with a new number."""
     org_key = organization_key(record["organization_id"])
-    record.setdefault("int_id", new_int_id())
+    if record.get("int_id") is None:
+        record["int_id"] = new_int_id()
     item = {**call_key(record["call_id"]), **record}
     if record.get("status", "initiating") in ("initiating", "unconfirmed"):
         item.update(initiating_keys(record))
