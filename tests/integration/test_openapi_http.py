@@ -89,6 +89,9 @@ def _steer(case, data) -> None:
                 case.body["assistant_id"] = 123
 
 
+# Some 1,700 generated requests over 53 operations: more than the suite's 120 s hang guard on a
+# loaded machine (the guard, not a timing: this test measures nothing).
+@pytest.mark.timeout(600)
 def test_every_operation_conforms_to_the_document(server):
     server.add_funds("org_acme", 100_000)  # generated successful calls each hold a reserve
     schema = schemathesis.openapi.from_url(server.url + "/openapi.json")
