@@ -44,6 +44,8 @@ from tests.conftest import DEMO_KEY
 pytestmark = pytest.mark.integration
 
 MAX_EXAMPLES = 30  # per operation and generation mode: the whole run stays well under a minute
+# Burki's API (/burki) maps onto the same use cases, fuzzed above in full: fewer examples each.
+FACADE_EXAMPLES = 10
 AUTH = {"Authorization": f"Bearer {DEMO_KEY}"}
 # The demo organization's numbers (one per provider): with them a generated body gets past the
 # ownership check, so the success paths (a placed call, a schedule) are exercised too.
@@ -99,7 +101,9 @@ def _steer(case, data) -> None:
                 case.body["assistant_id"] = 123
 
 
-@pytest.mark.timeout(600)  # ~1,300 requests: under a minute alone, minutes on a machine shared by several runs
+# Some 1,700 generated requests over 53 operations: more than the suite's 120 s hang guard on a
+# loaded machine (the guard, not a timing: this test measures nothing).
+@pytest.mark.timeout(600)
 def test_every_operation_conforms_to_the_document(server):
     server.add_funds("org_acme", 100_000)  # generated successful calls each hold a reserve
     # Loaded from the served document's JSON (Schemathesis leaves the document's own path out when
@@ -130,7 +134,9 @@ def _fuzz(server, operation, mode, stats: dict, failures: list[str]) -> None:
     strategy = operation.as_strategy(generation_mode=mode)
     checks = CHECKS + ([negative_data_rejection] if mode is GenerationMode.NEGATIVE else [])
 
-    @settings(max_examples=MAX_EXAMPLES, deadline=None, database=None, derandomize=True,
+    examples = FACADE_EXAMPLES if operation.path.startswith("/burki/") else MAX_EXAMPLES
+
+    @settings(max_examples=examples, deadline=None, database=None, derandomize=True,
               phases=[Phase.explicit, Phase.generate], suppress_health_check=list(HealthCheck))
     @given(data=st.data())
     def run(data):

@@ -106,6 +106,11 @@ def initiate_request_from(data: dict[str, Any], allowed_extra: tuple[str, ...] =
                                data.get("welcome_message"), data.get("agenda"), variables, **outcome)
 
 
+def check_metadata(metadata: Any) -> None:
+    """The ``metadata`` rules (flat, its limits), for a call's metadata changed after the fact too."""
+    _check_flat_object("metadata", metadata, MAX_METADATA_ENTRIES, MAX_METADATA_KEY_CHARS, MAX_METADATA_VALUE_CHARS)
+
+
 def _outcome_fields(data: dict[str, Any]) -> dict[str, Any]:
     """metadata, external_id, the per-call limits and answering-machine detection, checked."""
     metadata = data.get("metadata")

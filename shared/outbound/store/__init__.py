@@ -11,7 +11,9 @@
   in the same transaction as each create and delete (used by the entities they cap);
 - ``ledger``: the balance ledger (entries ride in the money transactions above; credits; reads);
 - ``directory``: what operators administer (organizations, numbers, assistants, trunks, API keys),
-  never money.
+  never money;
+- ``int_ids`` (every entity's integer alias, for Burki's SDK) and ``call_search`` (an organization's
+  calls by filters, by offset) are imported by their callers directly.
 
 Callers use ``from outbound import store`` and ``store.<name>``: the names below are the API.
 """

@@ -16,6 +16,7 @@ FRAGMENTS = (
     "outbound.http.openapi.ledger",  # GET /organization/ledger
     "outbound.http.openapi.webhook_endpoints",  # webhook endpoints and deliveries (generated from their resolver)
     "outbound.http.openapi.campaigns",  # campaigns and do-not-call (generated from their resolver)
+    "outbound.http.openapi.burki",  # Burki's API under /burki, for its SDK (generated from its resolver)
 )
 
 
