@@ -25,7 +25,7 @@ from aws_lambda_powertools import Logger
 
 from outbound.config import public_api_url
 from outbound.errors import ApiError, BadRequest, NotFound
-from outbound.http.router import failure_answer, response
+from outbound.http.router import error_answer, failure_answer, response
 from outbound.metrics import emits_metrics
 from outbound.provider_callbacks import PROVIDERS, WebhookRequest
 from outbound.provider_callbacks.apply import handle_status_webhook
@@ -63,6 +63,6 @@ def lambda_handler(event: dict, context: Any) -> dict:
     try:
         return response(200, handle_status_webhook(webhook_request(event, provider)))
     except ApiError as exc:
-        return response(exc.status, exc.body(), exc.headers)
+        return response(*error_answer(exc))
     except Exception as exc:  # AWS unavailable: 503 with Retry-After, and the provider retries
         return response(*failure_answer(exc, logger))

@@ -23,15 +23,20 @@ from aws_lambda_powertools.event_handler.openapi.exceptions import (
     RequestValidationError,
 )
 
-from outbound.errors import INVALID_API_KEY, JSON_ONLY, ApiError, BadRequest, Unauthenticated
-from outbound.http.router import check_request, failure_answer, response
+from outbound.errors import JSON_ONLY, ApiError, BadRequest
+from outbound.http import router
+from outbound.http.router import check_request, error_answer, failure_answer, response
 from outbound.safe_json import JsonRefused, loads
 
 JSON = "application/json"
 
 
+def answer(status: int, body: dict[str, Any], headers: dict[str, str] | None = None) -> Response:
+    return Response(status_code=status, content_type=JSON, body=json.dumps(body), headers=headers or None)
+
+
 def detail(status: int, sentence: str, headers: dict[str, str] | None = None) -> Response:
-    return Response(status_code=status, content_type=JSON, body=json.dumps({"detail": sentence}), headers=headers)
+    return answer(status, {"detail": sentence}, headers)
 
 
 def validation_sentence(errors: list[dict[str, Any]]) -> str:
@@ -71,7 +76,7 @@ class JsonApiResolver(APIGatewayRestResolver):
         try:
             check_request(event)
         except ApiError as exc:
-            return response(exc.status, exc.body(), exc.headers)
+            return response(*error_answer(exc))
         return super().resolve(event, context)
 
 
@@ -80,7 +85,7 @@ def resolver(logger: Logger) -> APIGatewayRestResolver:
 
     @app.exception_handler(ApiError)
     def _api_error(exc: ApiError) -> Response:
-        return Response(status_code=exc.status, content_type=JSON, body=json.dumps(exc.body()), headers=exc.headers)
+        return answer(*error_answer(exc))
 
     @app.exception_handler(RequestValidationError)
     def _invalid(exc: RequestValidationError) -> Response:
@@ -100,16 +105,12 @@ def resolver(logger: Logger) -> APIGatewayRestResolver:
 
     @app.exception_handler(Exception)
     def _unexpected(exc: Exception) -> Response:
-        status, body, headers = failure_answer(exc, logger)
-        return detail(status, body["detail"], headers or None)
+        return answer(*failure_answer(exc, logger))
 
     return app
 
 
 def organization_id(app: APIGatewayRestResolver) -> str:
-    """The caller's organization, from the API-key authorizer (never from the request)."""
-    authorizer: Any = (app.current_event.raw_event.get("requestContext") or {}).get("authorizer") or {}
-    org = authorizer.get("organization_id")
-    if not org:
-        raise Unauthenticated(INVALID_API_KEY)
-    return org
+    """The caller's organization, from the API-key authorizer (never from the request): the same
+    reading as the call path's (``router.organization_id``)."""
+    return router.organization_id(app.current_event.raw_event)

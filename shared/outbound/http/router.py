@@ -132,6 +132,12 @@ def response(status: int, body: dict[str, Any], headers: dict[str, str] | None =
             "body": json.dumps(body)}
 
 
+def error_answer(exc: ApiError) -> tuple[int, dict[str, Any], dict[str, str]]:
+    """(status, body, headers) of an error the API answers on purpose: every API style's one mapping
+    (``dispatch``, the webhooks, the Powertools resolver); ``failure_answer`` is the other kind."""
+    return exc.status, exc.body(), exc.headers or {}
+
+
 def dispatch(routes: dict[tuple[str, str], Route], event: dict, logger: Any) -> dict[str, Any]:
     """Run the event's route; every failure becomes a ``{"detail": ...}`` answer."""
     route = routes.get((event.get("httpMethod", ""), event.get("resource", "")))
@@ -142,7 +148,7 @@ def dispatch(routes: dict[tuple[str, str], Route], event: dict, logger: Any) -> 
         result = route(event)
         return response(*result) if isinstance(result, tuple) else response(200, result)
     except ApiError as exc:
-        return response(exc.status, exc.body(), exc.headers)
+        return response(*error_answer(exc))
     except Exception as exc:
         return response(*failure_answer(exc, logger))
 
