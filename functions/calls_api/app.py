@@ -1,5 +1,6 @@
-"""CallsApiFunction: POST /calls/initiate, GET /calls/{call_ref}, GET /calls (list),
-GET /organization/balance and GET /organization/ledger.
+"""CallsApiFunction: POST /calls/initiate, GET /calls/{call_ref}, GET /calls (list), a call's
+timeline and ledger entries (GET /calls/{call_ref}/timeline and /ledger), GET /organization/balance,
+GET /organization/ledger and GET /organization/spend.
 
 Thin: parse the event, call one use case, shape the response. The organization comes from
 the API-key authorizer's (cached) context, never from the request body. Routing and error
@@ -59,12 +60,36 @@ def read_ledger(event: dict) -> dict:
     return list_ledger(organization_id(event), query.get("limit"), query.get("next_token"))
 
 
+def read_timeline(event: dict) -> dict:
+    from outbound.calls.timeline import call_timeline  # imported when used: not on initiate's cold start
+
+    single_valued_query(event, ())
+    return call_timeline(organization_id(event), event["pathParameters"]["call_ref"])
+
+
+def read_call_ledger(event: dict) -> dict:
+    from outbound.money.ledger import call_ledger  # imported when used: not on initiate's cold start
+
+    single_valued_query(event, ())
+    return call_ledger(organization_id(event), event["pathParameters"]["call_ref"])
+
+
+def read_spend(event: dict) -> dict:
+    from outbound.money.spend import spend_per_day  # imported when used: not on initiate's cold start
+
+    query = single_valued_query(event, ("days",))
+    return spend_per_day(organization_id(event), query.get("days"))
+
+
 ROUTES = {
     ("POST", "/calls/initiate"): initiate,
     ("GET", "/calls/{call_ref}"): read_call,
     ("GET", "/calls"): list_organization_calls,
+    ("GET", "/calls/{call_ref}/timeline"): read_timeline,
+    ("GET", "/calls/{call_ref}/ledger"): read_call_ledger,
     ("GET", "/organization/balance"): read_balance,
     ("GET", "/organization/ledger"): read_ledger,
+    ("GET", "/organization/spend"): read_spend,
 }
 
 

@@ -69,11 +69,13 @@ from .ledger import (
     RESERVE,
     CreditConflict,
     NoSuchOrganization,
+    call_ledger_entries,
     credit_organization,
     entry_view,
     ledger_entries,
     list_ledger,
     reserves_held_by_calls,
+    spend_days,
 )
 from .organizations import organization_balance, organization_for_api_key
 

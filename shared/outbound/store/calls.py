@@ -11,6 +11,18 @@ from .keys import (BY_CALL_SID_INDEX, BY_INITIATING_INDEX, BY_ORGANIZATION_INDEX
                    organization_key, provider_check_keys)
 
 
+# A call's timeline: every status move appends one entry to the record's ``timeline`` list, in the
+# write that makes the move (no extra round trip; statuses only move forward, so it stays short).
+APPEND_TIMELINE = "timeline = list_append(if_not_exists(timeline, :tl_empty), :tl_entry)"
+
+
+def timeline_entry(at: str, status: str, **about: Any) -> dict[str, Any]:
+    """``about``: source ("twilio webhook", "api", "reserve sweeper"...), provider_event (the
+    provider's own name for it), occurred_at (when the provider says it happened), detail,
+    charged_cents; None is left out."""
+    return {"at": at, "status": status, **{name: value for name, value in about.items() if value is not None}}
+
+
 def find_call(organization_id: str, call_ref: str) -> dict[str, Any] | None:
     """A call of this organization by our call_id or the provider's call_sid; None otherwise
     (another organization's call is indistinguishable from an unknown one)."""
@@ -86,11 +98,14 @@ def mark_call_placed(call_id: str, call_sid: str, status: str = "queued", dynamo
     try:
         db.update_item(
             TableName=table(), Key=to_item(call_key(call_id)),
-            UpdateExpression="SET call_sid = :sid, #s = :status, updated_at = :now REMOVE " + LEAVE_INITIATING,
+            UpdateExpression="SET call_sid = :sid, #s = :status, updated_at = :now, " + APPEND_TIMELINE
+                             + " REMOVE " + LEAVE_INITIATING,
             ConditionExpression="#s = :initiating",
             ExpressionAttributeNames={"#s": "status"},
             ExpressionAttributeValues=to_item({":sid": call_sid, ":status": status, ":now": updated_at,
-                                               ":initiating": "initiating"}),
+                                               ":initiating": "initiating", ":tl_empty": [],
+                                               ":tl_entry": [timeline_entry(updated_at, status, source="api",
+                                                                            detail="placed with the provider")]}),
         )
     except db.exceptions.ConditionalCheckFailedException:
         # A status webhook (or the sweeper) got there first: keep its status, only fill in the id
@@ -116,12 +131,15 @@ def fail_call_and_release(record: dict[str, Any], reason: str, dynamodb: Any = N
                 "TableName": table(), "Key": to_item(call_key(record["call_id"])),
                 # Refused: the provider has no call, so nothing of it to compare with its records.
                 "UpdateExpression": "SET #s = :failed, failure_reason = :reason, updated_at = :now, "
-                                    "reserve_cents = :zero REMOVE " + LEAVE_INITIATING + ", " + LEAVE_PROVIDER_CHECK,
+                                    "reserve_cents = :zero, " + APPEND_TIMELINE
+                                    + " REMOVE " + LEAVE_INITIATING + ", " + LEAVE_PROVIDER_CHECK,
                 "ConditionExpression": "#s = :initiating",
                 "ExpressionAttributeNames": {"#s": "status"},
                 "ExpressionAttributeValues": to_item({":failed": "failed", ":reason": reason[:500],
                                                       ":now": updated_at, ":zero": 0,
-                                                      ":initiating": "initiating"}),
+                                                      ":initiating": "initiating", ":tl_empty": [],
+                                                      ":tl_entry": [timeline_entry(updated_at, "failed", source="api",
+                                                                                   detail=reason[:500])]}),
             }},
             {"Update": {
                 "TableName": table(), "Key": to_item(organization_key(record["organization_id"])),
@@ -175,11 +193,13 @@ def mark_call_unconfirmed(call_id: str, reason: str, dynamodb: Any = None) -> st
     try:
         db.update_item(
             TableName=table(), Key=to_item(call_key(call_id)),
-            UpdateExpression="SET #s = :unconfirmed, failure_reason = :reason, updated_at = :now",
+            UpdateExpression="SET #s = :unconfirmed, failure_reason = :reason, updated_at = :now, " + APPEND_TIMELINE,
             ConditionExpression="#s = :initiating",
             ExpressionAttributeNames={"#s": "status"},
             ExpressionAttributeValues=to_item({":unconfirmed": "unconfirmed", ":reason": reason[:500],
-                                               ":now": updated_at, ":initiating": "initiating"}),
+                                               ":now": updated_at, ":initiating": "initiating", ":tl_empty": [],
+                                               ":tl_entry": [timeline_entry(updated_at, "unconfirmed", source="api",
+                                                                            detail=reason[:500])]}),
         )
     except db.exceptions.ConditionalCheckFailedException:
         pass  # a webhook already told us what happened
@@ -233,12 +253,14 @@ def abandon_call(call: dict[str, Any], reason: str | None = None) -> bool:
             {"Update": {
                 "TableName": table(), "Key": to_item(call_key(call["call_id"])),
                 "UpdateExpression": "SET #s = :failed, failure_reason = :reason, updated_at = :now, "
-                                    "reserve_cents = :zero, abandoned_at = :now, released_reserve_cents = :r "
-                                    "REMOVE " + LEAVE_INITIATING,
+                                    "reserve_cents = :zero, abandoned_at = :now, released_reserve_cents = :r, "
+                                    + APPEND_TIMELINE + " REMOVE " + LEAVE_INITIATING,
                 "ConditionExpression": "#s = :stuck AND reserve_cents = :r",
                 "ExpressionAttributeNames": {"#s": "status"},
                 "ExpressionAttributeValues": to_item({":failed": "failed", ":reason": reason, ":now": now,
-                                                      ":zero": 0, ":r": reserve, ":stuck": status}),
+                                                      ":zero": 0, ":r": reserve, ":stuck": status, ":tl_empty": [],
+                                                      ":tl_entry": [timeline_entry(now, "failed", source="reserve sweeper",
+                                                                                   detail=reason)]}),
             }},
             {"Update": {
                 "TableName": table(), "Key": to_item(organization_key(call["organization_id"])),

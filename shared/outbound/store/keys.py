@@ -25,6 +25,8 @@
 | webhook delivery | EVENTS#<subject>   | WHDEL#<seq>#<endpoint> | one event to one endpoint: payload, status, attempts |
 | ledger entry  | LEDGER#<org>          | <entry_id>  | one money movement (credit, reserve, release, charge) with its signed |
 |               |                       |             | effects; gsi1 = ORG#<org>#LEDGER by time (GET /organization/ledger) |
+| spend per day | SPEND#<org>           | DAY#<yyyy-mm-dd> | what the organization's calls were charged that UTC day, net of |
+|               |                       |             | corrections, and how many charges: updated in the charging transactions |
 | unproven event | PROVIDER_EVENT#<provider>#<provider call id> | <sha256(body)> | a signed status event |
 |               |                       |             | that did not prove which call it is (recorded, never applied); TTL; |
 |               |                       |             | gsi1 = ORG#<org>#PROVIDER_EVENTS by receipt time |
@@ -161,6 +163,15 @@ def organization_ledger_partition(organization_id: str) -> str:
     return f"ORG#{organization_id}#LEDGER"
 
 
+def spend_partition(organization_id: str) -> str:
+    return f"SPEND#{organization_id}"
+
+
+def spend_day_key(organization_id: str, day: str) -> dict[str, str]:
+    """``day``: YYYY-MM-DD (UTC)."""
+    return {"pk": spend_partition(organization_id), "sk": f"DAY#{day}"}
+
+
 def organization_api_keys_partition(organization_id: str) -> str:
     """ByOrganization's partition of an organization's API keys (by creation)."""
     return f"ORG#{organization_id}#APIKEYS"
@@ -174,6 +185,11 @@ def call_entry_id(call_id: str, created_at: str, kind: str) -> str:
     """One entry per kind (reserve, release, charge) per hold: a call record's ``created_at`` tells
     apart two holds of the same call_id (a reserve undone before the provider, then retried)."""
     return f"call#{call_id}#{created_at}#{kind}"
+
+
+def call_entries_prefix(call_id: str) -> str:
+    """Every ledger entry id of a call starts with this (its holds, charges and adjustments)."""
+    return f"call#{call_id}#"
 
 
 def call_adjustment_entry_id(call_id: str, created_at: str, from_cents: int, to_cents: int) -> str:
