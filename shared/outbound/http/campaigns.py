@@ -89,6 +89,17 @@ def cancel(campaign_id: str):
     return _json(campaigns.cancel_campaign(organization_id(app), campaign_id))
 
 
+@app.get("/campaigns/<campaign_id>/stats", tags=["campaigns"],
+         summary="Live figures: in flight against the cap, dials per minute against the limit, outcomes over time, "
+                 "answer rate by the recipient's local hour",
+         responses={**_ok("The campaign's statistics (from its newest 5,000 attempts at most: see complete)."),
+                    **FOUND})
+def stats(campaign_id: str):
+    from outbound.campaigns.stats import campaign_stats
+
+    return _json(campaign_stats(organization_id(app), campaign_id))
+
+
 # --- contacts ---------------------------------------------------------------------------------------------
 
 @app.post("/campaigns/<campaign_id>/contacts", tags=["campaigns"],
