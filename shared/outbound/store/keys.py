@@ -22,7 +22,8 @@
 | import        | CAMPAIGN#<id>         | I#<import_id> | a CSV import's progress and row errors |
 | suppression   | SUPPRESSION#<org>#<e164> | SUPPRESSION | do-not-call; gsi1 = ORG#<org>#SUPPRESSIONS by number |
 | webhook endpoint | ORG#<org>          | WHEP#<id>   | url, events, description, secret_version (the secret: Secrets Manager) |
-| webhook delivery | EVENTS#<subject>   | WHDEL#<seq>#<endpoint> | one event to one endpoint: payload, status, attempts |
+| webhook delivery | EVENTS#<subject>   | WHDEL#<seq>#<endpoint> | one event to one endpoint: payload, status, attempts; |
+|               |                       |             | gsi1 = ORG#<org>#WHEP#<endpoint>#DELIVERIES by creation (the endpoint's log) |
 | ledger entry  | LEDGER#<org>          | <entry_id>  | one money movement (credit, reserve, release, charge) with its signed |
 |               |                       |             | effects; gsi1 = ORG#<org>#LEDGER by time (GET /organization/ledger) |
 | spend per day | SPEND#<org>           | DAY#<yyyy-mm-dd> | what the organization's calls were charged that UTC day, net of |
@@ -237,6 +238,11 @@ def webhook_endpoint_key(organization_id: str, endpoint_id: str) -> dict[str, st
 
 def events_partition(subject: str) -> str:
     return f"EVENTS#{subject}"
+
+
+def endpoint_deliveries_partition(organization_id: str, endpoint_id: str) -> str:
+    """ByOrganization's partition of one endpoint's deliveries (by creation): its delivery log."""
+    return f"ORG#{organization_id}#WHEP#{endpoint_id}#DELIVERIES"
 
 
 def webhook_delivery_key(subject: str, sequence: int, endpoint_id: str) -> dict[str, str]:
