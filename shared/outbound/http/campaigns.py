@@ -157,11 +157,13 @@ def suppress(body: SuppressionIn):
     return _json(suppressions.add(organization_id(app), body.phone_number, body.reason), 201)
 
 
-@app.get("/suppressions", tags=["suppressions"], summary="Your do-not-call list, by number",
+@app.get("/suppressions", tags=["suppressions"], summary="Your do-not-call list, by number (searchable by its beginning)",
          responses={**_ok("A page of entries."), **COMMON})
 def list_suppressions(limit: Annotated[str | None, Query()] = None,
-                      next_token: Annotated[str | None, Query()] = None):
-    return _json(suppressions.list_all(organization_id(app), limit, next_token))
+                      next_token: Annotated[str | None, Query()] = None,
+                      starting_with: Annotated[str | None, Query(description="Only the numbers that begin so "
+                                                                             "(e.g. +1555).")] = None):
+    return _json(suppressions.list_all(organization_id(app), limit, next_token, starting_with))
 
 
 @app.delete("/suppressions/<phone_number>", tags=["suppressions"], summary="Remove a number from the list",
