@@ -87,6 +87,7 @@ def _steer(case, data) -> None:
                 case.body["assistant_id"] = 123
 
 
+@pytest.mark.timeout(300)  # ~55 operations: about a minute alone, several on a busy 2-core machine
 def test_every_operation_conforms_to_the_document(server):
     server.add_funds("org_acme", 100_000)  # generated successful calls each hold a reserve
     schema = schemathesis.openapi.from_url(server.url + "/openapi.json")
