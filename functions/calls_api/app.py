@@ -1,6 +1,6 @@
-"""CallsApiFunction: POST /calls/initiate, GET /calls/{call_ref}, GET /calls (list), a call's
-timeline and ledger entries (GET /calls/{call_ref}/timeline and /ledger), GET /organization/balance,
-GET /organization/ledger and GET /organization/spend.
+"""CallsApiFunction: POST /calls/initiate, GET /calls/{call_ref}, GET /calls (list),
+POST /calls/{call_ref}/terminate, a call's timeline and ledger entries (GET /calls/{call_ref}/timeline
+and /ledger), GET /organization/balance, GET /organization/ledger and GET /organization/spend.
 
 Thin: parse the event, call one use case, shape the response. The organization comes from
 the API-key authorizer's (cached) context, never from the request body. Routing and error
@@ -47,6 +47,12 @@ def list_organization_calls(event: dict) -> dict:
                       query.get("campaign_id"), query.get("schedule_id"), query.get("from"), query.get("to"))
 
 
+def terminate(event: dict) -> Any:
+    from outbound.calls.terminate import terminate_call  # imported when used: not on initiate's cold start
+
+    return 202, terminate_call(organization_id(event), event["pathParameters"]["call_ref"])
+
+
 def read_balance(event: dict) -> dict:
     from outbound.money.ledger import get_balance  # imported when used: not on initiate's cold start
 
@@ -85,6 +91,7 @@ ROUTES = {
     ("POST", "/calls/initiate"): initiate,
     ("GET", "/calls/{call_ref}"): read_call,
     ("GET", "/calls"): list_organization_calls,
+    ("POST", "/calls/{call_ref}/terminate"): terminate,
     ("GET", "/calls/{call_ref}/timeline"): read_timeline,
     ("GET", "/calls/{call_ref}/ledger"): read_call_ledger,
     ("GET", "/organization/balance"): read_balance,

@@ -11,15 +11,17 @@ Features (use cases, each with its models):
   (its Idempotency-Key), ``models`` (request validation by hand and the call record's view),
   ``get_call`` and ``list_calls`` (GET /calls...), ``timeline`` (a call's status changes, as they
   happened), ``lifecycle`` (one status model for every provider, settlement arithmetic),
-  ``reserve_sweeper`` (ReserveSweeperFunction).
+  ``reserve_sweeper`` (ReserveSweeperFunction), ``terminate`` (POST /calls/{call_ref}/terminate: the
+  provider's own hang-up).
 - ``schedules``: scheduled, recurring and event-driven calls. ``manage`` (the Schedules API),
   ``fire`` (ScheduledCallFunction: one fire), ``times`` (ISO instants, IANA zones, cron).
 - ``campaigns``: the campaign engine. ``models`` (API bodies), ``lifecycle`` (create, start, pause,
   resume, cancel), ``contacts``, ``imports`` (CSV through S3), ``dispatch`` (one tick:
   CampaignDispatcherFunction), ``dial`` (one attempt: CampaignDialerFunction), ``outcomes``
   (CampaignOutcomesFunction), ``events`` (campaign.* outcome events), ``policy`` (pure rules:
-  windows, retries), ``settings`` (a campaign item, typed), ``queues`` (its SQS queues), ``stats``
-  (a campaign's live figures, read from its calls).
+  windows, retries), ``settings`` (a campaign item, typed), ``queues`` (its SQS queues),
+  ``hangups`` (cancel?end_calls=true: its calls in flight hung up), ``deletion`` (a draft or ended
+  campaign deleted), ``stats`` (a campaign's live figures, read from its calls).
 - ``provider_callbacks``: INCOMING status callbacks from the providers (POST /webhooks/{provider},
   ProviderCallbacksFunction): one module per provider's signature scheme and event format, and
   ``apply`` (verify, then move the call forward and settle it once).
@@ -33,23 +35,27 @@ Features (use cases, each with its models):
   ``reconcile`` (prove it from the ledger)
   and ``provider_reconcile`` (charges checked against the providers' own call records:
   ProviderReconcileFunction and ``outbound admin reconcile-provider``).
+- ``burki``: Burki's API under /burki for Burki's own SDK (BurkiApiFunction): ``ids`` (the integers
+  the SDK holds), ``views`` (our records in its shapes), ``calls`` and ``campaigns`` (its methods,
+  each on one of the use cases above), ``models`` (its request bodies).
 
 Adapters:
 
 - ``http``: every HTTP adapter. ``router`` (the call path's lean route dict: measured cold start),
-  ``resolver`` (Powertools' resolver for the APIs off that path), ``campaigns`` and
+  ``resolver`` (Powertools' resolver for the APIs off that path), ``campaigns``, ``burki`` and
   ``webhook_endpoints`` (their routes), ``openapi`` (the document GET /openapi.json serves; committed
   as docs/openapi.json), ``console`` (the web console's static files and their Content-Security-Policy:
   ConsoleFunction; the files are in functions/console/static).
 - ``providers``: one adapter per telephony provider (Twilio, Telnyx, Vonage, BYO SIP) behind
-  ``place_call``; ``provider_records``: reading each provider's own records of a call.
+  ``place_call`` and ``hang_up``; ``provider_records``: reading each provider's own records of a call.
 - ``store``: every DynamoDB key (``store.keys``), query and write, by entity; the ledger entries
-  inside the money transactions.
+  inside the money transactions; ``int_ids`` (integer aliases), ``call_search`` (calls by filters).
 
 Building blocks: ``config`` (settings from the environment), ``errors`` (the ``{"detail": ...}``
 contract), ``phone`` (E.164), ``templates`` (``{{variable}}`` rendering), ``credentials`` (provider
 secrets), ``aws`` (botocore clients), ``metrics`` (EMF), ``deadline`` (time left in the
-invocation), ``pages`` (next_token), ``dynamodb_json``.
+invocation), ``pages`` (next_token), ``csv_export`` (every CSV the service writes: RFC 4180,
+formulas neutralised), ``dynamodb_json``.
 
 Dependencies run one way: functions -> http -> features -> store/providers -> building blocks.
 Beside this package: ``cli/outbound_cli`` (the ``outbound`` command: operators' admin tools for

@@ -133,6 +133,9 @@ class CampaignSettings:
     schedule_group: str  # the campaigns' heartbeat schedules
     scheduler_role_arn: str  # the role Scheduler assumes to send a heartbeat tick
     imports_bucket: str  # CSV uploads (presigned PUT)
+    # The imports queue's maxReceiveCount: the delivery that reaches it is a message's last (None:
+    # not told, so no delivery is taken for the last).
+    imports_max_receive_count: int | None
 
 
 def campaign_settings() -> CampaignSettings:
@@ -144,6 +147,8 @@ def campaign_settings() -> CampaignSettings:
         schedule_group=env.get("CAMPAIGN_SCHEDULE_GROUP", ""),
         scheduler_role_arn=env.get("CAMPAIGN_SCHEDULER_ROLE_ARN", ""),
         imports_bucket=env.get("CAMPAIGN_IMPORTS_BUCKET", ""),
+        imports_max_receive_count=int(env["IMPORTS_MAX_RECEIVE_COUNT"])
+        if env.get("IMPORTS_MAX_RECEIVE_COUNT", "").isdigit() else None,
     )
 
 

@@ -58,3 +58,11 @@ def test_each_function_folder_is_named_after_its_logical_id():
             folders[snake] = name
     on_disk = {p.name for p in (ROOT / "functions").iterdir() if p.is_dir() and p.name != "__pycache__"}
     assert on_disk == set(folders), "a folder in functions/ that no function uses, or the other way round"
+
+
+def test_the_import_function_knows_its_queues_last_delivery():
+    """CampaignImportFunction marks an import failed on the message's last delivery: it must be
+    told the queue's maxReceiveCount (CloudFormation cannot read it off the queue for it)."""
+    redrive = TEMPLATE.resources["CampaignImportsQueue"]["Properties"]["RedrivePolicy"]
+    environment = TEMPLATE.functions()["CampaignImportFunction"].environment
+    assert int(environment["IMPORTS_MAX_RECEIVE_COUNT"]) == int(redrive["maxReceiveCount"])

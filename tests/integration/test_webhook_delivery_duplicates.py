@@ -43,7 +43,7 @@ def new_delivery() -> dict:
 
     endpoint = {"id": f"we_{secrets.token_hex(12)}", "url": "https://93.184.216.34/in",
                 "events": ["call.completed"], "secret_version": 1}
-    store.create_endpoint(ORG, endpoint)
+    store.create_endpoint(ORG, endpoint, 20)
     event = Event(ORG, "call.completed", f"call_{secrets.token_hex(6)}", 4, store.now_iso(), {"status": "busy"})
     delivery = publish_events.new_delivery(event, endpoint)
     assert store.create_delivery(delivery) is None

@@ -12,17 +12,18 @@ calling window (``waiting_window`` when the window moved it).
 from __future__ import annotations
 
 import csv
-import io
 from datetime import datetime, timezone
 from typing import Any, Iterable
 
 from outbound import pages, store
+from outbound.calls.models import MAX_VARIABLE_NAME_CHARS, MAX_VARIABLES
 from outbound.campaigns import queues
 from outbound.campaigns.lifecycle import iso, load
 from outbound.campaigns.models import ContactIn
 from outbound.campaigns.policy import contact_id_for, next_allowed, recipient_zone
 from outbound.campaigns.settings import Campaign
 from outbound.compliance.destinations import check_destination
+from outbound.csv_export import to_csv
 from outbound.errors import INVALID_E164, ApiError, Conflict
 from outbound.phone import is_e164
 from outbound.schedules.times import ScheduleTimeError, zone
@@ -174,40 +175,69 @@ def results_csv(organization_id: str, campaign_id: str, next_token: str | None =
     """Up to 10,000 contacts as CSV, and the token for the next part (None at the end)."""
     load(organization_id, campaign_id)
     start = pages.decode(next_token, "pk", campaign_partition(campaign_id))
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(CSV_COLUMNS)
-    rows = 0
-    while rows < MAX_CSV_ROWS:
-        items, start = db.list_contacts(campaign_id, None, min(1000, MAX_CSV_ROWS - rows), start)
+    rows: list[list[Any]] = []
+    while len(rows) < MAX_CSV_ROWS:
+        items, start = db.list_contacts(campaign_id, None, min(1000, MAX_CSV_ROWS - len(rows)), start)
         for item in items:
             view = contact_view(item)
-            writer.writerow([_csv_value(view.get(c)) if c != "call_ids" else " ".join(view["call_ids"])
-                             for c in CSV_COLUMNS])
-        rows += len(items)
+            rows.append([view.get(c) if c != "call_ids" else " ".join(view["call_ids"]) for c in CSV_COLUMNS])
         if not start:
             break
-    return out.getvalue(), pages.encode(start)
+    return to_csv(CSV_COLUMNS, rows), pages.encode(start)
 
 
-def _csv_value(value: Any) -> str:
-    return "" if value is None else str(value)
+# A CSV import's rows: the longest a valid row can be is 50 variables of 1,000 characters with
+# their column's commas, the number, the zone and an external id (~51,000): the bound leaves room.
+MAX_ROW_CHARS = 65_536
+RECOGNISED_COLUMNS = ("phone_number", "timezone", "external_id")
+MAX_COLUMNS = len(RECOGNISED_COLUMNS) + MAX_VARIABLES
+
+
+class UnreadableFile(ValueError):
+    """A CSV that cannot be imported at all; the message says what to fix."""
+
+
+def check_columns(fieldnames: list[str] | None) -> None:
+    """The header row: UnreadableFile when no row of the file could be imported."""
+    if fieldnames is None:
+        raise UnreadableFile("The file is empty: its first line must name its columns, phone_number among them")
+    names = [f.strip() for f in fieldnames]
+    if "phone_number" not in names:
+        raise UnreadableFile("The CSV's first line must name its columns, phone_number among them")
+    named = [name for name in names if name]  # unnamed columns are ignored
+    if len(named) > MAX_COLUMNS:
+        raise UnreadableFile(f"The file has {len(named):,} named columns; at most {MAX_COLUMNS} (phone_number, "
+                             f"timezone, external_id and {MAX_VARIABLES} variables)")
+    for position, name in enumerate(names, start=1):
+        if len(name) > MAX_VARIABLE_NAME_CHARS:
+            raise UnreadableFile(f"Column {position}'s name has {len(name):,} characters; a column name has at most "
+                                 f"{MAX_VARIABLE_NAME_CHARS} characters")
 
 
 def rows_from_csv(lines: Iterable[str]) -> Iterable[tuple[int, ContactIn | None, str | None]]:
     """(CSV line number, contact or None, problem) per data row: ``phone_number`` is required,
-    ``timezone`` and ``external_id`` are recognised, every other column is a variable."""
+    ``timezone`` and ``external_id`` are recognised, every other column is a variable. A row of
+    more than MAX_ROW_CHARS is a problem of its own (every column's own limit applies too)."""
     from pydantic import ValidationError
 
     reader = csv.DictReader(lines)
-    if not reader.fieldnames or "phone_number" not in [f.strip() for f in reader.fieldnames]:
-        raise ValueError("The CSV's first line must name its columns, phone_number among them")
+    check_columns(reader.fieldnames)
     for number, record in enumerate(reader, start=2):
+        size = _row_chars(record)
+        if size > MAX_ROW_CHARS:
+            yield number, None, f"Row too long: {size:,} characters (at most {MAX_ROW_CHARS:,} characters)"
+            continue
         data = {(k or "").strip(): (v or "").strip() for k, v in record.items() if k}
-        variables = {k: v for k, v in data.items() if k not in ("phone_number", "timezone", "external_id") and v}
+        variables = {k: v for k, v in data.items() if k not in RECOGNISED_COLUMNS and v}
         try:
             yield number, ContactIn(phone_number=data.get("phone_number", ""), variables=variables,
                                     timezone=data.get("timezone") or None, external_id=data.get("external_id") or None), None
         except ValidationError as exc:
             first = exc.errors()[0]
             yield number, None, f"{'.'.join(str(p) for p in first['loc'])}: {first['msg']}"
+
+
+def _row_chars(record: dict[str | None, Any]) -> int:
+    """Characters in a DictReader row's cells, extra cells (under the key None) included."""
+    return sum(len(v) if isinstance(v, str) else sum(len(x) for x in v) if isinstance(v, list) else 0
+               for v in record.values())

@@ -118,7 +118,8 @@ NOT_FOUND = _error("No such webhook endpoint in the organization (another organi
 @app.post("/webhook-endpoints", tags=["webhooks"], summary="Create a webhook endpoint", responses={
     201: _json(WebhookEndpointCreated, "Created; `secret` is shown only in this answer."),
     400: _error("Invalid body, or a URL the rules refuse (the detail names the rule)."),
-    409: _error("The organization already has the maximum number of endpoints.")})
+    409: _error("The organization already has the maximum number of endpoints."),
+    503: _error("Other requests kept changing the organization's endpoints at the same moment; retry.")})
 def create(body: WebhookEndpointCreate):
     created = usecase.create_endpoint(organization_id(app.current_event.raw_event), body.url,
                                       list(body.events), body.description)
@@ -139,7 +140,8 @@ def read(endpoint_id: str):
 
 @app.delete("/webhook-endpoints/<endpoint_id>", tags=["webhooks"], summary="Delete a webhook endpoint",
             responses={200: _json(WebhookEndpointDeleted, "Deleted, with its secret; pending deliveries stop."),
-                       404: NOT_FOUND})
+                       404: NOT_FOUND,
+                       503: _error("Other requests kept changing the organization's endpoints at the same moment; retry.")})
 def delete(endpoint_id: str):
     return usecase.delete_endpoint(organization_id(app.current_event.raw_event), endpoint_id)
 

@@ -13,7 +13,7 @@ from typing import Any
 from aws_lambda_powertools import Logger
 
 from outbound import store
-from outbound.errors import BadRequest, Conflict, NotFound
+from outbound.errors import BadRequest, Conflict, NotFound, ServiceUnavailable
 from outbound.outcome_events import guard as webhook_guard
 from outbound.outcome_events import secrets as webhook_secrets
 from outbound.outcome_events.publish import enqueue, parse_delivery_id, queue_message
@@ -39,16 +39,20 @@ def create_endpoint(organization_id: str, url: str, events: list[str], descripti
         webhook_guard.resolve_checked(url)
     except webhook_guard.UnsafeUrl as exc:
         raise BadRequest(str(exc)) from None
-    if len(store.list_endpoints(organization_id)) >= MAX_ENDPOINTS:
-        raise Conflict(f"An organization may have at most {MAX_ENDPOINTS} webhook endpoints; delete one first")
+    if (store.endpoints_in_use(organization_id) or 0) >= MAX_ENDPOINTS:
+        raise _at_the_cap()  # early, sparing a secret made for nothing; the write below is the check
     now = store.now_iso()
     endpoint = {"id": f"we_{secrets.token_hex(12)}", "url": url, "events": list(dict.fromkeys(events)),
                 "description": description, "created_at": now, "updated_at": now, "secret_version": 1}
     secret = webhook_secrets.create(endpoint["id"])
     try:
-        store.create_endpoint(organization_id, endpoint)
-    except Exception:
+        store.create_endpoint(organization_id, endpoint, MAX_ENDPOINTS)
+    except Exception as exc:
         webhook_secrets.delete(endpoint["id"])  # nothing half-made is left behind
+        if isinstance(exc, store.LimitReached):
+            raise _at_the_cap() from None
+        if isinstance(exc, store.LimitBusy):
+            raise _busy() from None
         raise
     logger.info("Webhook endpoint created", extra={"endpoint_id": endpoint["id"], "events": endpoint["events"]})
     return {**endpoint_view(endpoint), "secret": secret}
@@ -69,6 +73,8 @@ def delete_endpoint(organization_id: str, endpoint_id: str) -> dict[str, Any]:
         store.delete_endpoint(organization_id, endpoint_id)
     except store.EndpointNotFound:
         raise _not_found(endpoint_id) from None
+    except store.LimitBusy:
+        raise _busy() from None
     webhook_secrets.delete(endpoint_id)
     logger.info("Webhook endpoint deleted", extra={"endpoint_id": endpoint_id})
     return {"message": "Webhook endpoint deleted", "id": endpoint_id}
@@ -156,6 +162,15 @@ def _endpoint(organization_id: str, endpoint_id: str) -> dict[str, Any]:
     if item is None:
         raise _not_found(endpoint_id)
     return item
+
+
+def _at_the_cap() -> Conflict:
+    return Conflict(f"An organization may have at most {MAX_ENDPOINTS} webhook endpoints; delete one first")
+
+
+def _busy() -> ServiceUnavailable:
+    return ServiceUnavailable("Your webhook endpoints are being changed by other requests right now; try again",
+                              headers={"Retry-After": "1"})
 
 
 def _not_found(endpoint_id: str) -> NotFound:

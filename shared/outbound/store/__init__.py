@@ -7,9 +7,13 @@
   ``webhook_endpoints``, ``webhook_deliveries``: each entity's queries and writes; ``campaigns``
   (campaigns, contacts, due entries, imports) is imported by the campaign engine directly
   (``from outbound.store import campaigns``);
+- ``limits``: caps on how many of something an organization may have, held by counters written
+  in the same transaction as each create and delete (used by the entities they cap);
 - ``ledger``: the balance ledger (entries ride in the money transactions above; credits; reads);
 - ``directory``: what operators administer (organizations, numbers, assistants, trunks, API keys),
-  never money.
+  never money;
+- ``int_ids`` (every entity's integer alias, for Burki's SDK) and ``call_search`` (an organization's
+  calls by filters, by offset) are imported by their callers directly.
 
 Callers use ``from outbound import store`` and ``store.<name>``: the names below are the API.
 """
@@ -30,6 +34,7 @@ from .calls import (
     find_call,
     find_calls_by_sid,
     find_stuck_initiating,
+    is_call_ref,
     list_calls,
     mark_call_placed,
     mark_call_unconfirmed,
@@ -68,6 +73,7 @@ from .ledger import (
     CREDIT,
     RELEASE,
     RESERVE,
+    BalanceLimit,
     CreditConflict,
     NoSuchOrganization,
     call_ledger_entries,
@@ -94,8 +100,8 @@ LAZY_NAMES = {
     "suppressions": ("add_suppression", "list_suppressions", "remove_suppression", "suppressed_numbers"),
     "webhook_deliveries": ("DeliveryNotPending", "create_delivery", "delivery_key", "list_deliveries",
                            "list_endpoint_deliveries", "record_attempt", "restart_delivery"),
-    "webhook_endpoints": ("EndpointNotFound", "create_endpoint", "delete_endpoint", "get_endpoint",
-                          "list_endpoints", "next_secret_version"),
+    "webhook_endpoints": ("EndpointNotFound", "LimitBusy", "LimitReached", "create_endpoint", "delete_endpoint",
+                          "endpoints_in_use", "get_endpoint", "list_endpoints", "next_secret_version"),
     # what operators administer (never money), never on a request path
     "directory": ("MONEY_FIELDS", "AlreadyExists", "NotFound", "OwnedByAnother", "add_api_key", "api_key_prefix",
                   "create_organization", "list_api_keys", "put_owned", "revoke_api_key", "set_sip_trunks",
@@ -145,8 +151,11 @@ if TYPE_CHECKING:  # the lazily loaded names above, declared for type checkers a
     )
     from outbound.store.webhook_endpoints import (
         EndpointNotFound,
+        LimitBusy,
+        LimitReached,
         create_endpoint,
         delete_endpoint,
+        endpoints_in_use,
         get_endpoint,
         list_endpoints,
         next_secret_version,

@@ -22,12 +22,16 @@
 | import        | CAMPAIGN#<id>         | I#<import_id> | a CSV import's progress and row errors |
 | suppression   | SUPPRESSION#<org>#<e164> | SUPPRESSION | do-not-call; gsi1 = ORG#<org>#SUPPRESSIONS by number |
 | webhook endpoint | ORG#<org>          | WHEP#<id>   | url, events, description, secret_version (the secret: Secrets Manager) |
+| limit counter | ORG#<org>             | COUNT#<what> | in_use: how many of a capped thing exist (e.g. webhook_endpoints) |
 | webhook delivery | EVENTS#<subject>   | WHDEL#<seq>#<endpoint> | one event to one endpoint: payload, status, attempts; |
 |               |                       |             | gsi1 = ORG#<org>#WHEP#<endpoint>#DELIVERIES by creation (the endpoint's log) |
 | ledger entry  | LEDGER#<org>          | <entry_id>  | one money movement (credit, reserve, release, charge) with its signed |
 |               |                       |             | effects; gsi1 = ORG#<org>#LEDGER by time (GET /organization/ledger) |
 | spend per day | SPEND#<org>           | DAY#<yyyy-mm-dd> | what the organization's calls were charged that UTC day, net of |
 |               |                       |             | corrections, and how many charges: updated in the charging transactions |
+| integer alias | INTID#<kind>#<n>      | INTID       | the entity (call, campaign, contact, organization) |
+|               |                       |             | the integer <n> stands for: target, organization_id; never deleted |
+|               |                       |             | (the entity itself carries ``int_id``; see store.int_ids) |
 | unproven event | PROVIDER_EVENT#<provider>#<provider call id> | <sha256(body)> | a signed status event |
 |               |                       |             | that did not prove which call it is (recorded, never applied); TTL; |
 |               |                       |             | gsi1 = ORG#<org>#PROVIDER_EVENTS by receipt time |
@@ -37,6 +41,13 @@ consistent Query (``A#CAMPAIGN`` to ``D#<now>``) reads the campaign and what is 
 
 Webhook endpoints live in their organization's partition: an organization's endpoints are one
 strongly consistent Query, and another organization's endpoint is not even addressable.
+
+A cap on how many of something an organization may have holds under concurrency because the
+create and a counter's conditional increment (``in_use < cap``) are ONE transaction, and a delete
+decrements it in the delete's transaction: never a count read before a write. The counter sits
+in the organization's partition beside what it counts, not on the organization item (whose
+balance every call updates), so it never conflicts with money transactions.
+
 Deliveries live in the partition of the event's subject (a call id; later a campaign id), in
 sequence order: a call's deliveries are one Query.
 
@@ -199,6 +210,11 @@ def call_adjustment_entry_id(call_id: str, created_at: str, from_cents: int, to_
     return f"call#{call_id}#{created_at}#adjusted#{from_cents}->{to_cents}"
 
 
+def int_id_key(kind: str, number: int) -> dict[str, str]:
+    """The item that makes ``number`` the integer alias of one entity of ``kind`` (store.int_ids)."""
+    return {"pk": f"INTID#{kind}#{number}", "sk": "INTID"}
+
+
 def provider_check_keys(record: dict[str, Any], after: str | None = None) -> dict[str, str]:
     """The sparse ByProviderCheck index's keys: written with the record in the reserve
     transaction (no extra round trip), due ``after`` (ISO; default its creation)."""
@@ -234,6 +250,14 @@ WEBHOOK_DELIVERY_PREFIX = "WHDEL#"
 
 def webhook_endpoint_key(organization_id: str, endpoint_id: str) -> dict[str, str]:
     return {"pk": f"ORG#{organization_id}", "sk": f"{WEBHOOK_ENDPOINT_PREFIX}{endpoint_id}"}
+
+
+WEBHOOK_ENDPOINTS_LIMIT = "webhook_endpoints"
+
+
+def limit_counter_key(organization_id: str, limit: str) -> dict[str, str]:
+    """How many of ``limit`` (e.g. WEBHOOK_ENDPOINTS_LIMIT) the organization has: ``in_use``."""
+    return {"pk": f"ORG#{organization_id}", "sk": f"COUNT#{limit}"}
 
 
 def events_partition(subject: str) -> str:
