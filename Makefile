@@ -4,7 +4,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: run test test-unit openapi bench lint clean
+.PHONY: run test test-unit openapi bench lint clean chromium
 
 $(BIN)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -19,6 +19,12 @@ run: $(BIN)/.installed
 # worker starts its own local stack, so files never share state across workers.
 test: $(BIN)/.installed
 	$(BIN)/python -m pytest -n auto --dist loadfile
+
+# Debian's chromium for the console's browser tests (tests/browser; Playwright drives it by path):
+# installed when missing (root and Debian's mirror needed; the tests also try, and skip saying why
+# when they cannot).
+chromium:
+	@test -x /usr/bin/chromium || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium)
 
 # The fast tier: pure functions and the adapters against loopback emulators (about 20 s); no local stack.
 test-unit: $(BIN)/.installed

@@ -8,6 +8,12 @@ from .common import CliError, ascii_int
 
 
 def cmd_bench(args: argparse.Namespace) -> int:
+    if args.benchmark == "console":
+        from outbound_cli.benchmarks.console import console
+
+        if args.runs < 1:
+            raise CliError("--runs must be at least 1")
+        return console(args.runs, args.server, args.json)
     if args.benchmark == "campaign":
         from outbound_cli.benchmarks.campaign import campaign
 
@@ -57,4 +63,8 @@ def register(commands: Any) -> dict[str, Callable[[argparse.Namespace], int]]:
     delivery.add_argument("--calls", type=ascii_int, default=30)
     delivery.add_argument("--server", help="a running `outbound serve` (default: start one with the demo data)")
     delivery.add_argument("--json", action="store_true")
+    page = bench_commands.add_parser("console", help="the web console's first views, in Debian's chromium (Playwright)")
+    page.add_argument("--runs", type=ascii_int, default=10)
+    page.add_argument("--server", help="a running `outbound serve` (default: start one with the demo data)")
+    page.add_argument("--json", action="store_true")
     return {"bench": cmd_bench}

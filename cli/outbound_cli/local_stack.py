@@ -40,6 +40,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
     stack.start_event_sources()  # delivers the template's SQS and table-stream events, as Lambda's pollers would
     if not args.seed:
         print(DEMO_HELP.format(url=server.url), flush=True)
+    print(f"Console: {server.url}/console (sign in with an organization's API key"
+          + (", e.g. sk_live_acme_demo)" if not args.seed else ")"), flush=True)
     print(f"Listening on {server.url}", flush=True)
     try:
         server.serve_forever()

@@ -1,5 +1,6 @@
 """CallsApiFunction: POST /calls/initiate, GET /calls/{call_ref}, GET /calls (list),
-POST /calls/{call_ref}/terminate, GET /organization/balance and GET /organization/ledger.
+POST /calls/{call_ref}/terminate, a call's timeline and ledger entries (GET /calls/{call_ref}/timeline
+and /ledger), GET /organization/balance, GET /organization/ledger and GET /organization/spend.
 
 Thin: parse the event, call one use case, shape the response. The organization comes from
 the API-key authorizer's (cached) context, never from the request body. Routing and error
@@ -41,8 +42,9 @@ def read_call(event: dict) -> dict:
 def list_organization_calls(event: dict) -> dict:
     from outbound.calls.list_calls import list_calls  # imported when used: not on initiate's cold start
 
-    query = single_valued_query(event, ("status", "limit", "next_token"))
-    return list_calls(organization_id(event), query.get("status"), query.get("limit"), query.get("next_token"))
+    query = single_valued_query(event, ("status", "limit", "next_token", "campaign_id", "schedule_id", "from", "to"))
+    return list_calls(organization_id(event), query.get("status"), query.get("limit"), query.get("next_token"),
+                      query.get("campaign_id"), query.get("schedule_id"), query.get("from"), query.get("to"))
 
 
 def terminate(event: dict) -> Any:
@@ -64,13 +66,37 @@ def read_ledger(event: dict) -> dict:
     return list_ledger(organization_id(event), query.get("limit"), query.get("next_token"))
 
 
+def read_timeline(event: dict) -> dict:
+    from outbound.calls.timeline import call_timeline  # imported when used: not on initiate's cold start
+
+    single_valued_query(event, ())
+    return call_timeline(organization_id(event), event["pathParameters"]["call_ref"])
+
+
+def read_call_ledger(event: dict) -> dict:
+    from outbound.money.ledger import call_ledger  # imported when used: not on initiate's cold start
+
+    single_valued_query(event, ())
+    return call_ledger(organization_id(event), event["pathParameters"]["call_ref"])
+
+
+def read_spend(event: dict) -> dict:
+    from outbound.money.spend import spend_per_day  # imported when used: not on initiate's cold start
+
+    query = single_valued_query(event, ("days",))
+    return spend_per_day(organization_id(event), query.get("days"))
+
+
 ROUTES = {
     ("POST", "/calls/initiate"): initiate,
     ("GET", "/calls/{call_ref}"): read_call,
     ("GET", "/calls"): list_organization_calls,
     ("POST", "/calls/{call_ref}/terminate"): terminate,
+    ("GET", "/calls/{call_ref}/timeline"): read_timeline,
+    ("GET", "/calls/{call_ref}/ledger"): read_call_ledger,
     ("GET", "/organization/balance"): read_balance,
     ("GET", "/organization/ledger"): read_ledger,
+    ("GET", "/organization/spend"): read_spend,
 }
 
 

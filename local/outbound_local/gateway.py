@@ -37,11 +37,8 @@ class LocalApiGateway:
 
     def handle(self, method: str, path: str, query: str, headers: dict[str, str], body: bytes,
                host: str, source_ip: str = "127.0.0.1") -> tuple[int, dict[str, str], bytes]:
-        for route in self.routes:
-            params = route.match(method, path)
-            if params is not None:
-                break
-        else:
+        route, params = self._route(method, path)
+        if route is None:
             return self._gateway_response("MISSING_AUTHENTICATION_TOKEN")
         context = None
         if route.authorizer is not None:  # `Auth: {Authorizer: NONE}` routes skip it, as on AWS
@@ -64,6 +61,18 @@ class LocalApiGateway:
         except Exception:  # what API Gateway answers when the integration fails
             return self._gateway_response("DEFAULT_5XX", 502, "Internal server error")
         return _http_response(result)
+
+    def _route(self, method: str, path: str) -> tuple[Any, dict[str, str] | None]:
+        """The route and its path parameters. A REST API also routes ``/console/`` to the
+        ``/console`` resource (the event's path keeps the slash): when nothing matches the path,
+        it is tried without its one trailing slash."""
+        candidates = [path] + ([path[:-1]] if len(path) > 1 and path.endswith("/") else [])
+        for candidate in candidates:
+            for route in self.routes:
+                params = route.match(method, candidate)
+                if params is not None:
+                    return route, params
+        return None, None
 
     def _authorize(self, token: str, method: str, resource: str) -> dict | None:
         now = time.monotonic()

@@ -119,7 +119,8 @@ class Template:
                 if event["Type"] != "Api":
                     continue
                 props = event["Properties"]
-                regex = re.sub(r"\\\{(\w+)\\\}", r"(?P<\1>[^/]+)", re.escape(props["Path"]))
+                regex = re.sub(r"\\\{(\w+)\\\+\\\}", r"(?P<\1>.+)", re.escape(props["Path"]))  # {proxy+}: greedy
+                regex = re.sub(r"\\\{(\w+)\\\}", r"(?P<\1>[^/]+)", regex)
                 authorizer = (props.get("Auth") or {}).get("Authorizer", "default")
                 routes.append(Route(props["Method"].upper(), props["Path"], logical_id, re.compile(regex),
                                     None if authorizer == "NONE" else authorizer))

@@ -9,9 +9,10 @@ Features (use cases, each with its models):
 
 - ``calls``: the call path. ``initiate`` (POST /calls/initiate, step by step), ``idempotent_initiate``
   (its Idempotency-Key), ``models`` (request validation by hand and the call record's view),
-  ``get_call`` and ``list_calls`` (GET /calls...), ``lifecycle`` (one status model for every provider,
-  settlement arithmetic), ``reserve_sweeper`` (ReserveSweeperFunction), ``terminate`` (POST
-  /calls/{call_ref}/terminate: the provider's own hang-up).
+  ``get_call`` and ``list_calls`` (GET /calls...), ``timeline`` (a call's status changes, as they
+  happened), ``lifecycle`` (one status model for every provider, settlement arithmetic),
+  ``reserve_sweeper`` (ReserveSweeperFunction), ``terminate`` (POST /calls/{call_ref}/terminate: the
+  provider's own hang-up).
 - ``schedules``: scheduled, recurring and event-driven calls. ``manage`` (the Schedules API),
   ``fire`` (ScheduledCallFunction: one fire), ``times`` (ISO instants, IANA zones, cron).
 - ``campaigns``: the campaign engine. ``models`` (API bodies), ``lifecycle`` (create, start, pause,
@@ -20,7 +21,7 @@ Features (use cases, each with its models):
   (CampaignOutcomesFunction), ``events`` (campaign.* outcome events), ``policy`` (pure rules:
   windows, retries), ``settings`` (a campaign item, typed), ``queues`` (its SQS queues),
   ``hangups`` (cancel?end_calls=true: its calls in flight hung up), ``deletion`` (a draft or ended
-  campaign deleted).
+  campaign deleted), ``stats`` (a campaign's live figures, read from its calls).
 - ``provider_callbacks``: INCOMING status callbacks from the providers (POST /webhooks/{provider},
   ProviderCallbacksFunction): one module per provider's signature scheme and event format, and
   ``apply`` (verify, then move the call forward and settle it once).
@@ -30,7 +31,8 @@ Features (use cases, each with its models):
   API's use cases), ``secrets`` (signing secrets), ``guard`` (SSRF rules), ``transport`` (the POST).
 - ``compliance``: who may be called. ``destinations`` (toll-fraud safety), ``suppressions``
   (the do-not-call list).
-- ``money``: the balance as the API shows it (``ledger``), ``reconcile`` (prove it from the ledger)
+- ``money``: the balance as the API shows it (``ledger``: also a call's entries), ``spend`` (per day),
+  ``reconcile`` (prove it from the ledger)
   and ``provider_reconcile`` (charges checked against the providers' own call records:
   ProviderReconcileFunction and ``outbound admin reconcile-provider``).
 - ``burki``: Burki's API under /burki for Burki's own SDK (BurkiApiFunction): ``ids`` (the integers
@@ -42,7 +44,8 @@ Adapters:
 - ``http``: every HTTP adapter. ``router`` (the call path's lean route dict: measured cold start),
   ``resolver`` (Powertools' resolver for the APIs off that path), ``campaigns``, ``burki`` and
   ``webhook_endpoints`` (their routes), ``openapi`` (the document GET /openapi.json serves; committed
-  as docs/openapi.json).
+  as docs/openapi.json), ``console`` (the web console's static files and their Content-Security-Policy:
+  ConsoleFunction; the files are in functions/console/static).
 - ``providers``: one adapter per telephony provider (Twilio, Telnyx, Vonage, BYO SIP) behind
   ``place_call`` and ``hang_up``; ``provider_records``: reading each provider's own records of a call.
 - ``store``: every DynamoDB key (``store.keys``), query and write, by entity; the ledger entries

@@ -1,5 +1,5 @@
-"""template.yaml's promises for the call lifecycle: the webhook route (and the OpenAPI document)
-are the only ones without the API-key authorizer, and every function's policy is least-privilege (no Scan anywhere)."""
+"""template.yaml's promises for the call lifecycle: the webhook route (and the OpenAPI document and
+the web console's files) are the only ones without the API-key authorizer, and every function's policy is least-privilege (no Scan anywhere)."""
 from outbound_local.template import TEMPLATE_PATH, Template
 
 TEMPLATE = Template(TEMPLATE_PATH)
@@ -20,11 +20,14 @@ def test_only_the_webhook_route_skips_the_api_key_authorizer():
     assert routes[("POST", "/webhooks/{provider}")].authorizer is None
     for key in (("GET", "/calls"), ("GET", "/organization/balance")):
         assert routes[key].function == "CallsApiFunction"
-    # ...and the OpenAPI document, which holds no data (a function of its own, with no policy).
+    # ...and the OpenAPI document and the web console's files, which hold no data (functions of
+    # their own, with no policy: they read nothing).
     assert sorted(key for key, route in routes.items() if route.authorizer is None) == [
-        ("GET", "/openapi.json"), ("POST", "/webhooks/{provider}")]
+        ("GET", "/console"), ("GET", "/console/{proxy+}"), ("GET", "/openapi.json"), ("POST", "/webhooks/{provider}")]
     assert routes[("GET", "/openapi.json")].function == "OpenApiFunction"
-    assert "Policies" not in TEMPLATE.resources["OpenApiFunction"]["Properties"]
+    assert {routes[("GET", "/console")].function, routes[("GET", "/console/{proxy+}")].function} == {"ConsoleFunction"}
+    for function in ("OpenApiFunction", "ConsoleFunction"):
+        assert "Policies" not in TEMPLATE.resources[function]["Properties"]
 
 
 def test_webhooks_function_policy_is_least_privilege():

@@ -240,3 +240,13 @@ def test_sip_calls_are_trusted_and_a_bad_since_or_organization_is_refused(server
     assert bad.returncode == 2 and "ISO 8601" in bad.stderr
     unknown = server.outbound("admin", "reconcile-provider", "org_nobody", "--local-server", server.url, check=False)
     assert unknown.returncode == 2 and "no organization org_nobody" in unknown.stderr
+
+
+def test_spend_per_day_counts_the_corrections_as_the_ledger_does(server):
+    """Every charge, extra_charge and refund of this module's calls moved the day's spend total in
+    its own transaction: the total equals the ledger's charges net of refunds."""
+    entries = server.request("GET", "/organization/ledger?limit=100", key=KEY).json()["entries"]
+    assert {"extra_charge", "refund"} <= {e["kind"] for e in entries}
+    charged = -sum(e["balance_delta_cents"] for e in entries if e["kind"] in ("charge", "extra_charge", "refund"))
+    days = server.request("GET", "/organization/spend?days=2", key=KEY).json()
+    assert days["total_cents"] == charged > 0

@@ -64,6 +64,7 @@ class StatusEvent:
     hangup_cause: str | None = None  # the provider's own words for why the call ended
     occurred_at: str | None = None  # ISO 8601, when the provider says it happened
     extra: dict[str, Any] = field(default_factory=dict)
+    provider_event: str | None = None  # the provider's own name for it (Twilio's CallStatus, Telnyx's event_type...)
 
     def __post_init__(self) -> None:
         if self.status is not None and self.status not in PROVIDER_STATUSES:

@@ -8,7 +8,7 @@ from typing import Any
 from urllib.parse import unquote
 
 from outbound import pages, store
-from outbound.errors import NotFound
+from outbound.errors import BadRequest, NotFound
 from outbound.phone import canonical_e164
 from outbound.store.keys import suppressions_partition
 
@@ -28,10 +28,21 @@ def remove(organization_id: str, phone_number: str) -> dict[str, Any]:
     return {"phone_number": number, "removed": True}
 
 
-def list_all(organization_id: str, limit: Any = None, next_token: str | None = None) -> dict[str, Any]:
+def list_all(organization_id: str, limit: Any = None, next_token: str | None = None,
+             starting_with: str | None = None) -> dict[str, Any]:
+    """The list by number; ``starting_with``: only the numbers that begin so (``+1555``, ``1555``)."""
+    prefix = _prefix(starting_with) if starting_with else None
     start = pages.decode(next_token, "gsi1pk", suppressions_partition(organization_id))
-    items, last = store.list_suppressions(organization_id, pages.parse_limit(limit), start)
+    items, last = store.list_suppressions(organization_id, pages.parse_limit(limit), start, prefix)
     return {"suppressions": [{name: i.get(name) for name in FIELDS} for i in items], "next_token": pages.encode(last)}
+
+
+def _prefix(value: str) -> str:
+    """The beginning of a canonical number: ``+`` and 1 to 15 ASCII digits (the ``+`` may be left out)."""
+    digits = value.removeprefix("+")
+    if not (digits.isascii() and digits.isdigit() and len(digits) <= 15):
+        raise BadRequest("starting_with must be the beginning of an E.164 number: + and up to 15 digits")
+    return "+" + digits
 
 
 def _number(value: str) -> str:

@@ -93,6 +93,17 @@ def cancel(campaign_id: str, end_calls: Annotated[bool, Query(
     return _json(campaigns.cancel_campaign(organization_id(app), campaign_id, end_calls))
 
 
+@app.get("/campaigns/<campaign_id>/stats", tags=["campaigns"],
+         summary="Live figures: in flight against the cap, dials per minute against the limit, outcomes over time, "
+                 "answer rate by the recipient's local hour",
+         responses={**_ok("The campaign's statistics (from its newest 5,000 attempts at most: see complete)."),
+                    **FOUND})
+def stats(campaign_id: str):
+    from outbound.campaigns.stats import campaign_stats
+
+    return _json(campaign_stats(organization_id(app), campaign_id))
+
+
 # --- contacts ---------------------------------------------------------------------------------------------
 
 @app.post("/campaigns/<campaign_id>/contacts", tags=["campaigns"],
@@ -150,11 +161,13 @@ def suppress(body: SuppressionIn):
     return _json(suppressions.add(organization_id(app), body.phone_number, body.reason), 201)
 
 
-@app.get("/suppressions", tags=["suppressions"], summary="Your do-not-call list, by number",
+@app.get("/suppressions", tags=["suppressions"], summary="Your do-not-call list, by number (searchable by its beginning)",
          responses={**_ok("A page of entries."), **COMMON})
 def list_suppressions(limit: Annotated[str | None, Query()] = None,
-                      next_token: Annotated[str | None, Query()] = None):
-    return _json(suppressions.list_all(organization_id(app), limit, next_token))
+                      next_token: Annotated[str | None, Query()] = None,
+                      starting_with: Annotated[str | None, Query(description="Only the numbers that begin so "
+                                                                             "(e.g. +1555).")] = None):
+    return _json(suppressions.list_all(organization_id(app), limit, next_token, starting_with))
 
 
 @app.delete("/suppressions/<phone_number>", tags=["suppressions"], summary="Remove a number from the list",

@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Annotated, Any, Literal
 
 from aws_lambda_powertools import Logger
+from aws_lambda_powertools.event_handler.openapi.params import Query
 from pydantic import BaseModel, ConfigDict, Field
 
 from outbound.http.resolver import resolver
@@ -80,6 +81,7 @@ class WebhookDeliveryAttempt(BaseModel):
 class WebhookDelivery(BaseModel):
     id: str
     endpoint_id: str
+    subject: Annotated[str | None, Field(description="What the event is about: a call id (or a campaign id).")] = None
     event_id: str
     event_type: str
     sequence: int
@@ -94,6 +96,12 @@ class WebhookDelivery(BaseModel):
 class WebhookDeliveryList(BaseModel):
     call_id: str
     deliveries: list[WebhookDelivery]
+
+
+class WebhookEndpointDeliveryLog(BaseModel):
+    endpoint_id: str
+    deliveries: list[WebhookDelivery]
+    next_token: Annotated[str | None, Field(description="Pass it as `next_token` for the next page.")] = None
 
 
 def _json(model: type[BaseModel], description: str) -> dict[str, Any]:
@@ -143,6 +151,15 @@ def delete(endpoint_id: str):
                      404: NOT_FOUND})
 def rotate(endpoint_id: str):
     return usecase.rotate_secret(organization_id(app.current_event.raw_event), endpoint_id)
+
+
+@app.get("/webhook-endpoints/<endpoint_id>/deliveries", tags=["webhooks"],
+         summary="An endpoint's delivery log, newest first",
+         responses={200: _json(WebhookEndpointDeliveryLog, "A page of the endpoint's deliveries, each with its attempts."),
+                    400: _error("A bad limit or next_token."), 404: NOT_FOUND})
+def endpoint_log(endpoint_id: str, limit: Annotated[str | None, Query()] = None,
+                 next_token: Annotated[str | None, Query()] = None):
+    return usecase.endpoint_deliveries(organization_id(app.current_event.raw_event), endpoint_id, limit, next_token)
 
 
 @app.get("/calls/<call_ref>/webhook-deliveries", tags=["webhooks"], summary="A call's webhook deliveries",

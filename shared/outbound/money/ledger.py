@@ -41,6 +41,16 @@ def list_ledger(organization_id: str, limit: str | None = None, next_token: str 
             "next_token": encode_token(last) if last else None}
 
 
+def call_ledger(organization_id: str, call_ref: str) -> dict[str, Any]:
+    """GET /calls/{call_ref}/ledger: what one call moved (its reserve, release, charge and any
+    correction to the provider's record), oldest first."""
+    call = store.find_call(organization_id, call_ref)
+    if call is None:
+        raise NotFound(f"Call {call_ref} not found")
+    entries = store.call_ledger_entries(organization_id, call["call_id"])
+    return {"call_id": call["call_id"], "entries": [store.entry_view(entry) for entry in entries]}
+
+
 def get_balance(organization_id: str) -> dict[str, int]:
     balance = store.organization_balance(organization_id)
     if balance is None:

@@ -196,7 +196,8 @@ def _act(call: dict[str, Any], record: provider_records.ProviderRecord | None, d
     charged = int(call["charged_cents"]) if call.get("settled_at") and call.get("charged_cents") is not None else None
     if record is None or not record.finished:
         if record is not None and not call.get("settled_at") and record.status in OPEN_STATUSES:
-            apply_event(call, StatusEvent(record.provider_call_id, record.status))  # forward only; binds the id
+            apply_event(call, StatusEvent(record.provider_call_id, record.status, provider_event=record.provider_status),
+                        "records")  # forward only; binds the id
         reason = doubt or f"{provider} reports it {record.provider_status or 'unknown'}, not finished"
         return _flag(call, reason, now, charged, record)
     expected = charge_cents(record.duration_s, _rate(call))
@@ -206,7 +207,8 @@ def _act(call: dict[str, Any], record: provider_records.ProviderRecord | None, d
     if not call.get("settled_at"):
         answer = apply_event(call, StatusEvent(
             record.provider_call_id, record.status, duration_s=record.duration_s or 0, occurred_at=record.ended_at,
-            hangup_cause=None if record.status == "completed" else record.provider_status))
+            hangup_cause=None if record.status == "completed" else record.provider_status,
+            provider_event=record.provider_status), "records")
         if not answer.get("applied"):
             return _flag(call, f"{provider}'s record could not be applied ({answer.get('reason')})", now, charged, record)
         store.record_provider_check(call)

@@ -99,6 +99,19 @@ def call_deliveries(organization_id: str, call_ref: str) -> dict[str, Any]:
     return {"call_id": call["call_id"], "deliveries": [delivery_view(d) for d in deliveries]}
 
 
+def endpoint_deliveries(organization_id: str, endpoint_id: str, limit: Any = None,
+                        next_token: str | None = None) -> dict[str, Any]:
+    """An endpoint's delivery log, newest first, a page at a time."""
+    from outbound import pages
+
+    _endpoint(organization_id, endpoint_id)
+    size = pages.parse_limit(limit)
+    start = pages.decode(next_token, "gsi1pk", store.endpoint_deliveries_partition(organization_id, endpoint_id))
+    items, last = store.list_endpoint_deliveries(organization_id, endpoint_id, size, start)
+    return {"endpoint_id": endpoint_id, "deliveries": [delivery_view(item) for item in items],
+            "next_token": pages.encode(last)}
+
+
 def retry_delivery(organization_id: str, delivery_id: str) -> dict[str, Any]:
     """Deliver again (also one that succeeded: a replay), with a fresh retry window."""
     ref = delivery_ref(delivery_id)
@@ -134,7 +147,8 @@ def delivery_ref(delivery_id: str) -> tuple[str, int, str] | None:
 
 def delivery_view(item: dict[str, Any]) -> dict[str, Any]:
     return {
-        "id": item["delivery_id"], "endpoint_id": item["endpoint_id"], "event_id": item["event_id"],
+        "id": item["delivery_id"], "endpoint_id": item["endpoint_id"], "subject": item.get("subject"),
+        "event_id": item["event_id"],
         "event_type": item["event_type"], "sequence": int(item["sequence"]), "status": item["status"],
         "attempt_count": int(item.get("attempt_count") or 0),
         "attempts": [{name: attempt.get(name) for name in ATTEMPT_FIELDS} for attempt in item.get("attempts") or []],

@@ -130,7 +130,9 @@ def _answer(call: dict[str, Any], applied: bool, reason: str | None = None) -> d
     return body
 
 
-def apply_event(call: dict[str, Any], event: StatusEvent) -> dict[str, Any]:
+def apply_event(call: dict[str, Any], event: StatusEvent, source: str = "webhook") -> dict[str, Any]:
+    """``source``: where the event came from, for the call's timeline ("webhook": the provider's
+    status callback; the provider reconciliation says "provider records")."""
     sid = event.provider_call_id
     if sid and call.get("call_sid") and sid != call["call_sid"]:
         return _answer(call, False, "event of another call leg")
@@ -141,7 +143,7 @@ def apply_event(call: dict[str, Any], event: StatusEvent) -> dict[str, Any]:
     if _abandoned_unsettled(call) and is_final(event.status):
         # The reserve sweeper released this call (no provider answer was recorded), but the
         # provider did place it: charge what it used, once; the released reserve is not touched.
-        return _settle(call, event, ("failed",))
+        return _settle(call, event, ("failed",), source)
     if not moves_forward(call.get("status"), event.status):
         return _answer(call, False, "duplicate or out of order")
     if (call.get("provider") == "sip" and call.get("status") == "initiating" and is_final(event.status)
@@ -150,10 +152,11 @@ def apply_event(call: dict[str, Any], event: StatusEvent) -> dict[str, Any]:
         # call's; the next trunk's channel (or the adapter's own refusal) decides.
         return _answer(call, False, "trunk failover in progress")
     if is_final(event.status):
-        return _settle(call, event, statuses_below(event.status))
+        return _settle(call, event, statuses_below(event.status), source)
     fields = _fields(call, event)
     try:
-        store.advance_call(call["call_id"], event.status, statuses_below(event.status), sid, fields)
+        store.advance_call(call["call_id"], event.status, statuses_below(event.status), sid, fields,
+                           _note(call, event, source))
     except store.CallNotMoved as exc:  # a concurrent or repeated webhook got there first
         return _answer(exc.current or call, False, "duplicate or out of order")
     return _answer({**call, "status": event.status}, True)
@@ -163,12 +166,14 @@ def _abandoned_unsettled(call: dict[str, Any]) -> bool:
     return call.get("status") == "failed" and bool(call.get("abandoned_at")) and not call.get("settled_at")
 
 
-def _settle(call: dict[str, Any], event: StatusEvent, from_statuses: tuple[str, ...]) -> dict[str, Any]:
+def _settle(call: dict[str, Any], event: StatusEvent, from_statuses: tuple[str, ...],
+            source: str = "webhook") -> dict[str, Any]:
     fields = _fields(call, event)
     rate = call.get("per_minute_rate_cents")
     charge = charge_cents(fields.get("duration_seconds"), _rate(call["organization_id"]) if rate is None else rate)
     try:
-        store.settle_call(call, event.status, from_statuses, event.provider_call_id, charge, fields)
+        store.settle_call(call, event.status, from_statuses, event.provider_call_id, charge, fields,
+                          _note(call, event, source))
     except store.CallNotMoved as exc:  # a concurrent or repeated webhook got there first
         return _answer(exc.current or call, False, "duplicate or out of order")
     logger.info("Call settled", extra={"call_id": call["call_id"], "status": event.status,
@@ -176,6 +181,13 @@ def _settle(call: dict[str, Any], event: StatusEvent, from_statuses: tuple[str, 
     metrics.count(metrics.CALLS_SETTLED, call.get("provider"))
     metrics.count(metrics.CHARGED_CENTS, call.get("provider"), charge)
     return _answer({**call, "status": event.status}, True)
+
+
+def _note(call: dict[str, Any], event: StatusEvent, source: str) -> dict[str, Any]:
+    """What the call's timeline says about this move (store.timeline_entry)."""
+    return {"source": f"{call.get('provider')} {source}", "provider_event": event.provider_event,
+            "occurred_at": event.occurred_at, "detail": event.hangup_cause,
+            "duration_seconds": event.duration_s}
 
 
 def _fields(call: dict[str, Any], event: StatusEvent) -> dict[str, Any]:

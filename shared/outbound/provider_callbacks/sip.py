@@ -93,12 +93,12 @@ def parse(request: WebhookRequest) -> StatusEvent:
     occurred_at = normalize_iso(body.get("timestamp"))
     answered_by = body.get("answered_by") if isinstance(body.get("answered_by"), str) else None
     if event in EVENTS:
-        return StatusEvent(uuid, EVENTS[event], answered_by=answered_by, occurred_at=occurred_at)
+        return StatusEvent(uuid, EVENTS[event], answered_by=answered_by, occurred_at=occurred_at, provider_event=event)
     if event == "CHANNEL_HANGUP_COMPLETE":
         cause = str(body.get("hangup_cause") or "NORMAL_CLEARING")
         return StatusEvent(uuid, HANGUP_STATUSES.get(cause, "failed"), answered_by=answered_by,
                            duration_s=int_or_none(body.get("duration")), hangup_cause=cause,
-                           occurred_at=occurred_at)
+                           occurred_at=occurred_at, provider_event=event)
     if event is None:
         raise BadPayload("event is required")
     return StatusEvent(uuid, None, answered_by=answered_by, occurred_at=occurred_at)

@@ -111,9 +111,9 @@ def parse(request: WebhookRequest) -> StatusEvent:
     if call_control_id is not None and not isinstance(call_control_id, str):
         raise BadPayload("payload.call_control_id must be a string")
     if event_type == "call.initiated":
-        return StatusEvent(call_control_id, "queued", occurred_at=occurred_at)
+        return StatusEvent(call_control_id, "queued", occurred_at=occurred_at, provider_event=event_type)
     if event_type == "call.answered":
-        return StatusEvent(call_control_id, "in-progress", occurred_at=occurred_at)
+        return StatusEvent(call_control_id, "in-progress", occurred_at=occurred_at, provider_event=event_type)
     if event_type in MACHINE_DETECTION_EVENTS:
         result = payload.get("result")
         return StatusEvent(call_control_id, None, answered_by=result if isinstance(result, str) else None,
@@ -124,5 +124,5 @@ def parse(request: WebhookRequest) -> StatusEvent:
         status = HANGUP_STATUSES.get(cause, "failed")
         return StatusEvent(call_control_id, status, hangup_cause=cause, occurred_at=occurred_at,
                            extra={"start_time": normalize_iso(payload.get("start_time"))}
-                           if status == "completed" else {})
+                           if status == "completed" else {}, provider_event=event_type)
     return StatusEvent(call_control_id, None, occurred_at=occurred_at)  # other events: not tracked

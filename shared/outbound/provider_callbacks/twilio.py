@@ -108,4 +108,5 @@ def parse(request: WebhookRequest) -> StatusEvent:
         duration_s=int_or_none(_single(form, "CallDuration")) if status == "completed" else None,
         hangup_cause=f"sip {cause}" if cause else None,
         occurred_at=_timestamp(_single(form, "Timestamp")),
+        provider_event=call_status,
     )

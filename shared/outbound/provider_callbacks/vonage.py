@@ -113,5 +113,5 @@ def parse(request: WebhookRequest) -> StatusEvent:
         provider_call_id=uuid, status=status,
         duration_s=int_or_none(body.get("duration")) if status == "completed" else None,
         hangup_cause=(f"{raw_status}: {cause}" if cause else raw_status) if status != "completed" else None,
-        occurred_at=occurred_at,
+        occurred_at=occurred_at, provider_event=raw_status,
     )

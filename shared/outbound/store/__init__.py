@@ -64,6 +64,7 @@ from .keys import (
     phone_number_key,
     schedule_key,
     suppression_key,
+    endpoint_deliveries_partition,
     webhook_delivery_key,
     webhook_endpoint_key,
 )
@@ -75,11 +76,13 @@ from .ledger import (
     BalanceLimit,
     CreditConflict,
     NoSuchOrganization,
+    call_ledger_entries,
     credit_organization,
     entry_view,
     ledger_entries,
     list_ledger,
     reserves_held_by_calls,
+    spend_days,
 )
 from .organizations import organization_balance, organization_for_api_key
 
@@ -96,7 +99,7 @@ LAZY_NAMES = {
                   "list_schedules", "record_fire_failure", "schedule_created"),
     "suppressions": ("add_suppression", "list_suppressions", "remove_suppression", "suppressed_numbers"),
     "webhook_deliveries": ("DeliveryNotPending", "create_delivery", "delivery_key", "list_deliveries",
-                           "record_attempt", "restart_delivery"),
+                           "list_endpoint_deliveries", "record_attempt", "restart_delivery"),
     "webhook_endpoints": ("EndpointNotFound", "LimitBusy", "LimitReached", "create_endpoint", "delete_endpoint",
                           "endpoints_in_use", "get_endpoint", "list_endpoints", "next_secret_version"),
     # what operators administer (never money), never on a request path
@@ -142,6 +145,7 @@ if TYPE_CHECKING:  # the lazily loaded names above, declared for type checkers a
         create_delivery,
         delivery_key,
         list_deliveries,
+        list_endpoint_deliveries,
         record_attempt,
         restart_delivery,
     )

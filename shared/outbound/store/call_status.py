@@ -6,6 +6,7 @@ from typing import Any, Iterable
 
 from ..dynamodb_json import from_item, to_item
 from .base import client, now_iso, table
+from .calls import APPEND_TIMELINE, timeline_entry
 from .keys import LEAVE_INITIATING, call_key, organization_key
 from .ledger import CHARGE, RELEASE, call_entries
 
@@ -21,12 +22,14 @@ class CallNotMoved(Exception):
 
 
 def _status_update(new_status: str, from_statuses: Iterable[str], call_sid: str | None,
-                   fields: dict[str, Any], now: str) -> dict[str, Any]:
+                   fields: dict[str, Any], now: str, note: dict[str, Any] | None = None) -> dict[str, Any]:
     """UpdateExpression parts shared by advance_call and settle_call: move the status only from
-    a lower rank, fill in the provider's call id, never overwrite another call id."""
+    a lower rank, fill in the provider's call id, never overwrite another call id, and append
+    the move to the call's timeline (``note``: what made it, see timeline_entry)."""
     names = {"#s": "status"}
-    values: dict[str, Any] = {":new": new_status, ":now": now}
-    sets = ["#s = :new", "updated_at = :now"]
+    values: dict[str, Any] = {":new": new_status, ":now": now,
+                              ":tl_empty": [], ":tl_entry": [timeline_entry(now, new_status, **(note or {}))]}
+    sets = ["#s = :new", "updated_at = :now", APPEND_TIMELINE]
     allowed = []
     for i, status in enumerate(from_statuses):
         values[f":from{i}"] = status
@@ -46,10 +49,10 @@ def _status_update(new_status: str, from_statuses: Iterable[str], call_sid: str 
 
 
 def advance_call(call_id: str, new_status: str, from_statuses: Iterable[str], call_sid: str | None,
-                 fields: dict[str, Any]) -> dict[str, Any]:
+                 fields: dict[str, Any], note: dict[str, Any] | None = None) -> dict[str, Any]:
     """A non-final status (queued, ringing, in-progress): one conditional UpdateItem. Returns the
     updated item; raises CallNotMoved when the call is already at or past ``new_status``."""
-    parts = _status_update(new_status, from_statuses, call_sid, fields, now_iso())
+    parts = _status_update(new_status, from_statuses, call_sid, fields, now_iso(), note)
     remove = " REMOVE " + LEAVE_INITIATING + ("" if "failure_reason" in fields
                                               else ", failure_reason")  # e.g. "no answer in time"
     try:
@@ -66,7 +69,7 @@ def advance_call(call_id: str, new_status: str, from_statuses: Iterable[str], ca
 
 
 def settle_call(call: dict[str, Any], final_status: str, from_statuses: Iterable[str], call_sid: str | None,
-                charge_cents: int, fields: dict[str, Any]) -> str:
+                charge_cents: int, fields: dict[str, Any], note: dict[str, Any] | None = None) -> str:
     """The final status: ONE TransactWriteItems that records it on the call, settles the
     organization (balance -= charge, reserved -= reserve, available += reserve - charge) and
     writes the charge and release ledger entries (a call the sweeper already released has no
@@ -80,7 +83,7 @@ def settle_call(call: dict[str, Any], final_status: str, from_statuses: Iterable
     reserve = int(call.get("reserve_cents") or 0)
     parts = _status_update(final_status, from_statuses, call_sid,
                            {**fields, "charged_cents": charge_cents, "settled_reserve_cents": reserve,
-                            "settled_at": now, "reserve_cents": 0}, now)
+                            "settled_at": now, "reserve_cents": 0}, now, {**(note or {}), "charged_cents": charge_cents})
     parts["conditions"] += ["attribute_not_exists(settled_at)", "reserve_cents = :reserve"]
     parts["values"][":reserve"] = reserve
     remove = " REMOVE " + LEAVE_INITIATING + ("" if "failure_reason" in fields else ", failure_reason")

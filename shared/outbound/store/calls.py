@@ -21,6 +21,18 @@ def is_call_ref(value: object) -> bool:
     return isinstance(value, str) and 0 < len(value) <= MAX_CALL_REF_CHARS and value.isprintable()
 
 
+# A call's timeline: every status move appends one entry to the record's ``timeline`` list, in the
+# write that makes the move (no extra round trip; statuses only move forward, so it stays short).
+APPEND_TIMELINE = "timeline = list_append(if_not_exists(timeline, :tl_empty), :tl_entry)"
+
+
+def timeline_entry(at: str, status: str, **about: Any) -> dict[str, Any]:
+    """``about``: source ("twilio webhook", "api", "reserve sweeper"...), provider_event (the
+    provider's own name for it), occurred_at (when the provider says it happened), detail,
+    charged_cents; None is left out."""
+    return {"at": at, "status": status, **{name: value for name, value in about.items() if value is not None}}
+
+
 def find_call(organization_id: str, call_ref: str) -> dict[str, Any] | None:
     """A call of this organization by our call_id or the provider's call_sid; None otherwise
     (another organization's call is indistinguishable from an unknown one)."""
@@ -108,11 +120,14 @@ def mark_call_placed(call_id: str, call_sid: str, status: str = "queued", dynamo
     try:
         db.update_item(
             TableName=table(), Key=to_item(call_key(call_id)),
-            UpdateExpression="SET call_sid = :sid, #s = :status, updated_at = :now REMOVE " + LEAVE_INITIATING,
+            UpdateExpression="SET call_sid = :sid, #s = :status, updated_at = :now, " + APPEND_TIMELINE
+                             + " REMOVE " + LEAVE_INITIATING,
             ConditionExpression="#s = :initiating",
             ExpressionAttributeNames={"#s": "status"},
             ExpressionAttributeValues=to_item({":sid": call_sid, ":status": status, ":now": updated_at,
-                                               ":initiating": "initiating"}),
+                                               ":initiating": "initiating", ":tl_empty": [],
+                                               ":tl_entry": [timeline_entry(updated_at, status, source="api",
+                                                                            detail="placed with the provider")]}),
         )
     except db.exceptions.ConditionalCheckFailedException:
         # A status webhook (or the sweeper) got there first: keep its status, only fill in the id
@@ -138,12 +153,15 @@ def fail_call_and_release(record: dict[str, Any], reason: str, dynamodb: Any = N
                 "TableName": table(), "Key": to_item(call_key(record["call_id"])),
                 # Refused: the provider has no call, so nothing of it to compare with its records.
                 "UpdateExpression": "SET #s = :failed, failure_reason = :reason, updated_at = :now, "
-                                    "reserve_cents = :zero REMOVE " + LEAVE_INITIATING + ", " + LEAVE_PROVIDER_CHECK,
+                                    "reserve_cents = :zero, " + APPEND_TIMELINE
+                                    + " REMOVE " + LEAVE_INITIATING + ", " + LEAVE_PROVIDER_CHECK,
                 "ConditionExpression": "#s = :initiating",
                 "ExpressionAttributeNames": {"#s": "status"},
                 "ExpressionAttributeValues": to_item({":failed": "failed", ":reason": reason[:500],
                                                       ":now": updated_at, ":zero": 0,
-                                                      ":initiating": "initiating"}),
+                                                      ":initiating": "initiating", ":tl_empty": [],
+                                                      ":tl_entry": [timeline_entry(updated_at, "failed", source="api",
+                                                                                   detail=reason[:500])]}),
             }},
             {"Update": {
                 "TableName": table(), "Key": to_item(organization_key(record["organization_id"])),
@@ -197,11 +215,13 @@ def mark_call_unconfirmed(call_id: str, reason: str, dynamodb: Any = None) -> st
     try:
         db.update_item(
             TableName=table(), Key=to_item(call_key(call_id)),
-            UpdateExpression="SET #s = :unconfirmed, failure_reason = :reason, updated_at = :now",
+            UpdateExpression="SET #s = :unconfirmed, failure_reason = :reason, updated_at = :now, " + APPEND_TIMELINE,
             ConditionExpression="#s = :initiating",
             ExpressionAttributeNames={"#s": "status"},
             ExpressionAttributeValues=to_item({":unconfirmed": "unconfirmed", ":reason": reason[:500],
-                                               ":now": updated_at, ":initiating": "initiating"}),
+                                               ":now": updated_at, ":initiating": "initiating", ":tl_empty": [],
+                                               ":tl_entry": [timeline_entry(updated_at, "unconfirmed", source="api",
+                                                                            detail=reason[:500])]}),
         )
     except db.exceptions.ConditionalCheckFailedException:
         pass  # a webhook already told us what happened
@@ -255,12 +275,14 @@ def abandon_call(call: dict[str, Any], reason: str | None = None) -> bool:
             {"Update": {
                 "TableName": table(), "Key": to_item(call_key(call["call_id"])),
                 "UpdateExpression": "SET #s = :failed, failure_reason = :reason, updated_at = :now, "
-                                    "reserve_cents = :zero, abandoned_at = :now, released_reserve_cents = :r "
-                                    "REMOVE " + LEAVE_INITIATING,
+                                    "reserve_cents = :zero, abandoned_at = :now, released_reserve_cents = :r, "
+                                    + APPEND_TIMELINE + " REMOVE " + LEAVE_INITIATING,
                 "ConditionExpression": "#s = :stuck AND reserve_cents = :r",
                 "ExpressionAttributeNames": {"#s": "status"},
                 "ExpressionAttributeValues": to_item({":failed": "failed", ":reason": reason, ":now": now,
-                                                      ":zero": 0, ":r": reserve, ":stuck": status}),
+                                                      ":zero": 0, ":r": reserve, ":stuck": status, ":tl_empty": [],
+                                                      ":tl_entry": [timeline_entry(now, "failed", source="reserve sweeper",
+                                                                                   detail=reason)]}),
             }},
             {"Update": {
                 "TableName": table(), "Key": to_item(organization_key(call["organization_id"])),
@@ -292,28 +314,49 @@ def find_calls_by_sid(call_sid: str) -> list[dict[str, Any]]:
 
 
 def list_calls(organization_id: str, limit: int, status: str | None = None,
-               start_after: dict[str, str] | None = None, max_reads: int = 5
+               start_after: dict[str, str] | None = None, max_reads: int = 5,
+               filters: dict[str, str] | None = None, since: str | None = None, until: str | None = None
                ) -> tuple[list[dict[str, Any]], dict[str, str] | None]:
     """An organization's calls, newest first, from the ByOrganization index (never a Scan).
 
     ``start_after`` / the returned position are ``{"gsi1sk", "call_id"}`` of the last call seen;
     the partition always comes from ``organization_id``, so a position cannot reach another
-    organization's calls. A status filter is applied by DynamoDB after the key condition, so a
-    page may need several Query round trips; at most ``max_reads`` are made, then the page ends
-    early with a position to continue from."""
+    organization's calls. ``since``/``until`` (``created_at`` form) narrow the key condition:
+    ``since <= created_at < until``. A status or ``filters`` (attribute -> value, e.g.
+    campaign_id) are applied by DynamoDB after the key condition, so a page may need several
+    Query round trips; at most ``max_reads`` are made, then the page ends early with a position
+    to continue from."""
     values: dict[str, Any] = {":pk": organization_calls_partition(organization_id)}
+    key_condition = "gsi1pk = :pk"
+    if since and until:
+        key_condition += " AND gsi1sk BETWEEN :since AND :until"
+        values.update({":since": since, ":until": until})  # "<until>#<call_id>" sorts after "<until>": excluded
+    elif since:
+        key_condition += " AND gsi1sk >= :since"
+        values[":since"] = since
+    elif until:
+        key_condition += " AND gsi1sk < :until"
+        values[":until"] = until
     query: dict[str, Any] = {"TableName": table(), "IndexName": BY_ORGANIZATION_INDEX,
-                             "KeyConditionExpression": "gsi1pk = :pk", "ScanIndexForward": False}
+                             "KeyConditionExpression": key_condition, "ScanIndexForward": False}
+    conditions, names = [], {}
     if status:
         values[":status"] = status
-        query["FilterExpression"] = "#s = :status"
-        query["ExpressionAttributeNames"] = {"#s": "status"}
+        names["#s"] = "status"
+        conditions.append("#s = :status")
+    for i, (attribute, value) in enumerate(sorted((filters or {}).items())):
+        values[f":f{i}"] = value
+        names[f"#f{i}"] = attribute
+        conditions.append(f"#f{i} = :f{i}")
+    if conditions:
+        query["FilterExpression"] = " AND ".join(conditions)
+        query["ExpressionAttributeNames"] = names
     query["ExpressionAttributeValues"] = to_item(values)
     start = _list_position_key(organization_id, start_after) if start_after else None
     found: list[dict[str, Any]] = []
     for _ in range(max_reads):
         wanted = limit - len(found)
-        page = dict(query, Limit=max(wanted, 25) if status else wanted)
+        page = dict(query, Limit=max(wanted, 25) if conditions else wanted)
         if start:
             page["ExclusiveStartKey"] = start
         response = client().query(**page)

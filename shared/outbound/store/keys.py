@@ -23,9 +23,12 @@
 | suppression   | SUPPRESSION#<org>#<e164> | SUPPRESSION | do-not-call; gsi1 = ORG#<org>#SUPPRESSIONS by number |
 | webhook endpoint | ORG#<org>          | WHEP#<id>   | url, events, description, secret_version (the secret: Secrets Manager) |
 | limit counter | ORG#<org>             | COUNT#<what> | in_use: how many of a capped thing exist (e.g. webhook_endpoints) |
-| webhook delivery | EVENTS#<subject>   | WHDEL#<seq>#<endpoint> | one event to one endpoint: payload, status, attempts |
+| webhook delivery | EVENTS#<subject>   | WHDEL#<seq>#<endpoint> | one event to one endpoint: payload, status, attempts; |
+|               |                       |             | gsi1 = ORG#<org>#WHEP#<endpoint>#DELIVERIES by creation (the endpoint's log) |
 | ledger entry  | LEDGER#<org>          | <entry_id>  | one money movement (credit, reserve, release, charge) with its signed |
 |               |                       |             | effects; gsi1 = ORG#<org>#LEDGER by time (GET /organization/ledger) |
+| spend per day | SPEND#<org>           | DAY#<yyyy-mm-dd> | what the organization's calls were charged that UTC day, net of |
+|               |                       |             | corrections, and how many charges: updated in the charging transactions |
 | integer alias | INTID#<kind>#<n>      | INTID       | the entity (call, campaign, contact, organization) |
 |               |                       |             | the integer <n> stands for: target, organization_id; never deleted |
 |               |                       |             | (the entity itself carries ``int_id``; see store.int_ids) |
@@ -172,6 +175,15 @@ def organization_ledger_partition(organization_id: str) -> str:
     return f"ORG#{organization_id}#LEDGER"
 
 
+def spend_partition(organization_id: str) -> str:
+    return f"SPEND#{organization_id}"
+
+
+def spend_day_key(organization_id: str, day: str) -> dict[str, str]:
+    """``day``: YYYY-MM-DD (UTC)."""
+    return {"pk": spend_partition(organization_id), "sk": f"DAY#{day}"}
+
+
 def organization_api_keys_partition(organization_id: str) -> str:
     """ByOrganization's partition of an organization's API keys (by creation)."""
     return f"ORG#{organization_id}#APIKEYS"
@@ -185,6 +197,11 @@ def call_entry_id(call_id: str, created_at: str, kind: str) -> str:
     """One entry per kind (reserve, release, charge) per hold: a call record's ``created_at`` tells
     apart two holds of the same call_id (a reserve undone before the provider, then retried)."""
     return f"call#{call_id}#{created_at}#{kind}"
+
+
+def call_entries_prefix(call_id: str) -> str:
+    """Every ledger entry id of a call starts with this (its holds, charges and adjustments)."""
+    return f"call#{call_id}#"
 
 
 def call_adjustment_entry_id(call_id: str, created_at: str, from_cents: int, to_cents: int) -> str:
@@ -245,6 +262,11 @@ def limit_counter_key(organization_id: str, limit: str) -> dict[str, str]:
 
 def events_partition(subject: str) -> str:
     return f"EVENTS#{subject}"
+
+
+def endpoint_deliveries_partition(organization_id: str, endpoint_id: str) -> str:
+    """ByOrganization's partition of one endpoint's deliveries (by creation): its delivery log."""
+    return f"ORG#{organization_id}#WHEP#{endpoint_id}#DELIVERIES"
 
 
 def webhook_delivery_key(subject: str, sequence: int, endpoint_id: str) -> dict[str, str]:

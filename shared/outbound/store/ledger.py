@@ -10,6 +10,10 @@ balance change it records, so neither exists without the other and no extra roun
 | ``extra_charge`` | -amount      | 0                    | ``adjust_call_charge``: the provider's record says the call cost more |
 | ``refund``  | +amount           | 0                    | ``adjust_call_charge``: ... or less (a forged or altered webhook) |
 
+Every entry that charges (``charge``, ``extra_charge``, ``refund``) also adds its signed amount to
+the organization's total of that UTC day (keys.spend_day_key), in the same transaction: spend per
+day is then one Query, whatever the number of calls.
+
 ``available_cents`` moves by ``balance_delta - reserved_delta``. So an organization's
 ``balance_cents`` is the sum of its entries' balance deltas and ``reserved_cents`` the sum of their
 reserved deltas (what ``usecases.reconcile`` proves). Entry ids are derived from what they record
@@ -25,6 +29,7 @@ from ..dynamodb_json import from_item, to_item
 from .base import client, now_iso, query_all, table
 from .keys import (
     BY_ORGANIZATION_INDEX,
+    call_entries_prefix,
     call_entry_id,
     credit_entry_id,
     ledger_entry_key,
@@ -32,12 +37,15 @@ from .keys import (
     organization_calls_partition,
     organization_key,
     organization_ledger_partition,
+    spend_day_key,
+    spend_partition,
 )
 
 CREDIT, RESERVE, RELEASE, CHARGE = "credit", "reserve", "release", "charge"
 EXTRA_CHARGE, REFUND = "extra_charge", "refund"  # a settled call's charge corrected (provider_reconcile)
 # (balance, reserved) sign of each kind's amount.
 EFFECTS = {CREDIT: (1, 0), RESERVE: (0, 1), RELEASE: (0, -1), CHARGE: (-1, 0), EXTRA_CHARGE: (-1, 0), REFUND: (1, 0)}
+SPENDING = (CHARGE, EXTRA_CHARGE, REFUND)  # the kinds that count in spend per day
 ENTRY_FIELDS = ("entry_id", "kind", "amount_cents", "balance_delta_cents", "reserved_delta_cents", "call_id",
                 "cause", "reference", "reason", "created_at")
 MAX_REFERENCE_CHARS = 200
@@ -61,6 +69,19 @@ def put_entry(item: dict[str, Any]) -> dict[str, Any]:
     return {"Put": {"TableName": table(), "Item": to_item(item), "ConditionExpression": "attribute_not_exists(pk)"}}
 
 
+def spend_items(organization_id: str, kind: str, cents: int, at: str) -> list[dict[str, Any]]:
+    """The day's spend total moved by a charging entry, as transaction items ([] for the others):
+    its ``charged_cents`` by the entry's effect on the balance (a refund lowers it), ``charges``
+    by one per call charged."""
+    if kind not in SPENDING or not cents:
+        return []
+    return [{"Update": {
+        "TableName": table(), "Key": to_item(spend_day_key(organization_id, at[:10])),
+        "UpdateExpression": "ADD charged_cents :c, charges :n SET organization_id = :o",
+        "ExpressionAttributeValues": to_item({":c": -EFFECTS[kind][0] * int(cents), ":n": int(kind == CHARGE),
+                                              ":o": organization_id})}}]
+
+
 def call_entries(call: dict[str, Any], at: str, cause: str, **cents_by_kind: int) -> list[dict[str, Any]]:
     """Transaction items for a call's movements, e.g. ``call_entries(call, now, "settled", charge=36,
     release=100)``; zero amounts write nothing. The hold is told apart by the record's
@@ -72,6 +93,7 @@ def call_entries(call: dict[str, Any], at: str, cause: str, **cents_by_kind: int
             entry_id = call_entry_id(call["call_id"], created_at, kind)
             items.append(put_entry(entry_item(call["organization_id"], entry_id, kind, int(cents), at,
                                               call_id=call["call_id"], cause=cause)))
+            items += spend_items(call["organization_id"], kind, cents, at)
     return items
 
 
@@ -142,6 +164,15 @@ def ledger_entries(organization_id: str) -> list[dict[str, Any]]:
                      ExpressionAttributeValues=to_item({":pk": ledger_partition(organization_id)}))
 
 
+def call_ledger_entries(organization_id: str, call_id: str) -> list[dict[str, Any]]:
+    """A call's entries (reserve, release, charge, corrections), in the order they were written:
+    one Query on the organization's ledger partition, by the call's entry-id prefix."""
+    entries = query_all(TableName=table(), KeyConditionExpression="pk = :pk AND begins_with(sk, :prefix)",
+                        ExpressionAttributeValues=to_item({":pk": ledger_partition(organization_id),
+                                                           ":prefix": call_entries_prefix(call_id)}))
+    return sorted(entries, key=lambda entry: (entry["created_at"], entry["entry_id"]))
+
+
 def list_ledger(organization_id: str, limit: int, after: str | None = None
                 ) -> tuple[list[dict[str, Any]], str | None]:
     """A page of entries, newest first, from the ByOrganization index. ``after`` / the returned
@@ -166,6 +197,14 @@ def list_ledger(organization_id: str, limit: int, after: str | None = None
 def entry_view(item: dict[str, Any]) -> dict[str, Any]:
     """An entry as the API and the CLI show it."""
     return {name: item.get(name) for name in ENTRY_FIELDS}
+
+
+def spend_days(organization_id: str, first_day: str, last_day: str) -> list[dict[str, Any]]:
+    """The days from ``first_day`` to ``last_day`` (YYYY-MM-DD, inclusive) that had a charge: one
+    Query (a year is 366 small items)."""
+    return query_all(TableName=table(), KeyConditionExpression="pk = :pk AND sk BETWEEN :first AND :last",
+                     ExpressionAttributeValues=to_item({":pk": spend_partition(organization_id),
+                                                        ":first": f"DAY#{first_day}", ":last": f"DAY#{last_day}"}))
 
 
 def reserves_held_by_calls(organization_id: str) -> dict[str, int]:

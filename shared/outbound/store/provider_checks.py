@@ -10,7 +10,7 @@ from .base import client, failed_condition, now_iso, query_all, table
 from .keys import (BY_ORGANIZATION_INDEX, BY_PROVIDER_CHECK_INDEX, LEAVE_PROVIDER_CHECK, PROVIDER_CHECK_SHARDS,
                    call_adjustment_entry_id, call_key, organization_calls_partition, organization_key,
                    provider_check_keys)
-from .ledger import EXTRA_CHARGE, REFUND, entry_item, put_entry
+from .ledger import EXTRA_CHARGE, REFUND, entry_item, put_entry, spend_items
 
 
 def calls_created_since(organization_id: str, since: str) -> list[str]:
@@ -129,6 +129,7 @@ def adjust_call_charge(call: dict[str, Any], charge_cents: int, cause: str, fiel
                 "ConditionExpression": "attribute_exists(pk)",
                 "ExpressionAttributeValues": to_item({":d": difference})}},
             put_entry(entry),
+            *spend_items(call["organization_id"], entry["kind"], abs(difference), now),
         ])
     except client().exceptions.TransactionCanceledException as exc:
         if failed_condition(exc, 0) or failed_condition(exc, 2):

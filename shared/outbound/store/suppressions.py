@@ -28,11 +28,16 @@ def remove_suppression(organization_id: str, number: str) -> bool:
     return bool(response.get("Attributes"))
 
 
-def list_suppressions(organization_id: str, limit: int,
-                      start_key: dict[str, Any] | None = None) -> tuple[list[dict[str, Any]], dict[str, Any] | None]:
+def list_suppressions(organization_id: str, limit: int, start_key: dict[str, Any] | None = None,
+                      prefix: str | None = None) -> tuple[list[dict[str, Any]], dict[str, Any] | None]:
+    """A page of the list, by number; ``prefix``: only the numbers that begin so (the index's sort
+    key is the number, so this narrows the Query itself)."""
     args: dict[str, Any] = {"TableName": table(), "IndexName": BY_ORGANIZATION_INDEX, "Limit": limit,
                             "KeyConditionExpression": "gsi1pk = :pk",
                             "ExpressionAttributeValues": {":pk": {"S": suppressions_partition(organization_id)}}}
+    if prefix:
+        args["KeyConditionExpression"] += " AND begins_with(gsi1sk, :prefix)"
+        args["ExpressionAttributeValues"][":prefix"] = {"S": prefix}
     if start_key:
         args["ExclusiveStartKey"] = to_item(start_key)
     response = client().query(**args)

@@ -16,7 +16,8 @@ from typing import Any
 
 from ..dynamodb_json import from_item, to_item
 from .base import client, query_all, table
-from .keys import WEBHOOK_DELIVERY_PREFIX, events_partition, webhook_delivery_key
+from .keys import (BY_ORGANIZATION_INDEX, WEBHOOK_DELIVERY_PREFIX, endpoint_deliveries_partition, events_partition,
+                   webhook_delivery_key)
 
 PENDING, SUCCEEDED, FAILED = "pending", "succeeded", "failed"
 
@@ -29,11 +30,17 @@ def delivery_key(delivery: dict[str, Any]) -> dict[str, str]:
     return webhook_delivery_key(delivery["subject"], int(delivery["sequence"]), delivery["endpoint_id"])
 
 
+def log_keys(delivery: dict[str, Any]) -> dict[str, str]:
+    """Its place in its endpoint's delivery log (the ByOrganization index), newest first by creation."""
+    return {"gsi1pk": endpoint_deliveries_partition(delivery["organization_id"], delivery["endpoint_id"]),
+            "gsi1sk": f"{delivery['created_at']}#{delivery['subject']}#{int(delivery['sequence']):06d}"}
+
+
 def create_delivery(delivery: dict[str, Any]) -> dict[str, Any] | None:
-    """Writes a new delivery; when one exists already (the same event, processed again), writes
-    nothing and returns the existing one."""
+    """Writes a new delivery (with its place in the endpoint's log: the same PutItem); when one
+    exists already (the same event, processed again), writes nothing and returns the existing one."""
     try:
-        client().put_item(TableName=table(), Item=to_item({**delivery_key(delivery), **delivery}),
+        client().put_item(TableName=table(), Item=to_item({**delivery_key(delivery), **log_keys(delivery), **delivery}),
                           ConditionExpression="attribute_not_exists(pk)",
                           ReturnValuesOnConditionCheckFailure="ALL_OLD")
     except client().exceptions.ConditionalCheckFailedException as exc:
@@ -45,6 +52,20 @@ def list_deliveries(subject: str) -> list[dict[str, Any]]:
     return query_all(
         TableName=table(), ConsistentRead=True, KeyConditionExpression="pk = :pk AND begins_with(sk, :prefix)",
         ExpressionAttributeValues=to_item({":pk": events_partition(subject), ":prefix": WEBHOOK_DELIVERY_PREFIX}))
+
+
+def list_endpoint_deliveries(organization_id: str, endpoint_id: str, limit: int,
+                             start: dict[str, Any] | None = None) -> tuple[list[dict[str, Any]], dict[str, Any] | None]:
+    """A page of an endpoint's deliveries, newest first (one index Query), and where the next starts."""
+    request: dict[str, Any] = {
+        "TableName": table(), "IndexName": BY_ORGANIZATION_INDEX, "KeyConditionExpression": "gsi1pk = :pk",
+        "ExpressionAttributeValues": to_item({":pk": endpoint_deliveries_partition(organization_id, endpoint_id)}),
+        "ScanIndexForward": False, "Limit": limit}
+    if start:
+        request["ExclusiveStartKey"] = to_item(start)
+    page = client().query(**request)
+    last = page.get("LastEvaluatedKey")
+    return [from_item(item) for item in page.get("Items", [])], (from_item(last) if last else None)
 
 
 def record_attempt(delivery: dict[str, Any], attempt: dict[str, Any], status: str,

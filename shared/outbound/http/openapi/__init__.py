@@ -14,9 +14,11 @@ from typing import Any
 FRAGMENTS = (
     "outbound.http.openapi.calls",
     "outbound.http.openapi.ledger",  # GET /organization/ledger
+    "outbound.http.openapi.call_reads",  # a call's timeline and ledger entries, spend per day (the console's reads)
     "outbound.http.openapi.webhook_endpoints",  # webhook endpoints and deliveries (generated from their resolver)
     "outbound.http.openapi.campaigns",  # campaigns and do-not-call (generated from their resolver)
     "outbound.http.openapi.burki",  # Burki's API under /burki, for its SDK (generated from its resolver)
+    "outbound.http.openapi.console",  # the web console's static files
 )
 
 

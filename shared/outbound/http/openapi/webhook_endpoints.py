@@ -16,6 +16,7 @@ OPERATION_IDS = {
     ("get", "/webhook-endpoints/{endpoint_id}"): "getWebhookEndpoint",
     ("delete", "/webhook-endpoints/{endpoint_id}"): "deleteWebhookEndpoint",
     ("post", "/webhook-endpoints/{endpoint_id}/rotate-secret"): "rotateWebhookSecret",
+    ("get", "/webhook-endpoints/{endpoint_id}/deliveries"): "listWebhookEndpointDeliveries",
     ("get", "/calls/{call_ref}/webhook-deliveries"): "listCallWebhookDeliveries",
     ("post", "/webhook-deliveries/{delivery_id}/retry"): "retryWebhookDelivery",
 }
