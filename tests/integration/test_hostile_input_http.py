@@ -26,7 +26,8 @@ DEMO_NUMBERS = {"twilio": "+15551234567", "telnyx": "+15551230007", "vonage": "+
 # Path parameters: ids of nothing (so no route changes anything real), in their usual shapes.
 PATH_VALUES = {"call_ref": "call_hostile00000000000000", "schedule_id": "sch_hostile", "endpoint_id": "we_hostile",
                "delivery_id": "wd_hostile", "campaign_id": "cmp_hostile", "import_id": "imp_hostile",
-               "phone_number": "+15559870999", "call_sid": "CAhostile", "campaign_ref": "123"}
+               "phone_number": "+15559870999", "call_sid": "CAhostile", "campaign_ref": "123",
+               "proxy+": "index.html"}
 
 DEEP = 5000
 BODIES: dict[str, bytes] = {
