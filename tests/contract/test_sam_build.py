@@ -57,3 +57,13 @@ def test_sam_validate_lint_passes():
     done = subprocess.run([sam_cli(), "validate", "--lint", "--template", str(TEMPLATE_PATH)], cwd=ROOT,
                           capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stdout + done.stderr
+
+
+def test_snapstart_is_a_parameter_off_by_default_on_the_call_path():
+    parameter = TEMPLATE.parameters["SnapStart"]
+    assert parameter["Default"] == "Disabled" and set(parameter["AllowedValues"]) == {"Enabled", "Disabled"}
+    assert TEMPLATE.doc["Conditions"]["UseSnapStart"] == {"Fn::Equals": [{"Ref": "SnapStart"}, "Enabled"]}
+    function = TEMPLATE.resources["CallsApiFunction"]["Properties"]
+    assert function["SnapStart"] == {"ApplyOn": {"Fn::If": ["UseSnapStart", "PublishedVersions", "None"]}}
+    assert function["AutoPublishAlias"] == "live"  # SnapStart applies to published versions only
+    assert "snapstart.register()" in (ROOT / "functions" / "calls_api" / "app.py").read_text()
