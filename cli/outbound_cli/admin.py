@@ -25,7 +25,20 @@ from .keys import require_organization
 
 
 def dollars(cents: int) -> str:
-    return f"{'-' if cents < 0 else ''}${abs(cents) / 100:,.2f}"
+    """Money as the CLI prints it (integer arithmetic: a float misprints above 2**53 cents)."""
+    from outbound.cents import format_cents
+
+    return format_cents(cents)
+
+
+def credit_cents(text: str) -> int:
+    """AMOUNT_CENTS: whole cents in ASCII digits, 1 to outbound.money.MAX_CREDIT_CENTS."""
+    from outbound.cents import MAX_CREDIT_CENTS, parse_cents
+
+    try:
+        return parse_cents(text, "AMOUNT_CENTS", 1, MAX_CREDIT_CENTS)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
 
 
 def cmd_credit(args: argparse.Namespace) -> int:
@@ -33,13 +46,13 @@ def cmd_credit(args: argparse.Namespace) -> int:
 
     use_target(args)
     require_organization(args.organization_id)
-    if args.amount_cents <= 0:
-        raise CliError("AMOUNT_CENTS must be a positive whole number of cents (e.g. 5000 for $50.00)")
     try:
         applied, entry = store.credit_organization(args.organization_id, args.amount_cents, args.reference,
                                                    args.reason)
     except store.CreditConflict as exc:
         raise CliError(f"{exc}; nothing was credited (use a new --reference for a new credit)") from None
+    except store.BalanceLimit as exc:
+        raise CliError(f"{exc}; nothing was credited") from None
     except ValueError as exc:
         raise CliError(str(exc)) from None
     balance = store.organization_balance(args.organization_id)
@@ -148,7 +161,8 @@ def register(commands: Any) -> dict[str, Callable[[argparse.Namespace], int]]:
 
     credit = sub.add_parser("credit", help="add funds (a ledgered credit; once per --reference)")
     credit.add_argument("organization_id", metavar="ORG_ID")
-    credit.add_argument("amount_cents", metavar="AMOUNT_CENTS", type=ascii_int, help="e.g. 5000 for $50.00")
+    credit.add_argument("amount_cents", metavar="AMOUNT_CENTS", type=credit_cents,
+                        help="whole cents, e.g. 5000 for $50.00 (at most 100000000: $1,000,000.00 per credit)")
     credit.add_argument("--reason", required=True, help="why, for the ledger (e.g. 'Invoice 1042 paid')")
     credit.add_argument("--reference", required=True,
                         help="your unique id for this credit (e.g. the payment id): run again with it, nothing changes")

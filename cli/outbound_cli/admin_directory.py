@@ -56,8 +56,10 @@ def _entities() -> tuple[Entity, ...]:
     return (
         Entity("org", "ORG_ID", "id", str, "OrganizationProfile", "organization_key", (
             Option("--name", "name"),
-            Option("--call-reserve-cents", "call_reserve_cents", ascii_int, "held per call (default: the stack's)"),
-            Option("--per-minute-rate-cents", "per_minute_rate_cents", ascii_int, "price per started minute"),
+            Option("--call-reserve-cents", "call_reserve_cents", price_cents("--call-reserve-cents"),
+                   "held per call (default: the stack's)"),
+            Option("--per-minute-rate-cents", "per_minute_rate_cents", price_cents("--per-minute-rate-cents"),
+                   "price per started minute"),
             Option("--allowed-countries", "allowed_destination_countries", _countries,
                    "comma-separated ISO codes, e.g. US,CA (default: the from number's country)")), owned=False),
         Entity("assistant", "ASSISTANT_ID", "id", ascii_int, "Assistant", "assistant_key", (
@@ -72,6 +74,20 @@ def _entities() -> tuple[Entity, ...]:
             Option("--setting", "provider_settings", _setting,
                    "KEY=VALUE in provider_settings, e.g. connection_id=... for Telnyx (repeatable; KEY= removes)"))),
     )
+
+
+def price_cents(flag: str) -> Callable[[str], int]:
+    """An argparse type: a price in whole cents, ASCII digits, 0 to outbound.money.MAX_PRICE_CENTS."""
+    def convert(text: str) -> int:
+        from outbound.cents import MAX_PRICE_CENTS, parse_cents
+
+        try:
+            return parse_cents(text, flag, 0, MAX_PRICE_CENTS)
+        except ValueError as exc:
+            raise argparse.ArgumentTypeError(str(exc)) from None
+
+    convert.__name__ = "cents"  # what argparse names in its message
+    return convert
 
 
 def _countries(value: str) -> list[str]:

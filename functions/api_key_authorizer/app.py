@@ -4,7 +4,10 @@ The key is looked up by its SHA-256 (keys are never stored in clear). API Gatewa
 result per token (AuthorizerResultTtlInSeconds), so a warm client's calls skip this lookup;
 the policy therefore allows every route of the stage, not just the one first called.
 Refusal raises "Unauthorized", which API Gateway answers with the UNAUTHORIZED gateway
-response: 401 {"detail": "Invalid or missing API key"}.
+response: 401 {"detail": "Invalid or missing API key"}. When the lookup itself fails (DynamoDB
+unavailable beyond its retries, or refusing the function's role) the error is logged the way the
+API functions log it (outbound.http.router.failure_answer) and raised: API Gateway then answers the
+AUTHORIZER_FAILURE gateway response, 503 with Retry-After (template.yaml).
 
 The policy is built here rather than with Powertools' APIGatewayAuthorizerResponse: importing
 its data_classes package measured ~75 ms, and this authorizer's cold start sits in series
@@ -17,6 +20,8 @@ from typing import Any
 from aws_lambda_powertools import Logger
 
 from outbound import store
+from outbound.http.router import failure_answer
+from outbound.metrics import emits_metrics
 
 logger = Logger(service="outbound-authorizer")
 
@@ -42,9 +47,14 @@ def allow(principal: str, method_arn: str, context: dict[str, Any]) -> dict[str,
     }
 
 
+@emits_metrics  # AwsConfigurationErrors, when the lookup is refused
 def lambda_handler(event: dict, context: Any) -> dict:
     api_key = bearer_token(event.get("authorizationToken"))
-    organization_id = store.organization_for_api_key(api_key) if api_key else None
+    try:
+        organization_id = store.organization_for_api_key(api_key) if api_key else None
+    except Exception as exc:
+        failure_answer(exc, logger)  # logged as unavailable, misconfigured or unexpected
+        raise
     if organization_id is None:
         logger.info("API key refused")
         raise Exception("Unauthorized")  # API Gateway's contract for a 401

@@ -1,5 +1,5 @@
 """CallsApiFunction: POST /calls/initiate, GET /calls/{call_ref}, GET /calls (list),
-GET /organization/balance and GET /organization/ledger.
+POST /calls/{call_ref}/terminate, GET /organization/balance and GET /organization/ledger.
 
 Thin: parse the event, call one use case, shape the response. The organization comes from
 the API-key authorizer's (cached) context, never from the request body. Routing and error
@@ -46,6 +46,12 @@ def list_organization_calls(event: dict) -> dict:
     return list_calls(organization_id(event), query.get("status"), query.get("limit"), query.get("next_token"))
 
 
+def terminate(event: dict) -> Any:
+    from outbound.calls.terminate import terminate_call  # imported when used: not on initiate's cold start
+
+    return 202, terminate_call(organization_id(event), event["pathParameters"]["call_ref"])
+
+
 def read_balance(event: dict) -> dict:
     from outbound.money.ledger import get_balance  # imported when used: not on initiate's cold start
 
@@ -63,6 +69,7 @@ ROUTES = {
     ("POST", "/calls/initiate"): initiate,
     ("GET", "/calls/{call_ref}"): read_call,
     ("GET", "/calls"): list_organization_calls,
+    ("POST", "/calls/{call_ref}/terminate"): terminate,
     ("GET", "/organization/balance"): read_balance,
     ("GET", "/organization/ledger"): read_ledger,
 }

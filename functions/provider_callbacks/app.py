@@ -24,11 +24,12 @@ from urllib.parse import urlencode
 from aws_lambda_powertools import Logger
 
 from outbound.config import public_api_url
-from outbound.errors import ApiError, NotFound
-from outbound.http.router import response
+from outbound.errors import ApiError, BadRequest, NotFound
+from outbound.http.router import failure_answer, response
 from outbound.metrics import emits_metrics
 from outbound.provider_callbacks import PROVIDERS, WebhookRequest
 from outbound.provider_callbacks.apply import handle_status_webhook
+from outbound.safe_json import MAX_BODY_BYTES
 
 logger = Logger(service="outbound-webhooks")
 
@@ -44,7 +45,9 @@ def webhook_request(event: dict, provider: str) -> WebhookRequest:
     if query:
         url += "?" + urlencode([(k, v) for k, values in query.items() for v in values])
     body = event.get("body") or ""
-    raw = base64.b64decode(body) if event.get("isBase64Encoded") else body.encode("utf-8")
+    if len(body) * 3 // 4 > MAX_BODY_BYTES:  # cheap, before decoding anything
+        raise BadRequest(f"Request body must be at most {MAX_BODY_BYTES} bytes")
+    raw = base64.b64decode(body) if event.get("isBase64Encoded") else body.encode("utf-8", "surrogatepass")
     headers = {k.lower(): v for k, v in (event.get("headers") or {}).items() if v is not None}
     epoch_ms = (event.get("requestContext") or {}).get("requestTimeEpoch")
     received_at = epoch_ms / 1000 if isinstance(epoch_ms, (int, float)) else time.time()
@@ -60,7 +63,6 @@ def lambda_handler(event: dict, context: Any) -> dict:
     try:
         return response(200, handle_status_webhook(webhook_request(event, provider)))
     except ApiError as exc:
-        return response(exc.status, exc.body())
-    except Exception:
-        logger.exception("Unhandled error")  # 500: the provider retries later
-        return response(500, {"detail": "Internal server error"})
+        return response(exc.status, exc.body(), exc.headers)
+    except Exception as exc:  # AWS unavailable: 503 with Retry-After, and the provider retries
+        return response(*failure_answer(exc, logger))

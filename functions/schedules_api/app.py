@@ -13,6 +13,7 @@ from aws_lambda_powertools import Logger
 
 from outbound.calls.models import parse_json_object
 from outbound.http.router import body_text, dispatch, header, organization_id, single_valued_query
+from outbound.metrics import emits_metrics
 from outbound.schedules.manage import cancel_schedule, get_schedule, list_schedules, schedule_call
 
 logger = Logger(service="outbound-schedules")
@@ -46,5 +47,6 @@ ROUTES = {
 
 
 @logger.inject_lambda_context(correlation_id_path="requestContext.requestId")
+@emits_metrics  # AwsConfigurationErrors (outbound.http.router.failure_answer)
 def lambda_handler(event: dict, context: Any) -> dict:
     return dispatch(ROUTES, event, logger)

@@ -12,10 +12,12 @@ from typing import Any
 from aws_lambda_powertools import Logger
 
 from outbound.http.webhook_endpoints import app
+from outbound.metrics import emits_metrics
 
 logger = Logger(service="outbound-webhook-endpoints")
 
 
 @logger.inject_lambda_context(correlation_id_path="requestContext.requestId")
+@emits_metrics  # AwsConfigurationErrors (outbound.http.router.failure_answer)
 def lambda_handler(event: dict, context: Any) -> dict:
     return app.resolve(event, context)

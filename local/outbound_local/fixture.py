@@ -14,10 +14,15 @@ from typing import Annotated, Any, Literal
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from outbound import store
+from outbound.cents import MAX_CREDIT_CENTS, MAX_PRICE_CENTS
 from outbound.credentials import secret_name
 from outbound.errors import BadRequest
 from outbound.phone import canonical_e164
 from outbound.providers import PROVIDERS
+
+# Money: whole cents only (strict: no 1000.0, no "1000", no true), bounded (outbound.cents).
+PriceCents = Annotated[int, Field(strict=True, ge=0, le=MAX_PRICE_CENTS)]
+CreditCents = Annotated[int, Field(strict=True, ge=0, le=MAX_CREDIT_CENTS)]
 
 
 class _Strict(BaseModel):
@@ -40,13 +45,13 @@ class OrganizationProfile(_Strict):
 
     id: str = Field(min_length=1, pattern=r"^[A-Za-z0-9_-]+$")
     name: str = Field(min_length=1)
-    call_reserve_cents: int | None = Field(default=None, ge=0)
-    per_minute_rate_cents: int | None = Field(default=None, ge=0)
+    call_reserve_cents: PriceCents | None = None
+    per_minute_rate_cents: PriceCents | None = None
     allowed_destination_countries: list[Annotated[str, Field(pattern=r"^[A-Z]{2}$")]] | None = None
 
 
 class Organization(OrganizationProfile):
-    balance_cents: int = Field(ge=0)  # a new organization's opening credit (ledgered)
+    balance_cents: CreditCents  # a new organization's opening credit (ledgered)
     api_keys: list[str] = Field(default_factory=list)
     provider_credentials: dict[Literal["twilio", "telnyx", "vonage", "sip"], dict[str, Any]] | None = None
 
@@ -105,7 +110,7 @@ class Call(_Strict):
     call_sid: str | None = None
     assistant_id: int | None = None
     status: Literal["initiating", "unconfirmed", "queued", "ringing", "in-progress"] = "queued"
-    reserve_cents: int | None = Field(default=None, ge=0)  # default: the organization's reserve
+    reserve_cents: PriceCents | None = None  # default: the organization's reserve
     welcome_message: str | None = None
     agenda: str | None = None
     variables: dict[str, str | int | float | bool] = Field(default_factory=dict)

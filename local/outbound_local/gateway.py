@@ -48,7 +48,10 @@ class LocalApiGateway:
             token = _header(headers, self.authorizer.header)
             if not token:
                 return self._gateway_response("UNAUTHORIZED")
-            authorized = self._authorize(token, method, route.path)
+            try:
+                authorized = self._authorize(token, method, route.path)
+            except Exception:  # the authorizer failed (e.g. DynamoDB unavailable): API Gateway's answer
+                return self._gateway_response("AUTHORIZER_FAILURE")
             if authorized is None:
                 return self._gateway_response("UNAUTHORIZED")
             if authorized.get("effect") != "Allow":
@@ -120,11 +123,14 @@ class LocalApiGateway:
         }
 
     def _gateway_response(self, kind: str, status: int = 500, message: str = "") -> tuple[int, dict, bytes]:
-        configured = self.template.gateway_response(kind) or self.template.gateway_response("DEFAULT_5XX")
+        configured = self.template.gateway_response(kind)
+        headers = {"Content-Type": "application/json", **self.template.gateway_response_headers(kind)}
+        if configured is None:
+            configured = self.template.gateway_response("DEFAULT_5XX")
         if configured:
             code = configured[0] or status
             body = configured[1].replace("$context.error.messageString", message)
-            return code, {"Content-Type": "application/json"}, body.encode()
+            return code, headers, body.encode()
         return status, {"Content-Type": "application/json"}, json.dumps({"message": message}).encode()
 
 

@@ -144,6 +144,12 @@ class Template:
         status = response.get("StatusCode")
         return (int(status) if status else None), response["ResponseTemplates"]["application/json"]
 
+    def gateway_response_headers(self, kind: str) -> dict[str, str]:
+        """The headers a gateway response sets (``ResponseParameters.Headers``: quoted literals)."""
+        response = self.api().get("GatewayResponses", {}).get(kind) or {}
+        headers = (response.get("ResponseParameters") or {}).get("Headers") or {}
+        return {name: str(value).strip("'") for name, value in headers.items()}
+
     def tables(self) -> dict[str, dict]:
         """CreateTable arguments of every AWS::DynamoDB::Table, straight from its properties."""
         tables = {}

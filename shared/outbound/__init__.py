@@ -10,14 +10,17 @@ Features (use cases, each with its models):
 - ``calls``: the call path. ``initiate`` (POST /calls/initiate, step by step), ``idempotent_initiate``
   (its Idempotency-Key), ``models`` (request validation by hand and the call record's view),
   ``get_call`` and ``list_calls`` (GET /calls...), ``lifecycle`` (one status model for every provider,
-  settlement arithmetic), ``reserve_sweeper`` (ReserveSweeperFunction).
+  settlement arithmetic), ``reserve_sweeper`` (ReserveSweeperFunction), ``terminate`` (POST
+  /calls/{call_ref}/terminate: the provider's own hang-up).
 - ``schedules``: scheduled, recurring and event-driven calls. ``manage`` (the Schedules API),
   ``fire`` (ScheduledCallFunction: one fire), ``times`` (ISO instants, IANA zones, cron).
 - ``campaigns``: the campaign engine. ``models`` (API bodies), ``lifecycle`` (create, start, pause,
   resume, cancel), ``contacts``, ``imports`` (CSV through S3), ``dispatch`` (one tick:
   CampaignDispatcherFunction), ``dial`` (one attempt: CampaignDialerFunction), ``outcomes``
   (CampaignOutcomesFunction), ``events`` (campaign.* outcome events), ``policy`` (pure rules:
-  windows, retries), ``settings`` (a campaign item, typed), ``queues`` (its SQS queues).
+  windows, retries), ``settings`` (a campaign item, typed), ``queues`` (its SQS queues),
+  ``hangups`` (cancel?end_calls=true: its calls in flight hung up), ``deletion`` (a draft or ended
+  campaign deleted).
 - ``provider_callbacks``: INCOMING status callbacks from the providers (POST /webhooks/{provider},
   ProviderCallbacksFunction): one module per provider's signature scheme and event format, and
   ``apply`` (verify, then move the call forward and settle it once).
@@ -30,19 +33,22 @@ Features (use cases, each with its models):
 - ``money``: the balance as the API shows it (``ledger``), ``reconcile`` (prove it from the ledger)
   and ``provider_reconcile`` (charges checked against the providers' own call records:
   ProviderReconcileFunction and ``outbound admin reconcile-provider``).
+- ``burki``: Burki's API under /burki for Burki's own SDK (BurkiApiFunction): ``ids`` (the integers
+  the SDK holds), ``views`` (our records in its shapes), ``calls`` and ``campaigns`` (its methods,
+  each on one of the use cases above), ``models`` (its request bodies).
 
 Adapters:
 
 - ``http``: every HTTP adapter. ``router`` (the call path's lean route dict: measured cold start),
-  ``resolver`` (Powertools' resolver for the APIs off that path), ``campaigns`` and
+  ``resolver`` (Powertools' resolver for the APIs off that path), ``campaigns``, ``burki`` and
   ``webhook_endpoints`` (their routes), ``openapi`` (the document GET /openapi.json serves; committed
   as docs/openapi.json).
 - ``providers``: one adapter per telephony provider (Twilio, Telnyx, Vonage, BYO SIP) behind
-  ``place_call``; ``provider_records``: reading each provider's own records of a call.
+  ``place_call`` and ``hang_up``; ``provider_records``: reading each provider's own records of a call.
 - ``snapstart``: the adapter to Lambda's SnapStart runtime hooks (imported by CallsApiFunction's
   handler): what a restored environment must drop or redo, from the clients and caches below.
 - ``store``: every DynamoDB key (``store.keys``), query and write, by entity; the ledger entries
-  inside the money transactions.
+  inside the money transactions; ``int_ids`` (integer aliases), ``call_search`` (calls by filters).
 
 Building blocks: ``config`` (settings from the environment), ``errors`` (the ``{"detail": ...}``
 contract), ``phone`` (E.164), ``templates`` (``{{variable}}`` rendering), ``credentials`` (provider

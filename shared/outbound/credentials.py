@@ -11,6 +11,12 @@ and opens its own session (~130 ms on a cold start), and even a botocore client 
 session loads the service model and endpoint rules (~60 ms), measured with
 ``outbound bench cold-start``. GetSecretValue is one signed JSON POST: this module signs it with
 botocore's own SigV4 signer and the session's credentials, and caches the value.
+
+Only a secret that is not there (or not readable as one) is :class:`CredentialsMissing`, the
+organization's problem (502 on initiate, 403 on a webhook). Secrets Manager failing (throttled,
+5xx, unreachable) or refusing the function's role is not: it raises botocore's ClientError (or
+AwsUnavailable), which the API answers as every AWS failure (outbound.http.router.failure_answer: 503
+with Retry-After, or a configuration error) and the providers retry.
 """
 from __future__ import annotations
 
@@ -26,9 +32,12 @@ from outbound.config import aws_endpoint_url
 
 from . import aws
 from .config import settings
+from .errors import AwsUnavailable
 
 _cache: dict[str, tuple[float, dict[str, Any]]] = {}
 # GetSecretValue is a read: safe to retry on throttling and server errors.
+# Answers that say the secret is not there, or not usable as the organization's credentials.
+MISSING_CODES = ("ResourceNotFoundException", "InvalidRequestException", "InvalidParameterException")
 _pool = urllib3.PoolManager(retries=urllib3.Retry(total=3, backoff_factor=0.1, allowed_methods=None,
                                                   status_forcelist=(429, 500, 502, 503, 504),
                                                   raise_on_status=False),
@@ -80,15 +89,25 @@ def get_secret_string(name: str, provider: str) -> str:
     SigV4Auth(aws.session().get_credentials(), "secretsmanager", aws.region()).add_auth(request)
     try:
         response = _pool.request("POST", request.url, body=request.body, headers=dict(request.headers.items()))
+    except urllib3.exceptions.HTTPError as exc:  # unreachable, timed out, beyond the retries
+        raise AwsUnavailable(f"Secrets Manager did not answer ({type(exc).__name__})") from None
+    try:
         data = json.loads(response.data or b"{}")
-    except (urllib3.exceptions.HTTPError, ValueError) as exc:
-        raise CredentialsMissing(f"The {provider} credentials could not be read ({type(exc).__name__})") from None
+    except ValueError:
+        data = None
+    data = data if isinstance(data, dict) else {}
     if response.status == 200:
         return data.get("SecretString", "")
-    error = str(data.get("__type", f"HTTP {response.status}")).rsplit("#", 1)[-1]
+    error = str(data.get("__type") or f"HTTP{response.status}").rsplit("#", 1)[-1]
     if error == "ResourceNotFoundException":
         raise CredentialsMissing(f"No {provider} credentials are configured for your organization")
-    raise CredentialsMissing(f"The {provider} credentials could not be read ({error})")
+    if error in MISSING_CODES:
+        raise CredentialsMissing(f"The {provider} credentials could not be read ({error})")
+    from botocore.exceptions import ClientError
+
+    message = str(data.get("message") or data.get("Message") or "")
+    raise ClientError({"Error": {"Code": error, "Message": message},
+                       "ResponseMetadata": {"HTTPStatusCode": response.status}}, "GetSecretValue")
 
 
 def clear_cache() -> None:

@@ -37,6 +37,10 @@ class NotFound(ApiError):
     status = 404
 
 
+class UnsupportedMediaType(ApiError):
+    status = 415
+
+
 class Unprocessable(ApiError):
     status = 422
 
@@ -51,6 +55,7 @@ class ProviderTimedOut(ApiError):
 
 INVALID_API_KEY = "Invalid or missing API key"
 INSUFFICIENT_BALANCE = "Insufficient balance. Please add funds to continue making calls."
+JSON_ONLY = "Content-Type must be application/json"
 INVALID_E164 = "Invalid phone number format. Use E.164 format (e.g., +1234567890)"
 UNAVAILABLE = ("The service is temporarily unavailable. Retry the request (with the same Idempotency-Key "
                "to be sure no second call is placed).")
@@ -74,6 +79,11 @@ class Conflict(ApiError):
 
 class ServiceUnavailable(ApiError):
     status = 503
+
+
+class AwsUnavailable(Exception):
+    """An AWS dependency still failing after its retries (throttled, 5xx, unreachable) without a
+    botocore error to show for it, e.g. BatchGetItem keys left unprocessed: answered 503."""
 
 
 class Suppressed(Forbidden):

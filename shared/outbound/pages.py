@@ -11,6 +11,7 @@ from typing import Any
 
 from .digits import ascii_int
 from .errors import BadRequest
+from .safe_json import loads_object
 
 DEFAULT_LIMIT, MAX_LIMIT = 20, 100
 
@@ -35,11 +36,13 @@ def decode(token: str | None, attribute: str, partition: str) -> dict[str, Any] 
     """The key a token stands for; its ``attribute`` (pk or gsi1pk) must be ``partition``."""
     if not token:
         return None
-    try:
-        key = json.loads(base64.urlsafe_b64decode(token + "=" * (-len(token) % 4)))
-    except (ValueError, binascii.Error):
-        key = None
-    if (len(token) > 1024 or not isinstance(key, dict) or key.get(attribute) != partition
+    key = None
+    if len(token) <= 1024:  # the cheap check first; then outbound.safe_json (bounded depth and numbers)
+        try:
+            key = loads_object(base64.urlsafe_b64decode(token + "=" * (-len(token) % 4)), "next_token")
+        except (ValueError, binascii.Error):  # JsonRefused is a ValueError
+            key = None
+    if (not isinstance(key, dict) or key.get(attribute) != partition
             or not all(isinstance(v, str) for v in key.values())):
         raise BadRequest("next_token is not valid: use the next_token of the previous page")
     return key

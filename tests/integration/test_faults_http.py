@@ -174,12 +174,13 @@ def test_a_refused_calls_release_that_meets_a_transaction_conflict_is_retried(se
     that was never placed until the sweeper, an hour later."""
     server.add_funds(ORG, 1000)
     before = server.organization(ORG)
+    conflicts_before = served_faults(faults.state()).get(("TransactWriteItems", "TransactionConflict"), 0)
     faults("TransactWriteItems", "TransactionConflict", 2, skip=1)  # the reserve passes, the release conflicts twice
     response = server.initiate({"from_phone_number": FROM, "to_phone_number": "+15005550001"})
     served = served_faults(faults.state())
     faults.clear()
     assert response.status_code == 502, response.text
-    assert served[("TransactWriteItems", "TransactionConflict")] == 2
+    assert served[("TransactWriteItems", "TransactionConflict")] - conflicts_before == 2  # served counts add up
     assert server.organization(ORG)["reserved_cents"] == before["reserved_cents"]  # released once
 
 

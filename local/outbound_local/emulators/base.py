@@ -52,6 +52,7 @@ class EmulatorResponse:
     delay_s: float = 0.0  # hold the request this long before answering
     provider_call_id: str | None = None  # set when this answer means "call placed": the provider's id
     placed_call: dict[str, str] | None = None  # with it, what the provider keeps: account, to, from_
+    after: Callable[[], None] | None = None  # run once the answer is sent (e.g. a hang-up's final callback)
 
     @classmethod
     def json(cls, status: int, body: Any, **kw: Any) -> "EmulatorResponse":
@@ -210,8 +211,10 @@ class HttpEmulatorHost:
                 except Exception as exc:  # an emulator bug must show, not hang the client
                     response = EmulatorResponse.json(500, {"error": f"emulator error: {exc!r}"})
                 if response.provider_call_id and 200 <= response.status < 300:
-                    host.log.placed(call_id_from_callback(_callback_url(request)), provider,
-                                    response.provider_call_id, **(response.placed_call or {}))
+                    url = _callback_url(request)
+                    host.log.placed(call_id_from_callback(url), provider, response.provider_call_id,
+                                    callback_url=(url[0] if isinstance(url, list) and url else url) or "",
+                                    **(response.placed_call or {}))
                 if response.delay_s:
                     host._stopping.wait(response.delay_s)
                 if response.drop_connection:
@@ -219,6 +222,8 @@ class HttpEmulatorHost:
                     self.connection.close()
                     return
                 self._send(response)
+                if response.after is not None:  # as a provider does: after answering, on its own time
+                    threading.Thread(target=response.after, daemon=True).start()
 
             def _send(self, response: EmulatorResponse) -> None:
                 body = response.body

@@ -1,10 +1,12 @@
 """FreeSWITCH event-socket (ESL) emulator: the inbound-socket text protocol a SIP bridge speaks.
 
 Supported: ``auth``, ``event plain ...``, ``bgapi originate ...`` (reply ``+OK Job-UUID``, then a
-``BACKGROUND_JOB`` event with ``+OK <origination_uuid>`` or ``-ERR <CAUSE>``), ``exit``. Anything
-else: ``-ERR command not found``. Outcomes: a gateway whose name contains "down" ->
-``GATEWAY_DOWN``; the refused number -> ``UNALLOCATED_NUMBER``; the silent number -> the job
-never finishes; the dropped number -> the socket closes once the command is read.
+``BACKGROUND_JOB`` event with ``+OK <origination_uuid>`` or ``-ERR <CAUSE>``), ``api uuid_kill
+<uuid>`` (``api/response`` ``+OK``, or ``-ERR No such channel!`` for a channel that is gone; the
+bridge's signed hang-up event follows, see hangups), ``exit``. Anything else: ``-ERR command not
+found``. Outcomes: a gateway whose name contains "down" -> ``GATEWAY_DOWN``; the refused number
+-> ``UNALLOCATED_NUMBER``; the silent number -> the job never finishes; the dropped number -> the
+socket closes once the command is read.
 """
 from __future__ import annotations
 
@@ -34,6 +36,10 @@ def frame(headers: dict[str, str], body: str = "") -> bytes:
 
 def reply(text: str, **headers: str) -> bytes:
     return frame({"Content-Type": "command/reply", "Reply-Text": text, **headers})
+
+
+def api_response(text: str) -> bytes:
+    return frame({"Content-Type": "api/response"}, text)
 
 
 def event(headers: dict[str, str], body: str = "") -> bytes:
@@ -111,6 +117,19 @@ class EslEmulator:
     def _accepted_passwords(self) -> set[str]:
         return {c["password"] for c in self.credentials("sip") if c.get("password")}
 
+    def kill(self, channel_uuid: str) -> str:
+        """``uuid_kill``: end the channel (answered: completed; ringing: canceled) and have the
+        bridge report its hang-up, signed, to the stack's webhook."""
+        from .hangups import final_callback_sender
+
+        call, ended = self.log.calls.hang_up("sip", channel_uuid)
+        if not ended:
+            return "-ERR No such channel!\n"
+        report = final_callback_sender(call, self.credentials("sip"))
+        if report is not None:
+            threading.Thread(target=report, daemon=True).start()
+        return "+OK\n"
+
     def _log(self, command: str) -> None:
         if command.startswith("auth "):
             command = "auth ***"
@@ -160,13 +179,13 @@ class EslEmulator:
             def _serve(self) -> None:
                 send = self.wfile.write
                 send(frame({"Content-Type": "auth/request"}))
-                authenticated, subscribed = False, set()
+                authenticated, subscribed, password = False, set(), ""
                 while (command := self._read_command()) is not None:
                     emulator._log(command)
                     verb, _, rest = command.partition(" ")
                     if verb == "auth":
                         if rest in emulator._accepted_passwords():
-                            authenticated = True
+                            authenticated, password = True, rest
                             send(reply("+OK accepted"))
                             continue
                         send(reply("-ERR invalid"))
@@ -190,14 +209,17 @@ class EslEmulator:
                         send(reply(f"+OK Job-UUID: {job_uuid}", **{"Job-UUID": job_uuid}))
                         result = originate_result(arguments)
                         if result is None or result.startswith("+OK"):  # ringing (or silent): placed
-                            variables = (parse_originate(arguments) or ({}, "", ""))[0]
+                            variables, _, to = parse_originate(arguments) or ({}, "", "")
                             emulator.log.placed(variables.get("outbound_call_id"), "sip",
-                                                variables.get("origination_uuid", ""))
+                                                variables.get("origination_uuid", ""), account=password, to=to,
+                                                from_=variables.get("origination_caller_id_number", ""))
                         if result is not None and ({"BACKGROUND_JOB", "ALL"} & subscribed):
                             send(event({"Event-Name": "BACKGROUND_JOB", "Job-UUID": job_uuid,
                                         "Job-Command": "originate",
                                         "Job-Command-Arg": arguments},
                                        result))
+                    elif verb == "api" and rest.startswith("uuid_kill "):
+                        send(api_response(emulator.kill(rest.split()[1] if len(rest.split()) > 1 else "")))
                     else:
                         send(reply("-ERR command not found"))
 

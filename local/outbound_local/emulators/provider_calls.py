@@ -32,6 +32,7 @@ class PlacedCall:
     answered_at: float | None = None
     ended_at: float | None = None
     duration: int | None = None  # answered seconds, once ended (0 for a call never answered)
+    callback_url: str = ""  # where the provider sends the call's status callbacks (the create-call's)
 
     @property
     def finished(self) -> bool:
@@ -81,6 +82,22 @@ class ProviderCalls:
                 call.ended_at, call.duration = now, seconds
             return self.view(call)
 
+    def hang_up(self, provider: str, call_sid: str, now: float | None = None) -> tuple[PlacedCall | None, bool]:
+        """End a live call as its provider does on an API hang-up: an answered call completes with
+        its talk time so far, one not answered yet is canceled. (call, True) when it ended now,
+        (call, False) when it had ended already, (None, False) for a call it never placed."""
+        now = time.time() if now is None else now
+        with self._lock:
+            call = self._calls.get((provider, call_sid))
+            if call is None or call.finished:
+                return call, False
+            if call.status == "in-progress":
+                call.status, call.duration = "completed", max(0, int(now - (call.answered_at or now)))
+            else:
+                call.status, call.duration = "canceled", 0
+            call.ended_at = now
+            return call, True
+
     def by_call_id(self) -> dict[str, dict[str, str]]:
         """Our call id -> {provider, call_sid}: what ``/_local/provider-calls`` lists."""
         with self._lock:
@@ -95,5 +112,5 @@ class ProviderCalls:
     def view(call: PlacedCall) -> dict[str, Any]:
         data = asdict(call)
         data["from"] = data.pop("from_")
-        data.pop("account")  # a credential (Telnyx's is the api key): never shown
+        data.pop("account")  # a credential (Telnyx's is the api key, the bridge's its password): never shown
         return data

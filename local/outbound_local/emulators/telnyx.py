@@ -1,5 +1,6 @@
-"""Telnyx Call Control emulator: ``POST /v2/calls`` (dial), checked and answered the way
-Telnyx documents it (Bearer API key, JSON, ``{"errors": [{"code", "title", "detail"}]}``); and the
+"""Telnyx Call Control emulator: ``POST /v2/calls`` (dial) and ``POST /v2/calls/{id}/actions/hangup``
+(its final ``call.hangup`` webhook follows, see hangups), checked and answered the way Telnyx
+documents it (Bearer API key, JSON, ``{"errors": [{"code", "title", "detail"}]}``); and the
 account's records: ``GET /v2/detail_records`` (call-control detail records of finished calls) and
 ``GET /v2/calls/{call_control_id}`` (a call's status)."""
 from __future__ import annotations
@@ -35,7 +36,8 @@ def error(status: int, code: str, title: str, detail: str, pointer: str | None =
 def handle(request: EmulatorRequest, credentials: Credentials) -> EmulatorResponse:
     path = request.path.rstrip("/")
     reads = request.method == "GET" and (path == "/v2/detail_records" or path.startswith("/v2/calls/"))
-    if not reads and (request.method != "POST" or path != "/v2/calls"):
+    hangup = request.method == "POST" and path.startswith("/v2/calls/") and path.endswith("/actions/hangup")
+    if not (reads or hangup) and (request.method != "POST" or path != "/v2/calls"):
         return error(404, "10005", "Resource not found", f"No route for {request.method} {request.path}")
     scheme, _, api_key = (request.header("Authorization") or "").partition(" ")
     accepted = {c.get("api_key") for c in credentials("telnyx")}
@@ -45,6 +47,9 @@ def handle(request: EmulatorRequest, credentials: Credentials) -> EmulatorRespon
     if reads:
         return detail_records(request, api_key) if path == "/v2/detail_records" else \
             call_status(request, api_key, unquote(path.removeprefix("/v2/calls/")))
+    if hangup:
+        return hang_up(request, api_key, unquote(path.removeprefix("/v2/calls/").removesuffix("/actions/hangup")),
+                       credentials)
     try:
         body = request.json()
     except ValueError:
@@ -154,6 +159,22 @@ def call_status(request: EmulatorRequest, api_key: str, call_control_id: str) ->
         "record_type": "call", "call_control_id": call.call_sid, "call_leg_id": str(uuid.uuid5(uuid.NAMESPACE_OID, call.call_sid)),
         "call_session_id": str(uuid.uuid5(uuid.NAMESPACE_DNS, call.call_sid)), "is_alive": not call.finished,
         "call_duration": call.duration, "start_time": _iso(call.created_at), "end_time": _iso(call.ended_at)}})
+
+
+def hang_up(request: EmulatorRequest, api_key: str, call_control_id: str, credentials: Credentials) -> EmulatorResponse:
+    """The ``hangup`` command: 200 ``{"data": {"result": "ok"}}``; a call that has ended already is
+    Telnyx's 422 "Call has already ended" (90018)."""
+    from .hangups import final_callback_sender
+
+    call = request.calls.get("telnyx", call_control_id) if request.calls else None
+    if call is None or call.account != api_key:
+        return error(404, "10005", "Resource not found", "Call not found.")
+    if call.finished:
+        return error(422, "90018", "Call has already ended",
+                     "This call is no longer active and can't receive commands.")
+    call, _ = request.calls.hang_up("telnyx", call_control_id)
+    return EmulatorResponse.json(200, {"data": {"result": "ok"}},
+                                 after=final_callback_sender(call, credentials("telnyx")))
 
 
 def webhook_signature_headers(raw_body: bytes, timestamp: int | None = None) -> dict[str, str]:

@@ -1,6 +1,7 @@
 """Twilio's REST API, as Twilio checks it: ``POST /2010-04-01/Accounts/{sid}/Calls.json``
-(create a call), and the account's call records: ``GET .../Calls/{CallSid}.json`` and ``GET
-.../Calls.json`` (filtered by To, From, Status, StartTime)."""
+(create a call), ``POST .../Calls/{CallSid}.json`` with ``Status=completed`` or ``canceled`` (end a
+live call: its final status callback follows, see hangups), and the account's call records: ``GET
+.../Calls/{CallSid}.json`` and ``GET .../Calls.json`` (filtered by To, From, Status, StartTime)."""
 from __future__ import annotations
 
 import base64
@@ -38,8 +39,7 @@ def handle(request: EmulatorRequest, credentials: Credentials) -> EmulatorRespon
     parts = request.path.strip("/").split("/")  # 2010-04-01 Accounts {sid} Calls.json | Calls {CallSid}.json
     listing = len(parts) == 4 and parts[3] == "Calls.json"
     one = len(parts) == 5 and parts[3] == "Calls" and parts[4].endswith(".json")
-    if len(parts) < 4 or parts[1] != "Accounts" or not (listing or one) \
-            or request.method not in (("GET", "POST") if listing else ("GET",)):
+    if len(parts) < 4 or parts[1] != "Accounts" or not (listing or one) or request.method not in ("GET", "POST"):
         return error(404, 20404, f"The requested resource {request.path} was not found")
     account_sid = parts[2]
     auth = basic_auth(request)
@@ -49,6 +49,8 @@ def handle(request: EmulatorRequest, credentials: Credentials) -> EmulatorRespon
     if request.method == "GET":
         return call_page(request, account_sid) if listing else fetch_call(request, account_sid,
                                                                           unquote(parts[4].removesuffix(".json")))
+    if one:
+        return update_call(request, account_sid, unquote(parts[4].removesuffix(".json")), credentials)
     form = {k: v[0] for k, v in parse_qs(request.body.decode(), keep_blank_values=True).items()}
     to, from_ = form.get("To"), form.get("From")
     if not to:
@@ -99,6 +101,27 @@ def fetch_call(request: EmulatorRequest, account_sid: str, call_sid: str) -> Emu
     if call is None or call.account != account_sid:  # another account's call is not found either
         return error(404, 20404, f"The requested resource {request.path} was not found")
     return EmulatorResponse.json(200, record_resource(call))
+
+
+def update_call(request: EmulatorRequest, account_sid: str, call_sid: str,
+                credentials: Credentials) -> EmulatorResponse:
+    """``Status=completed`` ends the call whether ringing or answered; ``canceled`` only one not yet
+    answered (an answered call is left as it is). An ended call cannot be updated (21220)."""
+    from .hangups import final_callback_sender
+
+    form = {k: v[0] for k, v in parse_qs(request.body.decode(), keep_blank_values=True).items()}
+    if form.get("Status") not in ("completed", "canceled"):
+        return error(400, 20001, "Status must be canceled or completed (the emulator updates nothing else)")
+    call = request.calls.get("twilio", call_sid) if request.calls else None
+    if call is None or call.account != account_sid:
+        return error(404, 20404, f"The requested resource {request.path} was not found")
+    if call.finished:
+        return error(400, 21220, "Call is not in-progress. Cannot redirect.")
+    if form["Status"] == "canceled" and call.status == "in-progress":
+        return EmulatorResponse.json(200, record_resource(call))
+    call, _ = request.calls.hang_up("twilio", call_sid)
+    return EmulatorResponse.json(200, record_resource(call),
+                                 after=final_callback_sender(call, credentials("twilio")))
 
 
 def _date_or_iso(value: str) -> float | None:

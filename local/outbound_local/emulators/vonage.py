@@ -1,11 +1,13 @@
 """Vonage Voice API emulator: ``POST /v1/calls`` (create call), checked the way Vonage does
 (RS256 application JWT verified against the application's public key) and answered in its
 documented shapes (RFC 7807 errors, ``201 {"uuid", "status", "direction", "conversation_uuid"}``);
+``PUT /v1/calls/{uuid}`` with ``{"action": "hangup"}`` (204; the final event follows, see hangups);
 and the application's call records, ``GET /v1/calls/{uuid}`` and ``GET /v1/calls`` (HAL pages)."""
 from __future__ import annotations
 
 import base64
 import json
+import math
 import re
 import time
 import uuid
@@ -117,9 +119,10 @@ def verify_application_jwt(authorization: str | None, credentials: Credentials) 
         return "bad signature"
     now = time.time()
     iat, exp = claims.get("iat"), claims.get("exp")
-    if not isinstance(iat, (int, float)) or iat > now + CLOCK_SKEW_S:
+    if not isinstance(iat, (int, float)) or isinstance(iat, bool) or not math.isfinite(iat) \
+            or iat > now + CLOCK_SKEW_S:  # NaN would pass any comparison
         return "iat missing or in the future"
-    if isinstance(exp, (int, float)) and exp <= now:
+    if isinstance(exp, (int, float)) and (not math.isfinite(exp) or exp <= now):
         return "token expired"
     if not claims.get("jti"):
         return "jti missing"
@@ -155,11 +158,14 @@ def validate(body: Any) -> list[dict[str, str]]:
 def handle(request: EmulatorRequest, credentials: Credentials) -> EmulatorResponse:
     path = request.path.rstrip("/")
     one = path.startswith("/v1/calls/") and path.count("/") == 3
-    if not ((path == "/v1/calls" and request.method in ("GET", "POST")) or (one and request.method == "GET")):
+    if not ((path == "/v1/calls" and request.method in ("GET", "POST")) or (one and request.method in ("GET", "PUT"))):
         return problem(404, "not-found", "Not Found", f"No route for {request.method} {request.path}")
     if verify_application_jwt(request.header("Authorization"), credentials):
         return problem(401, "unauthorized", "Unauthorized",
                        "You did not provide correct credentials.")
+    if request.method == "PUT":
+        return modify_call(request, _application_id(request.header("Authorization")),
+                           unquote(path.rpartition("/")[2]), credentials)
     if request.method == "GET":
         application_id = _application_id(request.header("Authorization"))
         return get_call(request, application_id, unquote(path.rpartition("/")[2])) if one else \
@@ -189,6 +195,28 @@ def handle(request: EmulatorRequest, credentials: Credentials) -> EmulatorRespon
         "uuid": call_uuid, "status": "started", "direction": "outbound",
         "conversation_uuid": f"CON-{uuid.uuid4()}"}, delay_s=delay_s, provider_call_id=call_uuid,
         placed_call={"account": claims, "to": to, "from_": "+" + str(body["from"]["number"])})
+
+
+def modify_call(request: EmulatorRequest, application_id: str, call_uuid: str,
+                credentials: Credentials) -> EmulatorResponse:
+    """``{"action": "hangup"}`` ends a live call (204). Other actions are not emulated. A call that
+    has ended already is refused (400), one of another application or unknown is not found."""
+    from .hangups import final_callback_sender
+
+    try:
+        body = request.json()
+    except ValueError:
+        body = None
+    if not isinstance(body, dict) or body.get("action") != "hangup":
+        return problem(400, "bad-request", "Bad Request", "The request failed due to validation errors",
+                       invalid_parameters=[{"name": "action", "reason": "the emulator supports hangup only"}])
+    call = request.calls.get("vonage", call_uuid) if request.calls else None
+    if call is None or call.account != application_id:
+        return problem(404, "not-found", "Not Found", f"Call {call_uuid} doesn't exist.")
+    if call.finished:
+        return problem(400, "bad-request", "Bad Request", f"Call {call_uuid} has already ended.")
+    call, _ = request.calls.hang_up("vonage", call_uuid)
+    return EmulatorResponse(204, after=final_callback_sender(call, credentials("vonage")))
 
 
 # --- the application's call records: GET /v1/calls/{uuid} and GET /v1/calls ----------------------

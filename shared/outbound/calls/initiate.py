@@ -78,11 +78,13 @@ PLACED_WRITE_S = 2 * aws.QUICK_ATTEMPT_S
 
 
 def initiate_call(organization_id: str, request: InitiateCallRequest, public_api_url: str,
-                  call_id: str | None = None, record_extra: dict[str, Any] | None = None) -> dict[str, Any]:
+                  call_id: str | None = None, record_extra: dict[str, Any] | None = None,
+                  created: Callable[[dict[str, Any]], None] | None = None) -> dict[str, Any]:
     """Prepare, reserve, place, mark. ``call_id`` (default: random) lets a caller that may be
     delivered twice (a scheduled fire) derive it from the delivery: the record's conditional
-    create then refuses the second delivery (``store.CallAlreadyExists``) before any call."""
-    return place_prepared(prepare_call(organization_id, request), public_api_url, call_id, record_extra)
+    create then refuses the second delivery (``store.CallAlreadyExists``) before any call.
+    ``created`` is told the record as the reserve transaction wrote it (e.g. its integer alias)."""
+    return place_prepared(prepare_call(organization_id, request), public_api_url, call_id, record_extra, created)
 
 
 def prepare_call(organization_id: str, request: InitiateCallRequest,
@@ -105,7 +107,8 @@ def prepare_call(organization_id: str, request: InitiateCallRequest,
 
 
 def place_prepared(prepared: PreparedCall, public_api_url: str, call_id: str | None = None,
-                   record_extra: dict[str, Any] | None = None) -> dict[str, Any]:
+                   record_extra: dict[str, Any] | None = None,
+                   created: Callable[[dict[str, Any]], None] | None = None) -> dict[str, Any]:
     """Reserve + create the record (one transaction), place the call, record its provider id.
 
     Once the provider has accepted the call, the answer is 200 with its call_sid whatever fails
@@ -123,6 +126,8 @@ def place_prepared(prepared: PreparedCall, public_api_url: str, call_id: str | N
         store.reserve_and_create_call(record, prepared.reserve_cents)
     except store.ReserveRefused:
         raise PaymentRequired(INSUFFICIENT_BALANCE) from None
+    if created is not None:
+        created(record)
     ensure_time_to_place(record)
     call_sid = place_call(record, prepared.number, prepared.organization, prepared.credentials, public_api_url)
     # The provider has the call: from here on, nothing may turn the answer into an error.

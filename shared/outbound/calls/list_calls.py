@@ -11,6 +11,7 @@ from outbound.calls.lifecycle import ALL_STATUSES
 from outbound.calls.models import call_record_view
 from outbound.errors import BadRequest
 from outbound.pages import DEFAULT_LIMIT, MAX_LIMIT, parse_limit  # noqa: F401 - one page-size rule; the documents quote these
+from outbound.safe_json import loads_object
 
 
 def encode_token(position: dict[str, str]) -> str:
@@ -22,12 +23,14 @@ def decode_token(token: str) -> dict[str, str]:
     """The opaque next_token -> a position. It only says where to continue inside the caller's
     own partition (the organization always comes from the API key), so a forged token can at
     worst skip calls, never reveal another organization's."""
-    try:
-        data = json.loads(base64.urlsafe_b64decode(token + "=" * (-len(token) % 4)))
-    except (ValueError, binascii.Error):
-        data = None
+    data = None
+    if len(token) <= 512:  # the cheap check first; then outbound.safe_json (bounded depth and numbers)
+        try:
+            data = loads_object(base64.urlsafe_b64decode(token + "=" * (-len(token) % 4)), "next_token")
+        except (ValueError, binascii.Error):  # JsonRefused is a ValueError
+            data = None
     if (not isinstance(data, dict) or not isinstance(data.get("k"), str) or not isinstance(data.get("c"), str)
-            or not data["c"].startswith("call_") or len(token) > 512):
+            or not data["c"].startswith("call_")):
         raise BadRequest("Invalid next_token")
     return {"gsi1sk": data["k"], "call_id": data["c"]}
 

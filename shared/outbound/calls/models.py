@@ -15,6 +15,7 @@ from typing import Any
 from outbound.config import settings
 from outbound.errors import BadRequest
 from outbound.phone import canonical_e164
+from outbound.safe_json import JsonRefused, loads_object
 
 # Limits keep records well under DynamoDB's 400 KB item size and give clients a clear 400.
 MAX_TEXT_CHARS = 4000
@@ -65,19 +66,13 @@ class InitiateCallRequest:
     answering_machine_detection: dict[str, str] | None = None  # {"mode": "detect" | "detect_beep"}
 
 
-def _reject_constant(name: str) -> Any:
-    raise ValueError(f"{name} is not JSON")  # NaN / Infinity: Python accepts them, JSON does not
-
-
 def parse_json_object(raw_body: str | bytes | None) -> dict[str, Any]:
-    """A request body that must be a JSON object (strict JSON: no NaN or Infinity)."""
+    """A request body that must be a JSON object, read by outbound.safe_json: strict JSON (no
+    NaN or Infinity), bounded depth and numbers, no key twice, no lone surrogates."""
     try:
-        data = json.loads(raw_body or "", parse_constant=_reject_constant)
-    except (ValueError, TypeError):
-        raise BadRequest("Request body must be a JSON object") from None
-    if not isinstance(data, dict):
-        raise BadRequest("Request body must be a JSON object")
-    return data
+        return loads_object(raw_body)
+    except JsonRefused as exc:
+        raise BadRequest(str(exc)) from None
 
 
 def parse_initiate_request(raw_body: str | bytes | None) -> InitiateCallRequest:
@@ -109,6 +104,11 @@ def initiate_request_from(data: dict[str, Any], allowed_extra: tuple[str, ...] =
     from_number, to_number = canonical_e164(data["from_phone_number"]), canonical_e164(data["to_phone_number"])
     return InitiateCallRequest(from_number, to_number, assistant_id,
                                data.get("welcome_message"), data.get("agenda"), variables, **outcome)
+
+
+def check_metadata(metadata: Any) -> None:
+    """The ``metadata`` rules (flat, its limits), for a call's metadata changed after the fact too."""
+    _check_flat_object("metadata", metadata, MAX_METADATA_ENTRIES, MAX_METADATA_KEY_CHARS, MAX_METADATA_VALUE_CHARS)
 
 
 def _outcome_fields(data: dict[str, Any]) -> dict[str, Any]:

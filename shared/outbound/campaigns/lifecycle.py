@@ -163,13 +163,19 @@ def resume_campaign(organization_id: str, campaign_id: str) -> dict[str, Any]:
     return campaign_view(moved)
 
 
-def cancel_campaign(organization_id: str, campaign_id: str) -> dict[str, Any]:
+def cancel_campaign(organization_id: str, campaign_id: str, end_calls: bool = False) -> dict[str, Any]:
+    """``end_calls``: also hang up its calls in flight (else they finish normally); the answer
+    then says which were (``ended_calls``, see campaigns.hangups)."""
     now = iso(now_utc())
     moved = _move(organization_id, campaign_id, ("draft", *ACTIVE), "canceled",
                   {"canceled_at": now, "updated_at": now})
     _delete_heartbeat(campaign_id)
     _tick(campaign_id, "cancel")  # waiting contacts become canceled, a chunk per tick
-    return campaign_view(moved)
+    if not end_calls:
+        return campaign_view(moved)
+    from outbound.campaigns.hangups import end_calls_in_flight
+
+    return {**campaign_view(moved), "ended_calls": end_calls_in_flight(campaign_id)}
 
 
 def _move(organization_id: str, campaign_id: str, from_statuses: tuple[str, ...], status: str,

@@ -83,10 +83,14 @@ def resume(campaign_id: str):
     return _json(campaigns.resume_campaign(organization_id(app), campaign_id))
 
 
-@app.post("/campaigns/<campaign_id>/cancel", tags=["campaigns"], summary="Cancel: waiting contacts end canceled",
-          responses={**_ok("The campaign, canceled."), **MOVES})
-def cancel(campaign_id: str):
-    return _json(campaigns.cancel_campaign(organization_id(app), campaign_id))
+@app.post("/campaigns/<campaign_id>/cancel", tags=["campaigns"],
+          summary="Cancel: waiting contacts end canceled; with end_calls=true its calls in flight are hung up",
+          responses={**_ok("The campaign, canceled (with end_calls: ended_calls, the calls hung up and those "
+                           "that could not be, with why)."), **MOVES})
+def cancel(campaign_id: str, end_calls: Annotated[bool, Query(
+        description="Also end the campaign's calls in flight (each provider's own hang-up); "
+                    "by default they finish normally.")] = False):
+    return _json(campaigns.cancel_campaign(organization_id(app), campaign_id, end_calls))
 
 
 # --- contacts ---------------------------------------------------------------------------------------------

@@ -5,7 +5,11 @@ request path of POST /calls/initiate keeps its measured hand-written routing: ou
 calls API: the organization from the API-key authorizer's context, every error as
 ``{"detail": "<sentence>"}`` (validation errors and bodies that are not UTF-8 are 400s naming the
 problem, not Powertools' default 422 or a 500), an unknown route a 404, AWS failing beyond its
-retries a 503 with Retry-After.
+retries a 503 with Retry-After (outbound.http.router.failure_answer, shared with the call path).
+
+The cheap checks run before Powertools looks at the request (a body that is not JSON is a 415, an
+oversized body or query parameter a 400: outbound.http.router.check_request), and a body's JSON is read by
+outbound.safe_json (bounded depth and numbers, no NaN, no key twice), never by ``json.loads``.
 """
 from __future__ import annotations
 
@@ -14,10 +18,14 @@ from typing import Any
 
 from aws_lambda_powertools import Logger
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
-from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
+from aws_lambda_powertools.event_handler.openapi.exceptions import (
+    RequestUnsupportedContentType,
+    RequestValidationError,
+)
 
-from outbound.errors import INVALID_API_KEY, UNAVAILABLE, ApiError, Unauthenticated
-from outbound.http.router import aws_unavailable
+from outbound.errors import INVALID_API_KEY, JSON_ONLY, ApiError, BadRequest, Unauthenticated
+from outbound.http.router import check_request, failure_answer, response
+from outbound.safe_json import JsonRefused, loads
 
 JSON = "application/json"
 
@@ -48,8 +56,27 @@ def validation_sentence(errors: list[dict[str, Any]]) -> str:
     return f"{name}: {message}" if location else message
 
 
+def json_body(text: str) -> Any:
+    """Powertools' JSON deserializer for request bodies: outbound.safe_json, refusals as 400s."""
+    try:
+        return loads(text)
+    except JsonRefused as exc:
+        raise BadRequest(str(exc)) from None
+
+
+class JsonApiResolver(APIGatewayRestResolver):
+    """Powertools' REST resolver, with the body's cheap checks before any of its own parsing."""
+
+    def resolve(self, event: Any, context: Any) -> dict[str, Any]:
+        try:
+            check_request(event)
+        except ApiError as exc:
+            return response(exc.status, exc.body(), exc.headers)
+        return super().resolve(event, context)
+
+
 def resolver(logger: Logger) -> APIGatewayRestResolver:
-    app = APIGatewayRestResolver(enable_validation=True)
+    app = JsonApiResolver(enable_validation=True, json_body_deserializer=json_body)
 
     @app.exception_handler(ApiError)
     def _api_error(exc: ApiError) -> Response:
@@ -63,16 +90,18 @@ def resolver(logger: Logger) -> APIGatewayRestResolver:
     def _undecodable(exc: UnicodeDecodeError) -> Response:  # a body that is not UTF-8 text
         return detail(400, "Request body must be a JSON object (UTF-8 text)")
 
+    @app.exception_handler(RequestUnsupportedContentType)
+    def _unsupported(exc: RequestUnsupportedContentType) -> Response:  # check_json_body answers first
+        return detail(415, JSON_ONLY)
+
     @app.not_found
     def _not_found(exc: Exception) -> Response:
         return detail(404, "Not found")
 
     @app.exception_handler(Exception)
     def _unexpected(exc: Exception) -> Response:
-        logger.exception("Unhandled error")
-        if aws_unavailable(exc):
-            return detail(503, UNAVAILABLE, {"Retry-After": "1"})
-        return detail(500, "Internal server error")
+        status, body, headers = failure_answer(exc, logger)
+        return detail(status, body["detail"], headers or None)
 
     return app
 

@@ -1,7 +1,8 @@
 """A provider's status webhook: verify it, then move the call forward and settle it once.
 
 Steps (DynamoDB round trips in brackets):
-1. Refuse at once a request without the provider's signature headers (403, no read).
+1. Refuse at once a request without the provider's signature headers (403), then one no provider
+   would send (outbound.provider_callbacks.precheck: size, media type, a JSON body's shape): no read yet.
 2. Find the call the event points at: our call_id from the signed URL / body [GetItem], else the
    provider's call id [Query ByCallSid]. The organization is the call record's, never the
    webhook's: its credentials (Secrets Manager, cached) verify the signature (403 otherwise).
@@ -39,7 +40,13 @@ from outbound.calls.lifecycle import (
 from outbound.config import settings
 from outbound.credentials import CredentialsMissing, credentials_for
 from outbound.errors import BadRequest, Forbidden
-from outbound.provider_callbacks import BadPayload, InvalidSignature, WebhookRequest, module
+from outbound.provider_callbacks import (
+    BadPayload,
+    InvalidSignature,
+    WebhookRequest,
+    module,
+    precheck,
+)
 
 logger = Logger(child=True)
 
@@ -50,6 +57,7 @@ def handle_status_webhook(request: WebhookRequest) -> dict[str, Any]:
     provider = module(request.provider)
     if not provider.has_signature(request):
         raise rejected(request.provider)
+    precheck(request)
     call_id, provider_call_id = provider.references(request)
     call = find_call(call_id, provider_call_id)
     if call is None or call.get("provider") != request.provider:
@@ -107,7 +115,8 @@ def rejected(provider: str) -> Forbidden:
 
 def find_call(call_id: str | None, provider_call_id: str | None) -> dict[str, Any] | None:
     if call_id:
-        return store.get_item(store.call_key(call_id)) if call_id.startswith("call_") else None
+        return store.get_item(store.call_key(call_id)) if call_id.startswith("call_") and store.is_call_ref(call_id) \
+            else None
     if provider_call_id:
         matches = store.find_calls_by_sid(provider_call_id)
         return matches[0] if len(matches) == 1 else None

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import re
 
 from outbound.calls.lifecycle import StatusEvent
 from outbound.provider_callbacks import (
@@ -25,12 +26,14 @@ from outbound.provider_callbacks import (
     InvalidSignature,
     WebhookRequest,
     check_timestamp,
+    epoch_seconds,
     int_or_none,
     normalize_iso,
 )
 
 SIGNATURE_HEADER = "x-outbound-signature"
 TIMESTAMP_HEADER = "x-outbound-timestamp"
+_HEX_SHA256 = re.compile(r"[0-9a-fA-F]{64}")
 
 EVENTS = {"CHANNEL_PROGRESS": "ringing", "CHANNEL_PROGRESS_MEDIA": "ringing", "CHANNEL_ANSWER": "in-progress"}
 HANGUP_STATUSES = {
@@ -46,8 +49,9 @@ def signature(secret: str, timestamp: str, body: bytes) -> str:
 
 
 def has_signature(request: WebhookRequest) -> bool:
-    return bool(request.header(SIGNATURE_HEADER) and request.header(TIMESTAMP_HEADER))
-
+    """Both headers, well-formed: a hex SHA-256 and epoch seconds in ASCII digits."""
+    return bool(_HEX_SHA256.fullmatch(request.header(SIGNATURE_HEADER) or "")
+                and epoch_seconds(request.header(TIMESTAMP_HEADER)) is not None)
 
 
 def references(request: WebhookRequest) -> tuple[str | None, str | None]:
@@ -83,6 +87,8 @@ def verify(request: WebhookRequest, credentials: dict) -> None:
 def parse(request: WebhookRequest) -> StatusEvent:
     body = request.json_object()
     event = body.get("event")
+    if event is not None and not isinstance(event, str):
+        raise BadPayload("event must be a string")
     uuid = body.get("channel_uuid") if isinstance(body.get("channel_uuid"), str) else None
     occurred_at = normalize_iso(body.get("timestamp"))
     answered_by = body.get("answered_by") if isinstance(body.get("answered_by"), str) else None

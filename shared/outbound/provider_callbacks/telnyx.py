@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import base64
 import binascii
-import json
+import re
 
 from outbound.calls.lifecycle import StatusEvent
 from outbound.provider_callbacks import (
@@ -25,11 +25,15 @@ from outbound.provider_callbacks import (
     InvalidSignature,
     WebhookRequest,
     check_timestamp,
+    epoch_seconds,
     normalize_iso,
 )
+from outbound.safe_json import JsonRefused, loads_object
 
 SIGNATURE_HEADER = "telnyx-signature-ed25519"
 TIMESTAMP_HEADER = "telnyx-timestamp"
+_BASE64 = re.compile(r"[A-Za-z0-9+/]{80,100}={0,2}")  # a 64-byte ed25519 signature, base64
+MAX_CLIENT_STATE_CHARS = 4096
 
 # hangup_cause -> our final status
 HANGUP_STATUSES = {
@@ -43,7 +47,9 @@ MACHINE_DETECTION_EVENTS = ("call.machine.detection.ended", "call.machine.premiu
 
 
 def has_signature(request: WebhookRequest) -> bool:
-    return bool(request.header(SIGNATURE_HEADER) and request.header(TIMESTAMP_HEADER))
+    """Both headers, well-formed: a base64 ed25519 signature and epoch seconds in ASCII digits."""
+    return bool(_BASE64.fullmatch(request.header(SIGNATURE_HEADER) or "")
+                and epoch_seconds(request.header(TIMESTAMP_HEADER)) is not None)
 
 
 def _data(request: WebhookRequest) -> dict:
@@ -54,13 +60,13 @@ def _data(request: WebhookRequest) -> dict:
 
 
 def _call_id_from_client_state(value: object) -> str | None:
-    if not isinstance(value, str):
+    if not isinstance(value, str) or len(value) > MAX_CLIENT_STATE_CHARS:
         return None
     try:
-        state = json.loads(base64.b64decode(value, validate=True))
-    except (ValueError, binascii.Error):
+        state = loads_object(base64.b64decode(value, validate=True), "client_state")
+    except (JsonRefused, ValueError, binascii.Error):
         return None
-    return state.get("call_id") if isinstance(state, dict) and isinstance(state.get("call_id"), str) else None
+    return state.get("call_id") if isinstance(state.get("call_id"), str) else None
 
 
 def references(request: WebhookRequest) -> tuple[str | None, str | None]:
@@ -102,6 +108,8 @@ def parse(request: WebhookRequest) -> StatusEvent:
     payload, event_type = data["payload"], data.get("event_type")
     occurred_at = normalize_iso(data.get("occurred_at"))
     call_control_id = payload.get("call_control_id")
+    if call_control_id is not None and not isinstance(call_control_id, str):
+        raise BadPayload("payload.call_control_id must be a string")
     if event_type == "call.initiated":
         return StatusEvent(call_control_id, "queued", occurred_at=occurred_at)
     if event_type == "call.answered":
@@ -111,7 +119,8 @@ def parse(request: WebhookRequest) -> StatusEvent:
         return StatusEvent(call_control_id, None, answered_by=result if isinstance(result, str) else None,
                            occurred_at=occurred_at)
     if event_type == "call.hangup":
-        cause = payload.get("hangup_cause") or "unspecified"
+        cause = payload.get("hangup_cause") if isinstance(payload.get("hangup_cause"), str) else None
+        cause = cause or "unspecified"
         status = HANGUP_STATUSES.get(cause, "failed")
         return StatusEvent(call_control_id, status, hangup_cause=cause, occurred_at=occurred_at,
                            extra={"start_time": normalize_iso(payload.get("start_time"))}

@@ -8,11 +8,13 @@ a replayed callback verifies: harmless here, since statuses only move forward an
 """
 from __future__ import annotations
 
+import re
 from datetime import datetime
 from email.utils import parsedate_to_datetime
 
 from outbound.calls.lifecycle import StatusEvent
 from outbound.provider_callbacks import (
+    JSON,
     BadPayload,
     InvalidSignature,
     WebhookRequest,
@@ -22,6 +24,7 @@ from outbound.provider_callbacks import (
 
 SIGNATURE_HEADER = "x-twilio-signature"
 SETTINGS_HEADER = "x-twilio-webhooks-signature-settings"
+_BASE64 = re.compile(r"[A-Za-z0-9+/]{20,100}={0,2}")  # an HMAC-SHA1 or -SHA256, base64
 
 # CallStatus -> ours. "initiated" is the status of the "initiated" event.
 STATUSES = {
@@ -39,7 +42,7 @@ class _Form(dict):
 
 
 def has_signature(request: WebhookRequest) -> bool:
-    return bool(request.header(SIGNATURE_HEADER))
+    return bool(_BASE64.fullmatch(request.header(SIGNATURE_HEADER) or ""))
 
 
 def _single(form: dict[str, list[str]], name: str) -> str | None:
@@ -65,22 +68,27 @@ def verify(request: WebhookRequest, credentials: dict) -> None:
     token = (credentials.get("webhook_shared_key") if settings_header else None) or credentials.get("auth_token")
     if not token:
         raise InvalidSignature("no Twilio auth token configured")
-    content_type = (request.header("content-type") or "").split(";")[0].strip()
-    params = request.body.decode("utf-8", "replace") if content_type == "application/json" \
-        else _Form(request.form())
+    if request.media_type() == JSON:
+        # Twilio signs a JSON body through the URL's ?bodySHA256= (its hash): without one there
+        # is nothing to check it against (and the validator would take the text for a form).
+        if not request.query_value("bodySHA256"):
+            raise InvalidSignature("a JSON body needs ?bodySHA256= in the signed URL")
+        params: object = request.body.decode("utf-8", "replace")
+    else:
+        params = _Form(request.form())
     if not RequestValidator(token).validate(request.url, params, request.header(SIGNATURE_HEADER) or "",
                                             algorithm):
         raise InvalidSignature("X-Twilio-Signature does not match")
 
 
 def _timestamp(value: str | None) -> str | None:
-    if not value:
+    if not value or len(value) > 64:
         return None
     try:
         parsed: datetime = parsedate_to_datetime(value)  # RFC 2822, e.g. "Mon, 23 Nov 2026 ..."
-    except (TypeError, ValueError):
+        return iso_from_epoch(parsed.timestamp())
+    except (TypeError, ValueError, OverflowError):  # unreadable, or beyond the years a datetime holds
         return None
-    return iso_from_epoch(parsed.timestamp())
 
 
 def parse(request: WebhookRequest) -> StatusEvent:

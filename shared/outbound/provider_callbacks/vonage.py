@@ -17,7 +17,6 @@ import base64
 import binascii
 import hashlib
 import hmac
-import json
 
 from outbound.calls.lifecycle import StatusEvent
 from outbound.provider_callbacks import (
@@ -25,9 +24,11 @@ from outbound.provider_callbacks import (
     InvalidSignature,
     WebhookRequest,
     check_timestamp,
+    epoch_seconds,
     int_or_none,
     normalize_iso,
 )
+from outbound.safe_json import loads_object
 
 STATUSES = {
     "started": "queued", "ringing": "ringing", "answered": "in-progress",
@@ -36,11 +37,15 @@ STATUSES = {
     "cancelled": "canceled", "failed": "failed",
 }
 DETECTION = ("human", "machine")  # answering-machine detection results: no status change
+MAX_JWT_CHARS = 8192
 
 
 def _token(request: WebhookRequest) -> str | None:
     scheme, _, token = (request.header("authorization") or "").partition(" ")
-    return token.strip() if scheme.lower() == "bearer" and token.strip() else None
+    token = token.strip()
+    if scheme.lower() != "bearer" or not token or len(token) > MAX_JWT_CHARS or not token.isascii():
+        return None
+    return token
 
 
 def has_signature(request: WebhookRequest) -> bool:
@@ -72,23 +77,24 @@ def verify(request: WebhookRequest, credentials: dict) -> None:
     if len(parts) != 3:
         raise InvalidSignature("malformed JWT")
     try:
-        header = json.loads(_b64url(parts[0]))
-        claims = json.loads(_b64url(parts[1]))
+        header = loads_object(_b64url(parts[0]), "the JWT header")
+        claims = loads_object(_b64url(parts[1]), "the JWT claims")
         signature = _b64url(parts[2])
-    except (ValueError, binascii.Error):
+    except (ValueError, binascii.Error):  # JsonRefused is a ValueError
         raise InvalidSignature("malformed JWT") from None
-    if not isinstance(header, dict) or header.get("alg") != "HS256" or not isinstance(claims, dict):
+    if header.get("alg") != "HS256":
         raise InvalidSignature("the JWT must be HS256")
     expected = hmac.new(secret.encode(), f"{parts[0]}.{parts[1]}".encode(), hashlib.sha256).digest()
     if not hmac.compare_digest(expected, signature):
         raise InvalidSignature("the JWT signature does not match")
     check_timestamp(claims.get("iat"), request.received_at)
-    exp = claims.get("exp")
-    if isinstance(exp, (int, float)) and exp <= request.received_at:
-        raise InvalidSignature("the JWT has expired")
+    if "exp" in claims:
+        exp = epoch_seconds(claims["exp"])
+        if exp is None or exp <= request.received_at:
+            raise InvalidSignature("the JWT has expired (or its exp is not a time)")
     payload_hash = claims.get("payload_hash")
     if not isinstance(payload_hash, str) or not hmac.compare_digest(
-            payload_hash.lower(), hashlib.sha256(request.body).hexdigest()):
+            payload_hash.lower().encode(), hashlib.sha256(request.body).hexdigest().encode()):
         raise InvalidSignature("payload_hash does not match the body")
 
 

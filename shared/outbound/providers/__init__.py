@@ -1,8 +1,9 @@
 """Telephony provider adapters behind one small interface.
 
 Every adapter turns an :class:`OutboundCall` into a provider call id, or raises one of the
-typed :class:`ProviderError` subclasses. Adapters are imported only when a call needs them
-(``get_adapter``), so one provider's import cost never lands on another provider's cold start.
+typed :class:`ProviderError` subclasses; and hangs a call up by that id (``hang_up``). Adapters
+are imported only when a call needs them (``get_adapter``), so one provider's import cost never
+lands on another provider's cold start.
 
 No adapter retries a create-call request on its own: a create-call POST is not idempotent at
 any provider, so a retry could ring a person twice. Retrying is decided by the caller.
@@ -70,6 +71,12 @@ class ProviderAdapter(Protocol):
 
     def place_call(self, call: OutboundCall, credentials: dict[str, Any]) -> str:
         """Place ``call`` and return the provider's call id (the API's ``call_sid``)."""
+        ...
+
+    def hang_up(self, call_sid: str, credentials: dict[str, Any]) -> None:
+        """End the call, ringing or answered, with the provider's own hang-up. Idempotent: a call
+        the provider has already ended (or no longer knows) is no error. Its end then arrives as
+        the provider's final status webhook."""
         ...
 
 

@@ -1,4 +1,4 @@
-"""The one HTTP path every REST adapter uses to place a call.
+"""The one HTTP path every REST adapter uses to place (and hang up) a call.
 
 urllib3 is already loaded by botocore, so it costs nothing on a cold start. ``retries=False``:
 a create-call is not idempotent at any provider, so it is sent exactly once; a connection that
@@ -26,9 +26,20 @@ def close_connections() -> None:
 def post(provider: str, url: str, body: bytes, headers: dict[str, str],
          error_message: Callable[[Any, int], str]) -> Any:
     """POST once; return the parsed JSON of a 2xx, or raise the typed ProviderError."""
+    status, data = send("POST", provider, url, body, headers)
+    if status in (401, 403):
+        raise ProviderAuthError(error_message(data, status))
+    if status >= 300:
+        raise ProviderRefused(error_message(data, status))
+    return data
+
+
+def send(method: str, provider: str, url: str, body: bytes, headers: dict[str, str]) -> tuple[int, Any]:
+    """Send once; (HTTP status, parsed JSON or None), or the typed ProviderError of a transport
+    failure (the caller judges the status: a hang-up takes a 404 as "already ended")."""
     seconds = provider_timeout_s()
     try:
-        response = _pool.request("POST", url, body=body, headers={"Accept": "application/json", **headers},
+        response = _pool.request(method, url, body=body, headers={"Accept": "application/json", **headers},
                                  timeout=urllib3.Timeout(total=seconds, connect=seconds, read=seconds))
     except urllib3.exceptions.NewConnectionError:  # before ConnectTimeoutError: a subclass
         raise ProviderRefused(f"{provider} is unreachable: connection refused") from None
@@ -43,8 +54,15 @@ def post(provider: str, url: str, body: bytes, headers: dict[str, str],
         data = json.loads(response.data or b"null")
     except ValueError:
         data = None
-    if response.status in (401, 403):
-        raise ProviderAuthError(error_message(data, response.status))
-    if response.status >= 300:
-        raise ProviderRefused(error_message(data, response.status))
-    return data
+    return response.status, data
+
+
+def hang_up_answer(provider: str, status: int, data: Any, error_message: Callable[[Any, int], str],
+                   already_ended: bool) -> None:
+    """Judge a hang-up's answer: done on a 2xx, and when the provider says the call has ended already
+    (``already_ended``: hanging up is idempotent); else the typed ProviderError."""
+    if 200 <= status < 300 or already_ended:
+        return
+    if status in (401, 403):
+        raise ProviderAuthError(error_message(data, status))
+    raise ProviderRefused(error_message(data, status))

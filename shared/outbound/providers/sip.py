@@ -151,6 +151,22 @@ class EslConnection:
             elif content_type == "text/disconnect-notice":
                 raise _Lost("the bridge disconnected")
 
+    def api(self, command: str) -> str:
+        """Send ``api <command>`` (run at once on the bridge) and return its ``api/response`` body
+        (a refusal before it runs, e.g. unauthenticated, comes as a ``command/reply``)."""
+        self.send(f"api {command}")
+        while True:
+            headers, body = self.read_frame()
+            content_type = headers.get("Content-Type")
+            if content_type == "api/response":
+                return body
+            if content_type == "command/reply":
+                return headers.get("Reply-Text", "")
+            if content_type == "text/event-plain":
+                self.events.append(parse_event(body))
+            elif content_type == "text/disconnect-notice":
+                raise _Lost("the bridge disconnected")
+
     def next_event(self) -> tuple[dict[str, str], str]:
         if self.events:
             return self.events.pop(0)
@@ -230,6 +246,37 @@ class SipAdapter:
             raise ProviderRefused(f"The SIP bridge is unreachable: {exc}") from None
         finally:
             sock.close()  # a plain close is a normal ESL hang-up; the bgapi job runs on
+
+
+    def hang_up(self, call_sid: str, credentials: dict[str, Any]) -> None:
+        """``api uuid_kill <channel uuid>`` on the bridge; a channel that is gone ("No such
+        channel") has ended already. The bridge then reports the hang-up like any other."""
+        if not _CHANNEL_UUID.fullmatch(call_sid):
+            raise ProviderRefused("The call's channel id is not one the SIP bridge could have given")
+        password = str(credentials.get("password", ""))
+        if "\n" in password or "\r" in password:
+            raise ProviderAuthError("The SIP bridge password contains a line break")
+        host, port = _bridge_address(credentials)
+        try:
+            sock = socket.create_connection((host, port), timeout=provider_timeout_s())
+        except OSError as exc:
+            raise ProviderRefused(f"The SIP bridge is unreachable: {exc.strerror or exc}") from None
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        try:
+            esl = EslConnection(sock, time.monotonic() + provider_timeout_s())
+            esl.read_frame()  # Content-Type: auth/request
+            if not esl.command(f"auth {password}").get("Reply-Text", "").startswith("+OK"):
+                raise ProviderAuthError("The SIP bridge rejected the event socket password")
+            reply = esl.api(f"uuid_kill {call_sid}").strip()
+        except _Lost as exc:
+            raise ProviderTimeout(f"No answer from the SIP bridge in time ({exc})") from None
+        finally:
+            sock.close()
+        if not reply.startswith("+OK") and "No such channel" not in reply:
+            raise ProviderRefused(f"The SIP bridge refused the hang-up: {reply}")
+
+
+_CHANNEL_UUID = re.compile(r"[A-Za-z0-9-]{1,64}")  # what originate_command names channels (uuid4)
 
 
 def _attempt(call: OutboundCall, trunk: dict[str, Any]) -> tuple[str, str]:

@@ -11,12 +11,14 @@ from __future__ import annotations
 import base64
 import json
 from typing import Any
+from urllib.parse import quote
 
 from outbound.config import provider_settings
 
 from . import OutboundCall, ProviderRefused, ProviderTimeout, _http
 
 DEFAULT_API_URL = "https://api.telnyx.com/v2"
+CALL_ENDED = "90018"  # Telnyx's error code for a command to a call that has already ended
 
 
 
@@ -77,6 +79,15 @@ class TelnyxAdapter:
             return str(data["data"]["call_control_id"])
         except (KeyError, TypeError):
             raise ProviderTimeout("Telnyx accepted the request but its answer carried no call_control_id") from None
+
+    def hang_up(self, call_sid: str, credentials: dict[str, Any]) -> None:
+        """The Call Control ``hangup`` command; a call that has ended (or is gone) needs none."""
+        status, data = _http.send("POST", "Telnyx", f"{_api_url()}/calls/{quote(call_sid, safe=':')}/actions/hangup",
+                                  b"{}", {"Authorization": f"Bearer {credentials['api_key']}",
+                                          "Content-Type": "application/json"})
+        codes = [str(e.get("code")) for e in (data or {}).get("errors") or [] if isinstance(e, dict)] \
+            if isinstance(data, dict) else []
+        _http.hang_up_answer("Telnyx", status, data, error_message, status == 404 or CALL_ENDED in codes)
 
 
 ADAPTER = TelnyxAdapter()

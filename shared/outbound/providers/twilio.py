@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import base64
 from typing import Any
-from urllib.parse import urlencode
+from urllib.parse import quote, urlencode
 
 from twilio.twiml.voice_response import Connect, VoiceResponse
 
@@ -20,6 +20,8 @@ from . import OutboundCall, ProviderTimeout, _http
 
 DEFAULT_API_URL = "https://api.twilio.com"
 STATUS_EVENTS = ["initiated", "ringing", "answered", "completed"]
+# A hang-up of a call Twilio no longer has live: not found (20404), not in a state to update (21220).
+ENDED_CODES = (20404, 21220)
 # Our detection modes -> Twilio's MachineDetection. Always asynchronous (AsyncAmd): the TwiML
 # (the stream to the voice runtime) runs at once and the result arrives on its own callback
 # (AsyncAmdStatusCallback, our status webhook), instead of the callee hearing silence meanwhile.
@@ -82,6 +84,16 @@ class TwilioAdapter:
         if not isinstance(data, dict) or not data.get("sid"):
             raise ProviderTimeout("Twilio accepted the request but its answer carried no call sid")
         return str(data["sid"])
+
+    def hang_up(self, call_sid: str, credentials: dict[str, Any]) -> None:
+        """Update the call to ``Status=completed`` (Twilio ends it whether ringing or answered)."""
+        sid, token = credentials["account_sid"], credentials["auth_token"]
+        basic = base64.b64encode(f"{sid}:{token}".encode()).decode()
+        url = f"{_api_url()}/2010-04-01/Accounts/{sid}/Calls/{quote(call_sid, safe='')}.json"
+        headers = {"Authorization": f"Basic {basic}", "Content-Type": "application/x-www-form-urlencoded"}
+        status, data = _http.send("POST", "Twilio", url, urlencode({"Status": "completed"}).encode(), headers)
+        ended = status == 404 or (isinstance(data, dict) and data.get("code") in ENDED_CODES)
+        _http.hang_up_answer("Twilio", status, data, error_message, ended)
 
 
 ADAPTER = TwilioAdapter()

@@ -13,6 +13,7 @@ import json
 import time
 import uuid
 from typing import Any
+from urllib.parse import quote
 
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
@@ -129,6 +130,15 @@ class VonageAdapter:
         if not isinstance(data, dict) or not data.get("uuid"):
             raise ProviderTimeout("Vonage accepted the request but its answer carried no call uuid")
         return str(data["uuid"])
+
+    def hang_up(self, call_sid: str, credentials: dict[str, Any]) -> None:
+        """``PUT /v1/calls/{uuid}`` with ``{"action": "hangup"}`` (204). Its body is constant and
+        valid, so a 400 or 404 can only mean the call is no longer there to hang up."""
+        token = application_jwt(credentials["application_id"], credentials["private_key"])
+        status, data = _http.send("PUT", "Vonage", f"{_api_url()}/v1/calls/{quote(call_sid, safe='')}",
+                                  json.dumps({"action": "hangup"}).encode(),
+                                  {"Authorization": f"Bearer {token}", "Content-Type": "application/json"})
+        _http.hang_up_answer("Vonage", status, data, error_message, status in (400, 404))
 
 
 ADAPTER = VonageAdapter()

@@ -11,7 +11,9 @@
   in the same transaction as each create and delete (used by the entities they cap);
 - ``ledger``: the balance ledger (entries ride in the money transactions above; credits; reads);
 - ``directory``: what operators administer (organizations, numbers, assistants, trunks, API keys),
-  never money.
+  never money;
+- ``int_ids`` (every entity's integer alias, for Burki's SDK) and ``call_search`` (an organization's
+  calls by filters, by offset) are imported by their callers directly.
 
 Callers use ``from outbound import store`` and ``store.<name>``: the names below are the API.
 """
@@ -32,6 +34,7 @@ from .calls import (
     find_call,
     find_calls_by_sid,
     find_stuck_initiating,
+    is_call_ref,
     list_calls,
     mark_call_placed,
     mark_call_unconfirmed,
@@ -69,6 +72,7 @@ from .ledger import (
     CREDIT,
     RELEASE,
     RESERVE,
+    BalanceLimit,
     CreditConflict,
     NoSuchOrganization,
     credit_organization,

@@ -1,12 +1,20 @@
 """The table, its client and the reads every entity shares."""
 from __future__ import annotations
 
+import time
 from datetime import datetime, timezone
 from typing import Any, Iterable
 
 from .. import aws
 from ..config import settings
 from ..dynamodb_json import from_item, to_item
+from ..errors import AwsUnavailable
+
+# BatchGetItem leaves keys unprocessed when the table is throttled: asked again after a short
+# back-off, at most this many times in all (like the SDK's own retries), then the request is a
+# 503 rather than a loop until the function times out.
+BATCH_GET_ATTEMPTS = 3
+BATCH_GET_BACKOFF_S = 0.05
 
 
 def client():
@@ -35,13 +43,17 @@ def get_items(keys: Iterable[dict[str, str]]) -> dict[tuple[str, str], dict[str,
         return {}
     found: dict[tuple[str, str], dict[str, Any]] = {}
     request = {table(): {"Keys": [to_item(k) for k in unique.values()], "ConsistentRead": True}}
-    while request:
+    for attempt in range(BATCH_GET_ATTEMPTS):
+        if attempt:
+            time.sleep(BATCH_GET_BACKOFF_S * 2 ** (attempt - 1))
         response = client().batch_get_item(RequestItems=request)
         for item in response["Responses"].get(table(), []):
             data = from_item(item)
             found[(data["pk"], data["sk"])] = data
         request = response.get("UnprocessedKeys") or {}
-    return found
+        if not request:
+            return found
+    raise AwsUnavailable(f"BatchGetItem left keys unprocessed after {BATCH_GET_ATTEMPTS} attempts (throttled)")
 
 
 def failed_condition(exc: Exception, index: int = 0) -> bool:

@@ -5,15 +5,27 @@ from typing import Any
 
 from ..dynamodb_json import from_item, to_item
 from .base import client, failed_condition, get_item, now_iso, table
+from .int_ids import alias_put, new_int_id
 from .ledger import RELEASE, RESERVE, call_entries
 from .keys import (BY_CALL_SID_INDEX, BY_INITIATING_INDEX, BY_ORGANIZATION_INDEX, CHECKED_PROVIDERS, INITIATING_SHARDS,
                    LEAVE_INITIATING, LEAVE_PROVIDER_CHECK, call_key, initiating_keys, organization_calls_partition,
                    organization_key, provider_check_keys)
 
 
+# Our call ids and every provider's call ids are far shorter: a longer reference names no call,
+# and DynamoDB refuses a key over 2,048 bytes (ValidationException), so it is never sent.
+MAX_CALL_REF_CHARS = 256
+
+
+def is_call_ref(value: object) -> bool:
+    return isinstance(value, str) and 0 < len(value) <= MAX_CALL_REF_CHARS and value.isprintable()
+
+
 def find_call(organization_id: str, call_ref: str) -> dict[str, Any] | None:
     """A call of this organization by our call_id or the provider's call_sid; None otherwise
     (another organization's call is indistinguishable from an unknown one)."""
+    if not is_call_ref(call_ref):
+        return None
     item = get_item(call_key(call_ref)) if call_ref.startswith("call_") else None
     if item is None:
         item = next((m for m in find_calls_by_sid(call_ref) if m["organization_id"] == organization_id), None)
@@ -44,29 +56,36 @@ def reserve_and_create_call(record: dict[str, Any], reserve_cents: int) -> None:
     the existing record (ALL_OLD), so a duplicate delivery costs no extra read. A record still
     waiting for its provider's answer (every new call; fixture calls may be further on) goes into
     the sparse ByInitiating index; a call through a provider whose records we read back, into
-    ByProviderCheck (its charge is compared with them once it can no longer be running)."""
+    ByProviderCheck (its charge is compared with them once it can no longer be running).
+    The call's integer alias (``int_id``, see store.int_ids) is taken in the same transaction: a
+    number another call holds cancels it, and it is written again with a new number."""
     org_key = organization_key(record["organization_id"])
+    if record.get("int_id") is None:
+        record["int_id"] = new_int_id()
     item = {**call_key(record["call_id"]), **record}
     if record.get("status", "initiating") in ("initiating", "unconfirmed"):
         item.update(initiating_keys(record))
     if record.get("provider") in CHECKED_PROVIDERS:
         item.update(provider_check_keys(record))
+    items = [
+        {"Update": {
+            "TableName": table(), "Key": to_item(org_key),
+            "UpdateExpression": "SET reserved_cents = reserved_cents + :r, "
+                                "available_cents = available_cents - :r",
+            "ConditionExpression": "available_cents >= :r",
+            "ExpressionAttributeValues": to_item({":r": reserve_cents}),
+        }},
+        {"Put": {
+            "TableName": table(), "Item": to_item(item),
+            "ConditionExpression": "attribute_not_exists(pk)",
+            "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
+        }},
+        *call_entries(record, now_iso(), "call", **{RESERVE: reserve_cents}),
+    ]
+    alias = len(items)
+    items.append(alias_put("call", record["int_id"], record["call_id"], record["organization_id"]))
     try:
-        client().transact_write_items(TransactItems=[
-            {"Update": {
-                "TableName": table(), "Key": to_item(org_key),
-                "UpdateExpression": "SET reserved_cents = reserved_cents + :r, "
-                                    "available_cents = available_cents - :r",
-                "ConditionExpression": "available_cents >= :r",
-                "ExpressionAttributeValues": to_item({":r": reserve_cents}),
-            }},
-            {"Put": {
-                "TableName": table(), "Item": to_item(item),
-                "ConditionExpression": "attribute_not_exists(pk)",
-                "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
-            }},
-            *call_entries(record, now_iso(), "call", **{RESERVE: reserve_cents}),
-        ])
+        client().transact_write_items(TransactItems=items)
     except client().exceptions.TransactionCanceledException as exc:
         reasons = exc.response.get("CancellationReasons") or []
         # The record first: a duplicate is a duplicate whatever the balance says now.
@@ -74,6 +93,9 @@ def reserve_and_create_call(record: dict[str, Any], reserve_cents: int) -> None:
             raise CallAlreadyExists(from_item(reasons[1].get("Item"))) from None
         if reasons and reasons[0].get("Code") == "ConditionalCheckFailed":
             raise ReserveRefused() from None
+        if len(reasons) > alias and reasons[alias].get("Code") == "ConditionalCheckFailed":  # taken: rare
+            record["int_id"] = new_int_id()
+            return reserve_and_create_call(record, reserve_cents)
         raise
 
 
@@ -260,6 +282,8 @@ def abandon_call(call: dict[str, Any], reason: str | None = None) -> bool:
 def find_calls_by_sid(call_sid: str) -> list[dict[str, Any]]:
     """Calls carrying this provider call id (ByCallSid index; provider ids are unique per
     provider, so this is one call in practice)."""
+    if not is_call_ref(call_sid):
+        return []
     response = client().query(
         TableName=table(), IndexName=BY_CALL_SID_INDEX, KeyConditionExpression="call_sid = :sid",
         ExpressionAttributeValues={":sid": {"S": call_sid}}, Limit=5,
@@ -315,3 +339,20 @@ def _list_position_key(organization_id: str, position: dict[str, str]) -> dict[s
     return to_item({**call_key(position["call_id"]), "gsi1pk": organization_calls_partition(organization_id),
                     "gsi1sk": position["gsi1sk"]})
 
+
+
+def replace_call_metadata(call_id: str, expected: dict[str, Any] | None,
+                          metadata: dict[str, Any]) -> dict[str, Any] | None:
+    """Set a call's metadata, only if it is still ``expected`` (what the caller read and merged
+    into): the item as written, or None when it changed meanwhile (read again and merge again)."""
+    condition = "attribute_not_exists(metadata)" if expected is None else "metadata = :expected"
+    values = {":metadata": metadata, ":now": now_iso(), **({} if expected is None else {":expected": expected})}
+    try:
+        response = client().update_item(
+            TableName=table(), Key=to_item(call_key(call_id)),
+            UpdateExpression="SET metadata = :metadata, updated_at = :now",
+            ConditionExpression=f"attribute_exists(pk) AND ({condition})", ExpressionAttributeValues=to_item(values),
+            ReturnValues="ALL_NEW")
+    except client().exceptions.ConditionalCheckFailedException:
+        return None
+    return from_item(response["Attributes"])

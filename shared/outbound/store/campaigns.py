@@ -350,3 +350,36 @@ def update_import(campaign_id: str, import_id: str, fields: dict[str, Any], add:
     except client().exceptions.ConditionalCheckFailedException:
         return False
     return True
+
+
+# --- deletion --------------------------------------------------------------------------------------
+
+def delete_campaign(campaign_id: str, organization_id: str, statuses: tuple[str, ...]) -> None:
+    """Delete a campaign of this organization that is in one of ``statuses`` with no call in flight,
+    then the rest of its partition (contacts, due entries, imports). The campaign item goes first,
+    on that condition, so a concurrent start or contacts added (conditional on the campaign) find it
+    gone rather than half-deleted. CampaignNotMoved, with the item as it is, when it is not so."""
+    allowed = {f":st{i}": s for i, s in enumerate(statuses)}
+    values: dict[str, Any] = {":org": organization_id, ":zero": 0, **allowed}
+    try:
+        client().delete_item(
+            TableName=table(), Key=to_item(campaign_key(campaign_id)),
+            ConditionExpression=f"organization_id = :org AND #s IN ({', '.join(allowed)}) "
+                                "AND (attribute_not_exists(in_flight) OR in_flight = :zero)",
+            ExpressionAttributeNames={"#s": "status"}, ExpressionAttributeValues=to_item(values),
+            ReturnValuesOnConditionCheckFailure="ALL_OLD")
+    except client().exceptions.ConditionalCheckFailedException as exc:
+        raise CampaignNotMoved(from_item(exc.response.get("Item"))) from None
+    start = None
+    while True:
+        page = client().query(TableName=table(), KeyConditionExpression="pk = :pk", ProjectionExpression="pk, sk",
+                              ExpressionAttributeValues=to_item({":pk": campaign_partition(campaign_id)}),
+                              **({"ExclusiveStartKey": start} if start else {}))
+        keys = page.get("Items", [])
+        for first in range(0, len(keys), 25):  # BatchWriteItem takes 25 requests
+            requests = {table(): [{"DeleteRequest": {"Key": key}} for key in keys[first:first + 25]]}
+            while requests:
+                requests = client().batch_write_item(RequestItems=requests).get("UnprocessedItems") or {}
+        start = page.get("LastEvaluatedKey")
+        if not start:
+            return

@@ -26,6 +26,9 @@
 | webhook delivery | EVENTS#<subject>   | WHDEL#<seq>#<endpoint> | one event to one endpoint: payload, status, attempts |
 | ledger entry  | LEDGER#<org>          | <entry_id>  | one money movement (credit, reserve, release, charge) with its signed |
 |               |                       |             | effects; gsi1 = ORG#<org>#LEDGER by time (GET /organization/ledger) |
+| integer alias | INTID#<kind>#<n>      | INTID       | the entity (call, campaign, contact, organization) |
+|               |                       |             | the integer <n> stands for: target, organization_id; never deleted |
+|               |                       |             | (the entity itself carries ``int_id``; see store.int_ids) |
 | unproven event | PROVIDER_EVENT#<provider>#<provider call id> | <sha256(body)> | a signed status event |
 |               |                       |             | that did not prove which call it is (recorded, never applied); TTL; |
 |               |                       |             | gsi1 = ORG#<org>#PROVIDER_EVENTS by receipt time |
@@ -188,6 +191,11 @@ def call_adjustment_entry_id(call_id: str, created_at: str, from_cents: int, to_
     """A settled call's charge corrected from ``from_cents`` to ``to_cents`` (the provider's record
     disagreed): the same correction is one entry however often it is attempted."""
     return f"call#{call_id}#{created_at}#adjusted#{from_cents}->{to_cents}"
+
+
+def int_id_key(kind: str, number: int) -> dict[str, str]:
+    """The item that makes ``number`` the integer alias of one entity of ``kind`` (store.int_ids)."""
+    return {"pk": f"INTID#{kind}#{number}", "sk": "INTID"}
 
 
 def provider_check_keys(record: dict[str, Any], after: str | None = None) -> dict[str, str]:

@@ -20,10 +20,19 @@ from __future__ import annotations
 
 from typing import Any
 
+from ..cents import MAX_BALANCE_CENTS, MAX_CREDIT_CENTS, format_cents, is_cents
 from ..dynamodb_json import from_item, to_item
 from .base import client, now_iso, query_all, table
-from .keys import (BY_ORGANIZATION_INDEX, call_entry_id, credit_entry_id, ledger_entry_key, ledger_partition,
-                   organization_calls_partition, organization_key, organization_ledger_partition)
+from .keys import (
+    BY_ORGANIZATION_INDEX,
+    call_entry_id,
+    credit_entry_id,
+    ledger_entry_key,
+    ledger_partition,
+    organization_calls_partition,
+    organization_key,
+    organization_ledger_partition,
+)
 
 CREDIT, RESERVE, RELEASE, CHARGE = "credit", "reserve", "release", "charge"
 EXTRA_CHARGE, REFUND = "extra_charge", "refund"  # a settled call's charge corrected (provider_reconcile)
@@ -72,6 +81,10 @@ class NoSuchOrganization(Exception):
     pass
 
 
+class BalanceLimit(Exception):
+    """The credit would take the balance past MAX_BALANCE_CENTS: nothing was credited."""
+
+
 class CreditConflict(Exception):
     """The reference was used already, for another amount: nothing was credited."""
 
@@ -85,9 +98,10 @@ def credit_organization(organization_id: str, cents: int, reference: str, reason
     """Add funds: ONE transaction writes the credit entry and raises balance and available.
     Idempotent by ``reference`` (e.g. the payment's id): a repeat credits nothing and returns
     ``(False, the first entry)``; the same reference with another amount raises CreditConflict.
-    Touches nothing but balance_cents and available_cents."""
-    if not isinstance(cents, int) or isinstance(cents, bool) or cents <= 0:
-        raise ValueError("a credit is a positive whole number of cents")
+    Touches nothing but balance_cents and available_cents; never takes the balance past
+    MAX_BALANCE_CENTS (the condition says so: BalanceLimit)."""
+    if not is_cents(cents, 1, MAX_CREDIT_CENTS):
+        raise ValueError(f"a credit is a whole number of cents from 1 to {MAX_CREDIT_CENTS}")
     if not reference or len(reference) > MAX_REFERENCE_CHARS or not reference.isprintable():
         raise ValueError(f"a credit's reference is 1 to {MAX_REFERENCE_CHARS} printable characters")
     item = entry_item(organization_id, credit_entry_id(reference), CREDIT, cents, now_iso(),
@@ -98,8 +112,9 @@ def credit_organization(organization_id: str, cents: int, reference: str, reason
             {"Update": {
                 "TableName": table(), "Key": to_item(organization_key(organization_id)),
                 "UpdateExpression": "SET balance_cents = balance_cents + :c, available_cents = available_cents + :c",
-                "ConditionExpression": "attribute_exists(pk)",
-                "ExpressionAttributeValues": to_item({":c": cents}),
+                "ConditionExpression": "attribute_exists(pk) AND balance_cents <= :most",
+                "ExpressionAttributeValues": to_item({":c": cents, ":most": MAX_BALANCE_CENTS - cents}),
+                "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
             }},
         ])
     except client().exceptions.TransactionCanceledException as exc:
@@ -110,6 +125,9 @@ def credit_organization(organization_id: str, cents: int, reference: str, reason
                 raise CreditConflict(existing) from None
             return False, existing
         if len(reasons) > 1 and reasons[1].get("Code") == "ConditionalCheckFailed":
+            if reasons[1].get("Item"):  # the organization exists: its balance is at the bound
+                raise BalanceLimit(f"a balance is at most {format_cents(MAX_BALANCE_CENTS)}: "
+                                   f"{organization_id} cannot take {format_cents(cents)} more") from None
             raise NoSuchOrganization(organization_id) from None
         raise
     return True, item

@@ -16,6 +16,7 @@ FRAGMENTS = (
     "outbound.http.openapi.ledger",  # GET /organization/ledger
     "outbound.http.openapi.webhook_endpoints",  # webhook endpoints and deliveries (generated from their resolver)
     "outbound.http.openapi.campaigns",  # campaigns and do-not-call (generated from their resolver)
+    "outbound.http.openapi.burki",  # Burki's API under /burki, for its SDK (generated from its resolver)
 )
 
 
@@ -33,6 +34,7 @@ def openapi_document() -> dict[str, Any]:
             if schema in schemas and schemas[schema] != body:
                 raise ValueError(f"two fragments define the schema {schema} differently")
             schemas[schema] = body
+    _add_shared_answers(paths)
     return {
         "openapi": "3.1.0",
         "info": {
@@ -55,3 +57,32 @@ def openapi_document() -> dict[str, Any]:
             "schemas": schemas,
         },
     }
+
+
+def _error(description: str) -> dict[str, Any]:
+    return {"description": description,
+            "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}
+
+
+def _add_shared_answers(paths: dict[str, Any]) -> None:
+    """What every route may answer whatever its own statuses (outbound.http.router.check_request and
+    failure_answer): 400 for an oversized body or query parameter, 415 for a body that is not of
+    the route's media type, 503 with Retry-After when AWS stays unavailable beyond the retries."""
+    unavailable = {**_error("AWS stayed throttled or unavailable beyond the retries: retry after Retry-After "
+                            "(POST /calls/initiate: with the same Idempotency-Key)."),
+                   "headers": {"Retry-After": {"description": "Seconds to wait before retrying.",
+                                               "schema": {"type": "integer"}}}}
+    for path, item in paths.items():
+        if path == "/openapi.json":
+            continue
+        for method, operation in item.items():
+            if method == "parameters":
+                continue
+            responses = operation.setdefault("responses", {})
+            responses.setdefault("400", _error("A query parameter over 1,024 characters, or a body over 262,144 "
+                                               "bytes, nested too deeply or with an oversized number."))
+            if "requestBody" in operation:
+                types = " or ".join(operation["requestBody"].get("content", {}))
+                responses.setdefault("415", _error(f"The body is not {types} (its Content-Type says so)."))
+            responses.setdefault("503", unavailable)
+            operation["responses"] = dict(sorted(responses.items()))

@@ -60,7 +60,7 @@ def _common_errors() -> dict[str, Any]:
 
 
 def _schemas() -> dict[str, Any]:
-    from outbound.calls.lifecycle import ALL_STATUSES, PROVIDER_STATUSES
+    from outbound.calls.lifecycle import ALL_STATUSES, FINAL_STATUSES, PROVIDER_STATUSES
     from outbound.calls.models import (
         CALL_RECORD_FIELDS,
         MAX_TEXT_CHARS,
@@ -136,6 +136,18 @@ def _schemas() -> dict[str, Any]:
         "InitiateCallRequest": {
             "type": "object", "required": ["from_phone_number", "to_phone_number"], "additionalProperties": False,
             "properties": call_fields,
+        },
+        "TerminateCallResponse": {
+            "type": "object", "required": ["message", "call_id", "call_sid", "provider", "status"],
+            "properties": {
+                "message": {"type": "string"},
+                "call_id": {"type": "string"},
+                "call_sid": {"type": "string", "description": "The provider's call id, which it was asked to hang up."},
+                "provider": {"type": "string", "enum": ["twilio", "telnyx", "vonage", "sip"]},
+                "status": {"type": "string", "enum": [s for s in ALL_STATUSES if s not in FINAL_STATUSES],
+                           "description": "The call's status when the hang-up was asked (it ends with the "
+                                          "provider's final status webhook)."},
+            },
         },
         "InitiateCallResponse": {
             "type": "object", "required": ["message", "call_sid"],
@@ -320,6 +332,35 @@ def _paths() -> dict[str, Any]:
                 **common,
                 "404": _error("No such call in the organization (another organization's calls too).",
                               "Call CA0123 not found"),
+            }}},
+        "/calls/{call_ref}/terminate": {"post": {
+            "operationId": "terminateCall", "tags": ["calls"], "summary": "End a live call",
+            "description": "Asks the call's provider to hang it up with its own hang-up (Twilio: the call updated "
+                           "to `completed`; Telnyx: the `hangup` command; Vonage: `PUT` with `action: hangup`; "
+                           "BYO SIP: `uuid_kill` on the bridge). The call then ends, is charged and releases its "
+                           "reserve with the provider's final status webhook, as any call: an answered call "
+                           "`completed` with its talk time, one still ringing `canceled`. Idempotent: asking "
+                           "again before that webhook arrives is answered 202 again; once the call has ended, 409.",
+            "security": secured,
+            "parameters": [{"name": "call_ref", "in": "path", "required": True,
+                            "description": "The call's `call_sid` or `call_id`.",
+                            "schema": {"type": "string", "minLength": 1}, "example": "call_3f9a1c2b4d5e6f708192a3b4"}],
+            "responses": {
+                "202": _ok("The provider was asked to hang up (or had ended the call already).",
+                           "TerminateCallResponse",
+                           {"message": "Hang-up requested: the call ends with its provider's final status webhook",
+                            "call_id": "call_3f9a1c2b4d5e6f708192a3b4",
+                            "call_sid": "CA0123456789abcdef0123456789abcdef", "provider": "twilio",
+                            "status": "in-progress"}),
+                **common,
+                "404": _error("No such call in the organization (another organization's calls too).",
+                              "Call CA0123 not found"),
+                "409": _error("The call has already ended, or its provider's id of it is not known yet.",
+                              "Call call_3f9a1c2b4d5e6f708192a3b4 has already ended (completed)"),
+                "502": _error("The provider refused the hang-up (e.g. rejected credentials).",
+                              "Telephony provider error: Authenticate"),
+                "504": {"description": "The provider did not answer the hang-up in time: ask again.",
+                        "content": {JSON: {"schema": _ref("TimeoutError")}}},
             }}},
         "/calls": {"get": {
             "operationId": "listCalls", "tags": ["calls"], "summary": "List the organization's calls, newest first",

@@ -1,0 +1,24 @@
+"""Burki's API (under /burki) in the OpenAPI document: generated from its routes and pydantic
+models (outbound.http.burki), with Powertools' default 422 validation answer removed (it answers a
+400 ``{"detail"}`` naming the field, like every route). calls.initiate takes the native initiate
+body (hand-validated: no model to generate from), so its request body is the native schema."""
+from __future__ import annotations
+
+from typing import Any
+
+
+def fragment() -> dict[str, Any]:
+    from outbound.http.burki import PREFIX, openapi_fragment
+
+    part = openapi_fragment()
+    for operations in part["paths"].values():
+        for operation in operations.values():
+            responses = operation.get("responses", {})
+            generated = responses.get("422", {}).get("content", {}).get("application/json", {}).get("schema", {})
+            if generated.get("$ref", "").endswith("/HTTPValidationError"):
+                del responses["422"]
+    native = {"$ref": "#/components/schemas/InitiateCallRequest"}  # the calls fragment defines it
+    part["paths"][f"{PREFIX}/calls/initiate"]["post"]["requestBody"] = {
+        "required": True, "content": {"application/json": {"schema": native}}}
+    part["schemas"] = {name: schema for name, schema in part["schemas"].items() if name != "ResponseValidationError"}
+    return part
