@@ -4,7 +4,10 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: run test test-unit openapi bench lint clean chromium
+.PHONY: run test test-unit openapi bench lint build deploy teardown clean chromium
+# The SAM CLI lives in a venv of its own (its pins would fight the project's: pydantic, boto3).
+SAM_VENV := .venv-sam
+SAM := $(SAM_VENV)/bin/sam
 
 $(BIN)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -37,8 +40,31 @@ openapi: $(BIN)/.installed
 bench: $(BIN)/.installed
 	$(BIN)/outbound bench cold-start
 
-lint: $(BIN)/.installed
+$(SAM):
+	$(PYTHON) -m venv $(SAM_VENV)
+	$(SAM_VENV)/bin/python -m pip install --quiet --upgrade pip
+	$(SAM_VENV)/bin/python -m pip install --quiet "aws-sam-cli>=1.130,<2"
+
+# SAM's own validation (its transform, then cfn-lint with SAM's rules) and the project's cfn-lint.
+lint: $(BIN)/.installed $(SAM)
+	$(SAM) validate --lint --template template.yaml
 	$(BIN)/cfn-lint template.yaml
 
+# The functions and the layer, built by shared/Makefile (wheels for python3.12/arm64): needs make
+# and any python3, not Python 3.12 and not Docker.
+build: $(SAM)
+	$(SAM) build --template template.yaml
+
+# The first time (no samconfig.toml yet): guided, it asks for the stack name, region and
+# parameters (VoiceStreamUrl...) and saves them to samconfig.toml; then `sam deploy` reuses them.
+deploy: build
+	@if [ -f samconfig.toml ]; then $(SAM) deploy; else $(SAM) deploy --guided; fi
+
+# Everything the stack made, in one command: empties the imports bucket, deletes the stack's
+# provider and webhook secrets (asks first; YES=1 does not), then `sam delete`. STACK=<name>.
+teardown: $(BIN)/.installed $(SAM)
+	@test -n "$(STACK)" || { echo "say which stack: make teardown STACK=<stack name> [REGION=...] [YES=1]"; exit 2; }
+	$(BIN)/outbound teardown --stack "$(STACK)" --sam "$(SAM)" $(if $(REGION),--region "$(REGION)") $(if $(YES),--yes)
+
 clean:
-	rm -rf $(VENV) .pytest_cache .aws-sam
+	rm -rf $(VENV) $(SAM_VENV) .pytest_cache .aws-sam

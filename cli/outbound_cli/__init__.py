@@ -13,17 +13,19 @@
   outbound campaign watch|emulate ID [--server URL] [--api-key KEY]
   outbound bench webhook-delivery [--calls N] [--server URL] [--json]
   outbound emulate-call CALL_SID [--outcome completed] [--duration N] [--server URL] [--answered-by human]
+  outbound env-vars (--local-server URL | --stack NAME) [--output FILE]   a `sam local invoke -n` file
+  outbound teardown (--stack NAME | --local-server URL) [--yes]           the stack and what it leaves behind
 """
 from __future__ import annotations
 
 import argparse
 import sys
 
-from . import admin, bench, campaigns, keys, local_stack
+from . import admin, bench, campaigns, deploy, keys, local_stack
 from .common import CliError
 
 # Each group adds its subcommands and returns their handlers: a new group is a new module here.
-GROUPS = (local_stack, keys, campaigns, bench, admin)
+GROUPS = (local_stack, keys, campaigns, bench, admin, deploy)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -13,7 +13,7 @@ from typing import Any
 
 from aws_lambda_powertools import Logger
 
-from outbound import deadline
+from outbound import deadline, snapstart
 from outbound.calls.get_call import get_call
 from outbound.calls.idempotent_initiate import initiate_call_once
 from outbound.calls.initiate import initiate_call
@@ -23,6 +23,7 @@ from outbound.http.router import body_text, dispatch, header, organization_id, s
 from outbound.metrics import emits_metrics
 
 logger = Logger(service="outbound-calls")
+snapstart.register()  # the restore hooks, for the stack's SnapStart parameter (outbound.snapstart)
 
 
 def initiate(event: dict) -> Any:

@@ -48,6 +48,8 @@ Adapters:
   ConsoleFunction; the files are in functions/console/static).
 - ``providers``: one adapter per telephony provider (Twilio, Telnyx, Vonage, BYO SIP) behind
   ``place_call`` and ``hang_up``; ``provider_records``: reading each provider's own records of a call.
+- ``snapstart``: the adapter to Lambda's SnapStart runtime hooks (imported by CallsApiFunction's
+  handler): what a restored environment must drop or redo, from the clients and caches below.
 - ``store``: every DynamoDB key (``store.keys``), query and write, by entity; the ledger entries
   inside the money transactions; ``int_ids`` (integer aliases), ``call_search`` (calls by filters).
 
@@ -59,6 +61,6 @@ formulas neutralised), ``dynamodb_json``.
 
 Dependencies run one way: functions -> http -> features -> store/providers -> building blocks.
 Beside this package: ``cli/outbound_cli`` (the ``outbound`` command: operators' admin tools for
-deployed stacks, the local stack's commands, benchmarks) and ``local/outbound_local`` (the
-emulated stack alone: moto, the provider emulators, the local API Gateway and event sources).
+deployed stacks, the local stack's commands, benchmarks, ``env-vars`` and ``teardown``) and
+``local/outbound_local`` (the emulated stack alone: moto, the provider emulators, the local API Gateway and event sources).
 """

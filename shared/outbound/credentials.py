@@ -112,3 +112,8 @@ def get_secret_string(name: str, provider: str) -> str:
 
 def clear_cache() -> None:
     _cache.clear()
+
+
+def close_connections() -> None:
+    """Close the kept-alive connections to Secrets Manager (after a SnapStart restore)."""
+    _pool.clear()

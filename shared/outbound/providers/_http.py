@@ -18,6 +18,11 @@ from . import ProviderAuthError, ProviderRefused, ProviderTimeout, provider_time
 _pool = urllib3.PoolManager(retries=False)
 
 
+def close_connections() -> None:
+    """Close the kept-alive connections (after a SnapStart restore: outbound.snapstart)."""
+    _pool.clear()
+
+
 def post(provider: str, url: str, body: bytes, headers: dict[str, str],
          error_message: Callable[[Any, int], str]) -> Any:
     """POST once; return the parsed JSON of a 2xx, or raise the typed ProviderError."""
