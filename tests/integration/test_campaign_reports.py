@@ -1,8 +1,9 @@
-"""A campaign's progress counters only rise: what GET /campaigns/{id} shows as `attempts`,
+"""What a campaign reports. Its progress counters only rise: what GET /campaigns/{id} shows as `attempts`,
 `answered`, `talk_seconds`, `charged_cents` and `finished` never goes back, through a pause that
 puts queued dials back, a cancel, and attempts that end. (`waiting` and `in_flight` are what is
 left and what runs now: they go down as the campaign goes on.) On an in-process stack, the
-dispatcher's ticks in the test's hands, as test_campaign_engine.py."""
+dispatcher's ticks in the test's hands, as test_campaign_engine.py. And every part of a long
+results.csv has the same columns."""
 from __future__ import annotations
 
 import itertools
@@ -102,3 +103,44 @@ def test_attempts_never_go_back_after_a_cancel(stack):
     seen.append(progress(campaign_id))
     rises(seen)
     assert seen[-1]["attempts"] == 2 and seen[-1]["in_flight"] == 0 and seen[-1]["finished"] == 3
+
+
+def test_every_part_of_a_long_results_export_has_the_same_columns(stack, monkeypatch):
+    """The variable columns come from the whole campaign, not from the contacts of one part: a
+    variable only a later contact carries is a column of the first part too."""
+    import csv
+    import io
+
+    from outbound.campaigns import contacts as campaign_contacts
+    from outbound.campaigns.models import ContactIn
+
+    campaign_id = new_running_campaign(1)
+    extra = ContactIn(phone_number=f"+1212558{next(_numbers):04d}", variables={"name": "Two", "room": "12"})
+    assert campaign_contacts.add_contacts(ORG, campaign_id, [extra])["added"] == 1
+    monkeypatch.setattr(campaign_contacts, "MAX_CSV_ROWS", 1)
+    first, token = campaign_contacts.results_csv(ORG, campaign_id)
+    second, end = campaign_contacts.results_csv(ORG, campaign_id, token)
+    assert token and end is None
+    headers = [next(csv.reader(io.StringIO(part))) for part in (first, second)]
+    assert headers[0] == headers[1] and headers[0][-2:] == ["variables.name", "variables.room"]
+    assert [len(list(csv.reader(io.StringIO(part)))) for part in (first, second)] == [2, 2]
+
+
+def test_a_campaigns_variable_names_are_bounded_and_a_row_past_the_bound_is_a_row_error(stack):
+    """Each name is a results.csv column kept on the campaign item: at most 200, so no request can
+    grow the item past DynamoDB's item size (a row past the bound is refused, the others added)."""
+    from outbound.campaigns import contacts as campaign_contacts
+    from outbound.campaigns.models import ContactIn
+
+    campaign_id = new_running_campaign(1)
+
+    def row(first: int, count: int) -> ContactIn:
+        return ContactIn(phone_number=f"+1212558{next(_numbers):04d}",
+                         variables={f"v{n:03d}": "x" for n in range(first, first + count)})
+
+    result = campaign_contacts.add_contacts(ORG, campaign_id, [row(50 * i, 50) for i in range(4)] + [row(0, 3)])
+    assert result["added"] == 5 and result["errors"] == []  # 200 names; the fifth reuses three of them
+    refused = campaign_contacts.add_contacts(ORG, campaign_id, [row(0, 2), row(200, 1)])
+    assert refused["added"] == 1
+    assert refused["errors"][0]["error"] == ("Too many variable names in this campaign: at most 200 "
+                                             "(this contact adds v200)")
