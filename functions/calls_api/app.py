@@ -41,8 +41,9 @@ def read_call(event: dict) -> dict:
 def list_organization_calls(event: dict) -> dict:
     from outbound.calls.list_calls import list_calls  # imported when used: not on initiate's cold start
 
-    query = single_valued_query(event, ("status", "limit", "next_token"))
-    return list_calls(organization_id(event), query.get("status"), query.get("limit"), query.get("next_token"))
+    query = single_valued_query(event, ("status", "limit", "next_token", "campaign_id", "schedule_id", "from", "to"))
+    return list_calls(organization_id(event), query.get("status"), query.get("limit"), query.get("next_token"),
+                      query.get("campaign_id"), query.get("schedule_id"), query.get("from"), query.get("to"))
 
 
 def read_balance(event: dict) -> dict:

@@ -112,6 +112,8 @@ class Call(_Strict):
     agenda: str | None = None
     variables: dict[str, str | int | float | bool] = Field(default_factory=dict)
     created_at: str | None = None  # ISO 8601; default: when seeded
+    campaign_id: str | None = None  # an attempt of this campaign (GET /calls?campaign_id=)
+    schedule_id: str | None = None  # placed by this schedule (GET /calls?schedule_id=)
 
 
 class Fixture(_Strict):

@@ -268,28 +268,49 @@ def find_calls_by_sid(call_sid: str) -> list[dict[str, Any]]:
 
 
 def list_calls(organization_id: str, limit: int, status: str | None = None,
-               start_after: dict[str, str] | None = None, max_reads: int = 5
+               start_after: dict[str, str] | None = None, max_reads: int = 5,
+               filters: dict[str, str] | None = None, since: str | None = None, until: str | None = None
                ) -> tuple[list[dict[str, Any]], dict[str, str] | None]:
     """An organization's calls, newest first, from the ByOrganization index (never a Scan).
 
     ``start_after`` / the returned position are ``{"gsi1sk", "call_id"}`` of the last call seen;
     the partition always comes from ``organization_id``, so a position cannot reach another
-    organization's calls. A status filter is applied by DynamoDB after the key condition, so a
-    page may need several Query round trips; at most ``max_reads`` are made, then the page ends
-    early with a position to continue from."""
+    organization's calls. ``since``/``until`` (``created_at`` form) narrow the key condition:
+    ``since <= created_at < until``. A status or ``filters`` (attribute -> value, e.g.
+    campaign_id) are applied by DynamoDB after the key condition, so a page may need several
+    Query round trips; at most ``max_reads`` are made, then the page ends early with a position
+    to continue from."""
     values: dict[str, Any] = {":pk": organization_calls_partition(organization_id)}
+    key_condition = "gsi1pk = :pk"
+    if since and until:
+        key_condition += " AND gsi1sk BETWEEN :since AND :until"
+        values.update({":since": since, ":until": until})  # "<until>#<call_id>" sorts after "<until>": excluded
+    elif since:
+        key_condition += " AND gsi1sk >= :since"
+        values[":since"] = since
+    elif until:
+        key_condition += " AND gsi1sk < :until"
+        values[":until"] = until
     query: dict[str, Any] = {"TableName": table(), "IndexName": BY_ORGANIZATION_INDEX,
-                             "KeyConditionExpression": "gsi1pk = :pk", "ScanIndexForward": False}
+                             "KeyConditionExpression": key_condition, "ScanIndexForward": False}
+    conditions, names = [], {}
     if status:
         values[":status"] = status
-        query["FilterExpression"] = "#s = :status"
-        query["ExpressionAttributeNames"] = {"#s": "status"}
+        names["#s"] = "status"
+        conditions.append("#s = :status")
+    for i, (attribute, value) in enumerate(sorted((filters or {}).items())):
+        values[f":f{i}"] = value
+        names[f"#f{i}"] = attribute
+        conditions.append(f"#f{i} = :f{i}")
+    if conditions:
+        query["FilterExpression"] = " AND ".join(conditions)
+        query["ExpressionAttributeNames"] = names
     query["ExpressionAttributeValues"] = to_item(values)
     start = _list_position_key(organization_id, start_after) if start_after else None
     found: list[dict[str, Any]] = []
     for _ in range(max_reads):
         wanted = limit - len(found)
-        page = dict(query, Limit=max(wanted, 25) if status else wanted)
+        page = dict(query, Limit=max(wanted, 25) if conditions else wanted)
         if start:
             page["ExclusiveStartKey"] = start
         response = client().query(**page)

@@ -236,6 +236,7 @@ def _paths() -> dict[str, Any]:
     from outbound.calls.lifecycle import ALL_STATUSES
     from outbound.calls.list_calls import DEFAULT_LIMIT, MAX_LIMIT
     from outbound.errors import INSUFFICIENT_BALANCE, INVALID_E164
+    from outbound.http.openapi.call_reads import list_filters
     from outbound.idempotency import MAX_KEY_CHARS
     from outbound.schedules.manage import DEFAULT_PAGE, MAX_PAGE
 
@@ -332,7 +333,8 @@ def _paths() -> dict[str, Any]:
                  "description": f"Page size (empty: {DEFAULT_LIMIT}).",
                  "schema": {"type": "integer", "minimum": 1, "maximum": MAX_LIMIT, "default": DEFAULT_LIMIT}},
                 {"name": "next_token", "in": "query", "required": False, "schema": token,
-                 "allowEmptyValue": True, "description": "The previous page's `next_token` (empty: the first page)."}],
+                 "allowEmptyValue": True, "description": "The previous page's `next_token` (empty: the first page)."},
+                *list_filters()],
             "responses": {
                 "200": _ok("A page of call records.", "CallList", {"calls": [record_example], "next_token": None}),
                 "400": _error("A bad, repeated or unknown query parameter.", f"limit must be an integer from 1 to {MAX_LIMIT}",
