@@ -61,17 +61,22 @@ def start_stack(block: str) -> tuple[subprocess.Popen, str]:
     process = subprocess.Popen(argv, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
                                env={**os.environ, "PYTHONUNBUFFERED": "1"}, start_new_session=True)
     output, deadline = [], time.monotonic() + 90
-    while time.monotonic() < deadline:
-        line = process.stdout.readline()
-        if not line:
-            break
-        output.append(line)
-        if line.startswith("Listening on "):
-            url = line.split()[-1]
-            assert f"export OUTBOUND_SERVER={url}" in "".join(output)  # the banner names the variable
-            return process, url
-    os.killpg(process.pid, signal.SIGKILL)
-    raise AssertionError("the README's `make run` did not start:\n" + "".join(output))
+    try:
+        while time.monotonic() < deadline:
+            line = process.stdout.readline()
+            if not line:
+                break
+            output.append(line)
+            if line.startswith("Listening on "):
+                url = line.split()[-1]
+                assert f"export OUTBOUND_SERVER={url}" in "".join(output)  # the banner names the variable
+                assert url.endswith(f":{port}"), url  # make passed PORT on
+                return process, url
+        raise AssertionError("the README's `make run` did not start:\n" + "".join(output))
+    except BaseException:
+        os.killpg(process.pid, signal.SIGKILL)  # make and the server it started
+        process.wait(15)
+        raise
 
 
 @pytest.fixture(scope="module")
