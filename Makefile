@@ -1,6 +1,8 @@
 # Two commands on a fresh machine: `make run` (the API locally, with demo data) and `make test`.
 # Both create .venv and install the project with its dev extra on first use.
+# `make run PORT=3001` serves on another port (`outbound serve` prints the OUTBOUND_SERVER to export).
 PYTHON ?= python3
+PORT ?= 3000
 VENV := .venv
 BIN := $(VENV)/bin
 
@@ -16,7 +18,7 @@ $(BIN)/.installed: pyproject.toml
 	touch $@
 
 run: $(BIN)/.installed
-	$(BIN)/outbound serve
+	$(BIN)/outbound serve --port $(PORT)
 
 # Test files are spread over the machine's cores (pytest-xdist), a whole file per worker: each
 # worker starts its own local stack, so files never share state across workers.

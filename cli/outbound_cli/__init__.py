@@ -1,10 +1,14 @@
 """``outbound``: the local stack and the operators' tools.
 
+Commands that talk to a running ``outbound serve`` (``--local-server``/``--server``) default to
+``$OUTBOUND_SERVER``, which ``outbound serve`` prints.
+
   outbound serve [--host 127.0.0.1] [--port 3000] [--seed FILE]
   outbound seed FILE [--local-server URL | --table NAME --secret-prefix PREFIX]
   outbound invoke FUNCTION_LOGICAL_ID EVENT_FILE [--seed FILE | --local-server URL]
   outbound admin org|number|assistant|graph|trunk create|update|show ...  [--local-server URL | --table NAME]
   outbound admin api-key create|list|revoke ORG_ID [KEY_OR_PREFIX]      (also: outbound api-key ...)
+  outbound admin credentials set|show|delete ORG_ID PROVIDER [--file PATH]   provider secrets, never echoed
   outbound admin credit ORG_ID AMOUNT_CENTS --reason TEXT --reference REF
   outbound admin ledger ORG_ID | outbound admin reconcile ORG_ID
   outbound admin reconcile-provider ORG_ID [--since ISO]   charges against the providers' own records

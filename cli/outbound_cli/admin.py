@@ -4,6 +4,7 @@ environment as for the AWS CLI).
 
   admin org|number|assistant|graph|trunk create|update|show ...   (cli.admin_directory)
   admin api-key create|list|revoke ORG_ID [KEY_OR_PREFIX]          (cli.keys)
+  admin credentials set|show|delete ORG_ID PROVIDER               provider secrets (cli.admin_credentials)
   admin credit ORG_ID AMOUNT_CENTS --reason TEXT --reference REF   add funds, ledgered, once per reference
   admin ledger ORG_ID [--limit N]                                  the newest ledger entries
   admin reconcile ORG_ID                                           prove balance and reserves from the ledger
@@ -19,7 +20,7 @@ import argparse
 import json
 from typing import Any, Callable
 
-from . import admin_directory, keys
+from . import admin_credentials, admin_directory, keys
 from .common import CliError, ascii_int, target_arguments, use_target
 from .keys import require_organization
 
@@ -152,10 +153,11 @@ def cmd_reconcile_provider(args: argparse.Namespace) -> int:
 
 
 def register(commands: Any) -> dict[str, Callable[[argparse.Namespace], int]]:
-    admin = commands.add_parser("admin", help="operate a stack: directory, API keys, credits, ledger, reconcile, "
-                                               "reconcile-provider")
+    admin = commands.add_parser("admin", help="operate a stack: directory, API keys, provider credentials, credits, "
+                                               "ledger, reconcile, reconcile-provider")
     sub = admin.add_subparsers(dest="admin_command", required=True)
     admin_directory.add_commands(sub)
+    admin_credentials.add_commands(sub)
     api_key = sub.add_parser("api-key", help="create, list and revoke API keys")
     keys.add_commands(api_key.add_subparsers(dest="action", required=True))
 

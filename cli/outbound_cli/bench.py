@@ -4,7 +4,7 @@ from __future__ import annotations
 import argparse
 from typing import Any, Callable
 
-from .common import CliError, ascii_int
+from .common import SERVER_ENV, CliError, ascii_int, env_server
 
 
 def cmd_bench(args: argparse.Namespace) -> int:
@@ -39,6 +39,9 @@ def cmd_bench(args: argparse.Namespace) -> int:
     return cold_start(runs=args.runs, as_json=args.json, check=args.check)
 
 
+SERVER_HELP = f"a running `outbound serve` (default ${SERVER_ENV}; unset: start one with the demo data)"
+
+
 def register(commands: Any) -> dict[str, Callable[[argparse.Namespace], int]]:
     bench = commands.add_parser("bench", help="benchmarks")
     bench_commands = bench.add_subparsers(dest="benchmark", required=True)
@@ -49,19 +52,19 @@ def register(commands: Any) -> dict[str, Callable[[argparse.Namespace], int]]:
     load = bench_commands.add_parser("load", help="POST /calls/initiate at a concurrency against `outbound serve`")
     load.add_argument("--requests", type=ascii_int, default=2000)
     load.add_argument("--concurrency", type=ascii_int, default=32)
-    load.add_argument("--server", help="a running `outbound serve` (default: start one with the demo data)")
+    load.add_argument("--server", default=env_server(), help=SERVER_HELP)
     load.add_argument("--json", action="store_true")
     campaign = bench_commands.add_parser("campaign", help="one campaign end to end: pacing, slots, round trips")
     campaign.add_argument("--contacts", type=ascii_int, default=200)
     campaign.add_argument("--max-concurrent", type=ascii_int, default=10)
     campaign.add_argument("--calls-per-minute", type=ascii_int, default=300)
     campaign.add_argument("--hold", type=float, default=0.5, help="seconds each call lasts before it is ended")
-    campaign.add_argument("--server", help="a running `outbound serve` (default: start one with the demo data)")
+    campaign.add_argument("--server", default=env_server(), help=SERVER_HELP)
     campaign.add_argument("--json", action="store_true")
     delivery = bench_commands.add_parser(
         "webhook-delivery", help="status webhook -> signed delivery at the customer's endpoint (latency, round trips)")
     delivery.add_argument("--calls", type=ascii_int, default=30)
-    delivery.add_argument("--server", help="a running `outbound serve` (default: start one with the demo data)")
+    delivery.add_argument("--server", default=env_server(), help=SERVER_HELP)
     delivery.add_argument("--json", action="store_true")
     page = bench_commands.add_parser("console", help="the web console's first views, in Debian's chromium (Playwright)")
     page.add_argument("--runs", type=ascii_int, default=10)

@@ -9,7 +9,7 @@ import sys
 import time
 from typing import Any, Callable
 
-from .common import CliError, ascii_int
+from .common import SERVER_ENV, CliError, ascii_int, server_default
 
 DEMO_KEY = "sk_live_acme_demo"
 ENDED = ("completed", "canceled")
@@ -21,7 +21,8 @@ def register(commands: Any) -> dict[str, Callable[[argparse.Namespace], int]]:
     actions = campaign.add_subparsers(dest="action", required=True)
     watch = actions.add_parser("watch", help="a live progress bar and counts until the campaign ends")
     watch.add_argument("campaign_id", metavar="ID")
-    watch.add_argument("--server", default="http://127.0.0.1:3000", help="the API's base URL (local or deployed)")
+    watch.add_argument("--server", default=server_default(),
+                       help=f"the API's base URL, local or deployed (default ${SERVER_ENV}, else http://127.0.0.1:3000)")
     watch.add_argument("--api-key", default=os.environ.get("OUTBOUND_API_KEY") or DEMO_KEY,
                        help="$OUTBOUND_API_KEY, else the demo key")
     watch.add_argument("--every", type=float, default=1.0, help="seconds between refreshes")
@@ -29,7 +30,8 @@ def register(commands: Any) -> dict[str, Callable[[argparse.Namespace], int]]:
     emulate = actions.add_parser(
         "emulate", help="local server: end each attempt as it is dialed, as the providers would (until the campaign ends)")
     emulate.add_argument("campaign_id", metavar="ID")
-    emulate.add_argument("--server", default="http://127.0.0.1:3000", help="the running `outbound serve`")
+    emulate.add_argument("--server", default=server_default(),
+                         help=f"the running `outbound serve` (default ${SERVER_ENV}, else http://127.0.0.1:3000)")
     emulate.add_argument("--api-key", default=os.environ.get("OUTBOUND_API_KEY") or DEMO_KEY)
     emulate.add_argument("--mix", default="completed:8,busy:1,no-answer:1",
                          help="outcomes and their weights (completed, busy, no-answer, failed, canceled)")

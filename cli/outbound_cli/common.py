@@ -13,6 +13,22 @@ class CliError(Exception):
     """A message for the user (printed as ``outbound: <message>``, exit status 2)."""
 
 
+# Every command that talks to a running `outbound serve` (or, for `campaign watch`, any API)
+# takes its URL from this variable when no flag names one: `outbound serve` prints it.
+SERVER_ENV = "OUTBOUND_SERVER"
+DEFAULT_SERVER = "http://127.0.0.1:3000"
+
+
+def env_server() -> str | None:
+    """``$OUTBOUND_SERVER``, if set."""
+    return os.environ.get(SERVER_ENV) or None
+
+
+def server_default() -> str:
+    """The server a command talks to when ``--server`` is not given."""
+    return env_server() or DEFAULT_SERVER
+
+
 def ascii_int(text: str) -> int:
     """An argparse ``type`` for whole numbers: ASCII digits, an optional leading ``-`` (``int``
     would also read other scripts' digits, ``int("٣") == 3``)."""
@@ -36,15 +52,18 @@ def e164_number(text: str) -> str:
 
 
 def target_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--local-server", metavar="URL", help="a running `outbound serve` (e.g. http://127.0.0.1:3000)")
+    parser.add_argument("--local-server", metavar="URL",
+                        help=f"a running `outbound serve` (e.g. {DEFAULT_SERVER}); default ${SERVER_ENV}")
     parser.add_argument("--table", help="a deployed stack's table (its CallsTableName output); default $TABLE_NAME")
     parser.add_argument("--secret-prefix", help="the stack's CredentialsSecretPrefix output; default $CREDENTIALS_SECRET_PREFIX")
 
 
 def use_target(args: argparse.Namespace) -> bool:
-    """Point the store at the chosen tables; True when the target is a local server."""
+    """Point the store at the chosen tables; True when the target is a local server (then
+    ``args.local_server`` is its URL, from the flag or ``$OUTBOUND_SERVER``)."""
     from outbound_local.stack import reset_cached_clients
 
+    args.local_server = local_server_target(args.local_server, args.table)
     if args.local_server:
         info = local_server_info(args.local_server)
         os.environ.update({"AWS_ENDPOINT_URL": info["endpoint_url"], "TABLE_NAME": info["table_name"],
@@ -60,9 +79,22 @@ def use_target(args: argparse.Namespace) -> bool:
         if args.secret_prefix:
             os.environ["CREDENTIALS_SECRET_PREFIX"] = args.secret_prefix
         if not os.environ.get("TABLE_NAME"):
-            raise CliError("say which tables: --local-server URL, or --table NAME (or $TABLE_NAME)")
+            raise CliError("say which tables: --local-server URL, or --table NAME "
+                           f"(or ${SERVER_ENV} for a local server, $TABLE_NAME for a deployed stack)")
     reset_cached_clients()
     return bool(args.local_server)
+
+
+def local_server_target(flag: str | None, table: str | None) -> str | None:
+    """The local server a command acts on: ``--local-server``, else ``$OUTBOUND_SERVER`` unless
+    ``--table`` names a deployed stack's. Both variables set and no flag is refused: these
+    commands move money, and which stack they act on is not for the CLI to guess."""
+    if flag or table or not env_server():
+        return flag
+    if os.environ.get("TABLE_NAME"):
+        raise CliError(f"both ${SERVER_ENV} and $TABLE_NAME are set: say which with --local-server URL "
+                       "or --table NAME")
+    return env_server()
 
 
 def local_server_info(url: str) -> dict[str, Any]:
@@ -74,6 +106,22 @@ def local_server_info(url: str) -> dict[str, Any]:
             return json.load(response)
     except (OSError, ValueError) as exc:
         raise CliError(f"no local server at {url}: {exc}") from None
+
+
+def reload_provider_accounts(server_url: str, done: str) -> dict[str, int]:
+    """Have a local server's emulators register the provider accounts its Secrets Manager holds
+    now, as the providers know the accounts they issued (``done``: what was already written, for
+    the message when they cannot)."""
+    import urllib.request
+
+    request = urllib.request.Request(server_url.rstrip("/") + "/_local/provider-accounts/reload",
+                                     data=b"", method="POST")
+    try:
+        with urllib.request.urlopen(request, timeout=10) as response:
+            return json.load(response)["accounts"]
+    except (OSError, ValueError, KeyError) as exc:
+        raise CliError(f"{done}, but {server_url} did not register its provider accounts "
+                       f"(its emulators will refuse the new credentials): {exc}") from None
 
 
 def aws_credentials_configured() -> bool:

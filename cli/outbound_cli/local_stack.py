@@ -8,8 +8,8 @@ import os
 import sys
 from typing import Any, Callable
 
-from .common import (CliError, ascii_int, aws_credentials_configured, local_server_info, read_json, target_arguments,
-                     use_target)
+from .common import (SERVER_ENV, CliError, ascii_int, aws_credentials_configured, local_server_info, local_server_target,
+                     read_json, reload_provider_accounts, server_default, target_arguments, use_target)
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
@@ -19,7 +19,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
     try:  # bind first: with --port 0 the webhook URLs need the port the OS chose
         server = LocalServer(None, args.host, args.port)
     except OSError as exc:
-        raise CliError(f"cannot listen on {args.host}:{args.port}: {exc}") from None
+        raise CliError(f"cannot listen on {args.host}:{args.port}: {exc.strerror or exc}; choose another port "
+                       f"with --port N (make run PORT=N)") from None
     except ValueError as exc:  # a bad local setting (e.g. $OUTBOUND_LOCAL_AUTHORIZER_CACHE_S)
         raise CliError(str(exc)) from None
     try:
@@ -42,6 +43,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
         print(DEMO_HELP.format(url=server.url), flush=True)
     print(f"Console: {server.url}/console (sign in with an organization's API key"
           + (", e.g. sk_live_acme_demo)" if not args.seed else ")"), flush=True)
+    print(f"Other terminals: export {SERVER_ENV}={server.url}   (every outbound command that talks to a "
+          "server then uses this one)", flush=True)
     print(f"Listening on {server.url}", flush=True)
     try:
         server.serve_forever()
@@ -93,23 +96,10 @@ def cmd_seed(args: argparse.Namespace) -> int:
     if local:
         # The server's emulators know the provider accounts they had at their last snapshot:
         # have them register the accounts just seeded, as the providers would know them.
-        accounts = _reload_provider_accounts(args.local_server)
+        accounts = reload_provider_accounts(args.local_server, "the fixture was loaded")
         print("Provider accounts registered with the local emulators: "
               + ", ".join(f"{provider} {count}" for provider, count in accounts.items()))
     return 0
-
-
-def _reload_provider_accounts(server_url: str) -> dict[str, int]:
-    import urllib.request
-
-    request = urllib.request.Request(server_url.rstrip("/") + "/_local/provider-accounts/reload",
-                                     data=b"", method="POST")
-    try:
-        with urllib.request.urlopen(request, timeout=10) as response:
-            return json.load(response)["accounts"]
-    except (OSError, ValueError, KeyError) as exc:
-        raise CliError(f"the fixture was loaded, but {server_url} did not register its provider accounts "
-                       f"(its emulators will refuse the new credentials): {exc}") from None
 
 
 def _emulator_defaults() -> dict[str, dict]:
@@ -121,6 +111,8 @@ def _emulator_defaults() -> dict[str, dict]:
 def cmd_invoke(args: argparse.Namespace) -> int:
     event = read_json(args.event)
     stack = None
+    if not args.seed and not args.local_server:
+        args.local_server = local_server_target(None, None)  # $OUTBOUND_SERVER, if set
     if args.local_server:
         from outbound_local.stack import reset_cached_clients
 
@@ -133,7 +125,8 @@ def cmd_invoke(args: argparse.Namespace) -> int:
         reset_cached_clients()
     elif not args.seed and not os.environ.get("AWS_ENDPOINT_URL") and not aws_credentials_configured():
         raise CliError("say where the function runs: --seed FILE (a fresh local stack), --local-server URL "
-                       "(a running `outbound serve`), or AWS credentials and TABLE_NAME for a deployed stack")
+                       f"(a running `outbound serve`; or ${SERVER_ENV}), or AWS credentials and TABLE_NAME for a "
+                       "deployed stack")
     # Function logs go to stderr: stdout carries only the Lambda result, as sam local invoke.
     with contextlib.redirect_stdout(sys.stderr):
         if args.seed:
@@ -205,7 +198,8 @@ def register(commands: Any) -> dict[str, Callable[[argparse.Namespace], int]]:
     invoke_target = invoke.add_mutually_exclusive_group()
     invoke_target.add_argument("--seed", metavar="FILE", help="run on a fresh local stack loaded with this fixture")
     invoke_target.add_argument("--local-server", metavar="URL",
-                               help="run against a running `outbound serve` (its tables and provider emulators)")
+                               help="run against a running `outbound serve` (its tables and provider emulators); "
+                                    f"default ${SERVER_ENV} unless --seed is given")
 
     emulate = commands.add_parser(
         "emulate-call", help="send a call's provider status callbacks (signed as the provider signs) to a local server")
@@ -214,7 +208,8 @@ def register(commands: Any) -> dict[str, Callable[[argparse.Namespace], int]]:
                          choices=["completed", "busy", "no-answer", "failed", "canceled", "in-progress"],
                          help="how the call ends (in-progress: answered and still running, no final event)")
     emulate.add_argument("--duration", type=ascii_int, default=60, help="answered seconds (outcome completed)")
-    emulate.add_argument("--server", default="http://127.0.0.1:3000", help="the running `outbound serve`")
+    emulate.add_argument("--server", default=server_default(), help=f"the running `outbound serve` (default ${SERVER_ENV}, "
+                         "else http://127.0.0.1:3000)")
     emulate.add_argument("--answered-by", choices=["human", "machine", "unknown"],
                          help="answering-machine detection result, sent as each provider reports it after the answer")
     return {"serve": cmd_serve, "seed": cmd_seed, "invoke": cmd_invoke, "emulate-call": cmd_emulate_call}

@@ -5,6 +5,8 @@ TransactWriteItems crashed, when run unserialized), so every request to it goes 
 the local stack then keeps DynamoDB's conditional-write guarantees. In front of that lock:
 - TransactWriteItems' ``ClientRequestToken`` is honoured as AWS documents it, and moto's rollback
   copies items instead of whole tables (both in outbound_local.moto_dynamodb);
+- a request to a presigned S3 URL is held to what the URL signed (outbound_local.s3_presigned:
+  moto accepts any), so a PUT without the signed Content-Type is refused here as at S3;
 - DynamoDB operations are counted, per function (how tests and benchmarks count round trips);
 - DynamoDB faults can be injected (local only: ``POST /_local/faults/dynamodb``): the next N
   requests of one operation (after ``skip`` of them) answer AWS's own JSON error, are held
@@ -24,7 +26,7 @@ from typing import Any, Callable
 
 from werkzeug.serving import make_server
 
-from . import moto_dynamodb
+from . import moto_dynamodb, s3_presigned
 
 # DynamoDB's errors as the service answers them: HTTP status, and whether botocore retries them
 # (throttling and 5xx are retried by the SDK; the others are the caller's to handle).
@@ -114,6 +116,14 @@ class SerializedApp:
 
     # --- requests -----------------------------------------------------------------------------
     def __call__(self, environ: dict, start_response: Callable) -> Any:
+        if s3_presigned.is_presigned_s3(environ):  # held to what the URL signed, as S3 holds it
+            refused = s3_presigned.refusal(environ)
+            if refused:
+                body = s3_presigned.error_body(refused)
+                status = 400 if refused == "AuthorizationQueryParametersError" else 403
+                start_response(f"{status} {'Bad Request' if status == 400 else 'Forbidden'}",
+                               [("Content-Type", "application/xml"), ("Content-Length", str(len(body)))])
+                return [body]
         target = environ.get("HTTP_X_AMZ_TARGET", "")
         if target == "AWSEvents.PutEvents":
             self._record_put_events(environ)

@@ -2,7 +2,7 @@
 
 boto3.dynamodb.types does this too, but importing it imports boto3 (see ``aws``); these 30
 lines cover every type this service stores: strings, numbers (cents, ids: ints), booleans,
-null, maps and lists.
+null, maps and lists, and reads string sets (a campaign's variable names) as sorted lists.
 """
 from __future__ import annotations
 
@@ -39,6 +39,8 @@ def deserialize(attribute: dict[str, Any]) -> Any:
         return {k: deserialize(v) for k, v in value.items()}
     if kind == "L":
         return [deserialize(v) for v in value]
+    if kind == "SS":  # a string set (written by ADD): sorted, so it reads as plain JSON
+        return sorted(value)
     raise TypeError(f"unsupported DynamoDB type {kind}")
 
 

@@ -57,6 +57,24 @@ def test_seed_on_an_existing_organization_with_a_call_open_never_resets_its_mone
     assert server.reconcile("org_admin").returncode == 0
 
 
+def test_seed_needs_no_balance_for_an_organization_that_exists_nor_for_a_new_one(server, tenant, tmp_path):
+    """balance_cents is only a new organization's opening credit: a fixture that adds numbers to
+    an organization that exists leaves it out (and a new one without it starts at zero)."""
+    before = money(server, "org_admin")
+    fixture = {"organizations": [{"id": "org_admin", "name": "Admin Test Renamed"},
+                                 {"id": "org_no_balance", "name": "No Balance Given"}],
+               "assistants": [{"id": 7010, "organization_id": "org_admin", "name": "Dee"}]}
+    path = tmp_path / "more.json"
+    path.write_text(json.dumps(fixture))
+    done = server.outbound("seed", str(path), "--local-server", server.url)
+    assert "organization org_admin exists: no field changed; its money is left as it is" in done.stdout
+    assert "is not applied" not in done.stdout  # no balance was given: nothing to explain
+    assert money(server, "org_admin") == before
+    assert money(server, "org_no_balance") == {"balance_cents": 0, "reserved_cents": 0, "available_cents": 0}
+    assert json.loads(admin(server, "assistant", "show", "7010").stdout)["name"] == "Dee"
+    assert server.reconcile("org_no_balance").returncode == 0
+
+
 def test_directory_updates_change_only_the_fields_named(server, tenant):
     before = money(server, "org_admin")
     updated = json.loads(admin(server, "org", "update", "org_admin", "--per-minute-rate-cents", "9",

@@ -180,7 +180,7 @@ def test_out_of_order_events_never_move_a_call_backwards(server):
     for late in (ringing, queued, ringing):
         status, body = webhooks.send(late)
         assert status == 200 and body == {"call_id": call["call_id"], "status": "in-progress", "applied": False,
-                                          "reason": "duplicate or out of order"}
+                                          "reason": "out of order: the call is already in-progress"}
     assert record(server, call["call_id"])["status"] == "in-progress"
     assert webhooks.send(completed)[1]["status"] == "completed"
     assert webhooks.send(answered)[1]["status"] == "completed"

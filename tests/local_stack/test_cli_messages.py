@@ -5,7 +5,7 @@ import subprocess
 from tests.conftest import EVENTS, OUTBOUND, ROOT
 
 NO_AWS = {k: v for k, v in os.environ.items()
-          if not k.startswith("AWS_") and k not in ("TABLE_NAME", "CREDENTIALS_SECRET_PREFIX")}
+          if not k.startswith("AWS_") and k not in ("TABLE_NAME", "CREDENTIALS_SECRET_PREFIX", "OUTBOUND_SERVER")}
 NO_AWS.update(AWS_CONFIG_FILE=os.devnull, AWS_SHARED_CREDENTIALS_FILE=os.devnull, AWS_EC2_METADATA_DISABLED="true")
 
 

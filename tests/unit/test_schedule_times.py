@@ -198,3 +198,26 @@ def test_next_fire_is_later_matches_the_expression_and_is_stable(after, expressi
     assert cron.next_after(first - timedelta(seconds=1), tz) == first  # the fire itself is found again
     following = cron.next_after(first, tz)
     assert following is not None and following > first  # and the next one strictly after it
+
+
+# --- a schedule's past fires (GET /calls/schedules/{id}'s recent_fires) --------------------------------
+
+@pytest.mark.parametrize("expression,tz,since", [
+    ("cron(30 1 * * ? *)", NEW_YORK, utc(2026, 10, 28)),  # 01:30 happens twice on Nov 1: the first one
+    ("cron(30 2 * * ? *)", NEW_YORK, utc(2026, 3, 5)),  # 02:30 does not exist on Mar 8: skipped
+    ("cron(0/20 * ? * MON-FRI *)", PARIS, utc(2026, 3, 27, 20)),  # across Paris' spring forward
+    ("cron(0 9 L * ? *)", SYDNEY, utc(2025, 11, 1)),
+])
+def test_past_fires_are_the_same_instants_as_the_next_fires_newest_first(expression, tz, since):
+    cron = parse_cron(expression)
+    forward = cron.next_times(since - timedelta(seconds=1), tz, 40)
+    before = forward[-1] - timedelta(seconds=1)  # a moment before the 40th: 39 in [since, before]
+    assert cron.previous_times(before, tz, 100, since) == list(reversed(forward[:-1]))
+    assert cron.previous_times(before, tz, 5, since) == list(reversed(forward[:-1]))[:5]
+    assert cron.previous_times(forward[0] - timedelta(seconds=1), tz, 5, since) == []
+
+
+def test_past_fires_stop_at_since_and_include_both_ends():
+    cron = parse_cron("cron(0 * * * ? *)")
+    assert cron.previous_times(utc(2026, 5, 1, 12), UTC, 10, since=utc(2026, 5, 1, 10)) == [
+        utc(2026, 5, 1, 12), utc(2026, 5, 1, 11), utc(2026, 5, 1, 10)]

@@ -11,7 +11,7 @@ import json
 import time
 from typing import Any
 
-from .webhooks import Callback, callback_url, callback_url_from_requests, callbacks, send
+from .webhooks import RING_S, Callback, callback_url, callback_url_from_requests, callbacks, send
 
 
 def _get_json(url: str) -> Any:
@@ -63,17 +63,32 @@ def emulate_call(server_url: str, call_ref: str, outcome: str, duration: int,
             call["call_sid"] = known["call_sid"]
     url = callback_url_from_requests(logged, call) or callback_url(server_url, call)
     now = time.time()
-    play_at_provider(server_url, call["call_sid"] or "", outcome, duration, now)
+    ends_at = call_end(call, outcome, duration, now)
+    play_at_provider(server_url, call["call_sid"] or "", outcome, duration, ends_at)
     results = []
-    for callback in callbacks(call, credentials, url, outcome, duration, answered_by, now):
+    for callback in callbacks(call, credentials, url, outcome, duration, answered_by, now, ends_at):
         status, body = send(callback)
         results.append((callback, status, body))
     return results
 
 
+def call_end(call: dict, outcome: str, duration: int, now: float) -> float:
+    """When the played call ends: now, unless that would put its ringing and talking before the
+    call was created (a call placed a moment ago and "talked" 125 s): then as long after its
+    creation as they last. The events are all sent now, told with those times."""
+    from datetime import datetime
+
+    try:
+        created = datetime.fromisoformat(str(call.get("created_at")).replace("Z", "+00:00")).timestamp()
+    except ValueError:
+        return now
+    talked = duration if outcome == "completed" else 0
+    return max(now, created + RING_S + talked)
+
+
 def play_at_provider(server_url: str, call_sid: str, outcome: str, duration: int, now: float) -> dict | None:
-    """Tell the emulated provider what happened to the call (nothing when no emulator placed it,
-    e.g. a fixture's sample call): its record then says what the callbacks say."""
+    """Tell the emulated provider what happened to the call, ending at ``now`` (nothing when no
+    emulator placed it, e.g. a fixture's sample call): its record then says what the callbacks say."""
     import urllib.request
 
     body = json.dumps({"call_sid": call_sid, "outcome": outcome, "duration": duration, "now": now}).encode()

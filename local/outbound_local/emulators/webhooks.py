@@ -9,7 +9,8 @@ and the sample events (scripts/make_webhook_events.py).
 | vonage   | JSON: started, ringing, answered, completed                     | Authorization: Bearer HS256 JWT (signature secret), payload_hash = sha256(body) |
 | sip      | JSON: CHANNEL_PROGRESS, CHANNEL_ANSWER, CHANNEL_HANGUP_COMPLETE  | X-Outbound-Signature: hex HMAC-SHA256(webhook_secret, "{timestamp}.{body}") |
 
-Event times are laid out so the call ends now: answered ``duration`` seconds ago.
+Event times are laid out so the call ends at ``ends_at`` (default: now), answered ``duration``
+seconds before; the signatures are made at ``now`` (the sending time, as a provider signs).
 
 ``answered_by`` (human, machine or unknown) adds each provider's own machine-detection event
 after the answer, in its own words: Twilio's AsyncAmdStatusCallback (``AnsweredBy`` human,
@@ -65,9 +66,8 @@ def _steps(outcome: str) -> list[str]:
             "canceled": ["queued", "ringing", "canceled"]}[outcome]
 
 
-def _times(outcome: str, duration: int, now: float) -> dict[str, float]:
-    """When each step happened so that the call ends at ``now``."""
-    end = now
+def _times(outcome: str, duration: int, end: float) -> dict[str, float]:
+    """When each step happened so that the call ends at ``end``."""
     answered = end - duration if outcome == "completed" else end  # in-progress: answered now
     placed = answered - RING_S
     return {"queued": placed, "ringing": placed + 1, "in-progress": answered, "final": end}
@@ -94,9 +94,10 @@ def twilio_signature(url: str, params: list[tuple[str, str]], auth_token: str) -
 
 
 def twilio_callbacks(call: dict, credentials: dict, url: str, outcome: str, duration: int,
-                     answered_by: str | None = None, now: float | None = None) -> list[Callback]:
+                     answered_by: str | None = None, now: float | None = None,
+                     ends_at: float | None = None) -> list[Callback]:
     now = time.time() if now is None else now
-    times = _times(outcome, duration, now)
+    times = _times(outcome, duration, now if ends_at is None else ends_at)
     callbacks = []
     for sequence, step in enumerate(_steps(outcome)):
         final = step in OUTCOMES
@@ -152,11 +153,12 @@ def telnyx_signature_headers(body: bytes, public_key: str, timestamp: int) -> di
 
 
 def telnyx_callbacks(call: dict, credentials: dict, url: str, outcome: str, duration: int,
-                     answered_by: str | None = None, now: float | None = None) -> list[Callback]:
+                     answered_by: str | None = None, now: float | None = None,
+                     ends_at: float | None = None) -> list[Callback]:
     from outbound.providers.telnyx import client_state
 
     now = time.time() if now is None else now
-    times = _times(outcome, duration, now)
+    times = _times(outcome, duration, now if ends_at is None else ends_at)
     base = {"call_control_id": call["call_sid"], "call_leg_id": str(uuid.uuid4()),
             "call_session_id": str(uuid.uuid4()), "client_state": client_state(call["call_id"]),
             "connection_id": "1494404757140276705", "from": call["from_phone_number"],
@@ -208,9 +210,10 @@ def vonage_jwt(body: bytes, signature_secret: str, application_id: str, iat: int
 
 
 def vonage_callbacks(call: dict, credentials: dict, url: str, outcome: str, duration: int,
-                     answered_by: str | None = None, now: float | None = None) -> list[Callback]:
+                     answered_by: str | None = None, now: float | None = None,
+                     ends_at: float | None = None) -> list[Callback]:
     now = time.time() if now is None else now
-    times = _times(outcome, duration, now)
+    times = _times(outcome, duration, now if ends_at is None else ends_at)
     conversation = f"CON-{uuid.uuid4()}"
     base = {"uuid": call["call_sid"], "conversation_uuid": conversation, "direction": "outbound",
             "from": call["from_phone_number"].lstrip("+"), "to": call["to_phone_number"].lstrip("+")}
@@ -252,11 +255,12 @@ def sip_signature_headers(body: bytes, webhook_secret: str, timestamp: int) -> d
 
 
 def sip_callbacks(call: dict, credentials: dict, url: str, outcome: str, duration: int,
-                  answered_by: str | None = None, now: float | None = None) -> list[Callback]:
+                  answered_by: str | None = None, now: float | None = None,
+                  ends_at: float | None = None) -> list[Callback]:
     now = time.time() if now is None else now
     if not credentials.get("webhook_secret"):
         raise ValueError("this organization's sip credentials have no webhook_secret: the bridge cannot sign")
-    times = _times(outcome, duration, now)
+    times = _times(outcome, duration, now if ends_at is None else ends_at)
     callbacks = []
     for step in _steps(outcome)[1:]:  # the bridge reports from the far end's progress on
         final = step in OUTCOMES
@@ -288,11 +292,13 @@ BUILDERS = {"twilio": twilio_callbacks, "telnyx": telnyx_callbacks, "vonage": vo
 
 
 def callbacks(call: dict, credentials: dict, url: str, outcome: str, duration: int,
-              answered_by: str | None = None, now: float | None = None) -> list[Callback]:
-    """The signed status callbacks of ``call``'s provider for this outcome, in order."""
+              answered_by: str | None = None, now: float | None = None,
+              ends_at: float | None = None) -> list[Callback]:
+    """The signed status callbacks of ``call``'s provider for this outcome, in order: signed at
+    ``now`` (default: the time), telling of a call that ends at ``ends_at`` (default: ``now``)."""
     if not call.get("call_sid"):
         raise ValueError(f"call {call['call_id']} has no provider call id (call_sid) yet")
-    return BUILDERS[call["provider"]](call, credentials, url, outcome, int(duration), answered_by, now)
+    return BUILDERS[call["provider"]](call, credentials, url, outcome, int(duration), answered_by, now, ends_at)
 
 
 def callback_url(base_url: str, call: dict) -> str:

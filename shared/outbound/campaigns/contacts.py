@@ -68,8 +68,9 @@ def add_rows(item: dict[str, Any], organization: dict[str, Any], rows: list[Cont
     errors: list[dict[str, Any]] = []
     accepted: list[tuple[int, ContactIn, str]] = []
     seen: set[str] = set()
+    names = set(item.get("variable_names") or ())  # kept on the campaign: results.csv's columns
     for index, row in enumerate(rows, start=first_row):
-        problem = _row_problem(item, organization, row, seen)
+        problem = _row_problem(item, organization, row, seen) or _too_many_names(names, row)
         if problem:
             errors.append({"index": index, "phone_number": row.phone_number, "error": problem})
             continue
@@ -87,6 +88,8 @@ def add_rows(item: dict[str, Any], organization: dict[str, Any], rows: list[Cont
             writes.append((contact, due))
             update.moved(None, contact["status"])
             update.count("contacts_total", 1)
+            # Every variable name any contact has: results.csv's columns, the same for each part.
+            update.names.setdefault("variable_names", set()).update(row.variables)
         update.fields["updated_at"] = iso(now)
         try:
             duplicates = db.add_contacts(campaign.campaign_id, writes, update)
@@ -100,6 +103,20 @@ def add_rows(item: dict[str, Any], organization: dict[str, Any], rows: list[Cont
             else:
                 added.append({"index": index, "contact_id": contact_id, "status": contact["status"]})
     return {"added": len(added), "contacts": added, "errors": sorted(errors, key=lambda e: e["index"])}
+
+
+MAX_CAMPAIGN_VARIABLE_NAMES = 200  # a column each in results.csv; the campaign item keeps them
+
+
+def _too_many_names(names: set[str], row: ContactIn) -> str | None:
+    """A row bringing variable names past the campaign's limit (``names`` grows with each row
+    accepted: the names of a request's earlier rows count)."""
+    new = set(row.variables) - names
+    if len(names) + len(new) > MAX_CAMPAIGN_VARIABLE_NAMES:
+        return (f"Too many variable names in this campaign: at most {MAX_CAMPAIGN_VARIABLE_NAMES} "
+                f"(this contact adds {', '.join(sorted(new))[:200]})")
+    names |= new
+    return None
 
 
 def _row_problem(item: dict[str, Any], organization: dict[str, Any], row: ContactIn, seen: set[str]) -> str | None:
@@ -168,22 +185,49 @@ def contact_view(item: dict[str, Any]) -> dict[str, Any]:
 
 CSV_COLUMNS = ("contact_id", "phone_number", "external_id", "status", "attempts", "last_call_status",
                "last_ended_at", "final_reason", "timezone", "call_ids")
+CALL_COLUMNS = ("talk_seconds", "charged_cents", "answered_by")  # over the contact's calls
+VARIABLE_COLUMN = "variables."  # then one column per variable name
 MAX_CSV_ROWS = 10_000
 
 
 def results_csv(organization_id: str, campaign_id: str, next_token: str | None = None) -> tuple[str, str | None]:
-    """Up to 10,000 contacts as CSV, and the token for the next part (None at the end)."""
-    load(organization_id, campaign_id)
+    """Up to 10,000 contacts as CSV, and the token for the next part (None at the end). Each row
+    adds what the contact's calls say (seconds talked and cents charged, summed; the last
+    answering-machine result: read from the call records, 100 a BatchGetItem) and the contact's
+    own variables, a column per name any contact of the campaign has (so every part has the same
+    columns; a campaign from before the names were kept: the names of this part)."""
+    campaign = load(organization_id, campaign_id)
     start = pages.decode(next_token, "pk", campaign_partition(campaign_id))
-    rows: list[list[Any]] = []
-    while len(rows) < MAX_CSV_ROWS:
-        items, start = db.list_contacts(campaign_id, None, min(1000, MAX_CSV_ROWS - len(rows)), start)
-        for item in items:
-            view = contact_view(item)
-            rows.append([view.get(c) if c != "call_ids" else " ".join(view["call_ids"]) for c in CSV_COLUMNS])
+    items: list[dict[str, Any]] = []
+    while len(items) < MAX_CSV_ROWS:
+        page, start = db.list_contacts(campaign_id, None, min(1000, MAX_CSV_ROWS - len(items)), start)
+        items += page
         if not start:
             break
-    return to_csv(CSV_COLUMNS, rows), pages.encode(start)
+    names = sorted(set(campaign.get("variable_names") or ()).union(
+        *(() if campaign.get("variable_names") else [(i.get("variables") or {}) for i in items])))
+    calls = _calls_of(items)
+    rows = []
+    for item in items:
+        view = contact_view(item)
+        own = [calls[call_id] for call_id in view["call_ids"] if call_id in calls]
+        answered_by = next((c["answered_by"] for c in reversed(own) if c.get("answered_by")), None)
+        rows.append([view.get(c) if c != "call_ids" else " ".join(view["call_ids"]) for c in CSV_COLUMNS]
+                    + [sum(int(c.get("duration_seconds") or 0) for c in own),
+                       sum(int(c.get("charged_cents") or 0) for c in own), answered_by]
+                    + [(view["variables"] or {}).get(name) for name in names])
+    header = (*CSV_COLUMNS, *CALL_COLUMNS, *(VARIABLE_COLUMN + name for name in names))
+    return to_csv(header, rows), pages.encode(start)
+
+
+def _calls_of(contacts: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    """The contacts' call records by call id (BatchGetItem, 100 keys a request)."""
+    keys = [store.call_key(call_id) for item in contacts for call_id in item.get("call_ids") or ()]
+    found: dict[str, dict[str, Any]] = {}
+    for first in range(0, len(keys), 100):
+        for record in store.get_items(keys[first:first + 100]).values():
+            found[record["call_id"]] = record
+    return found
 
 
 # A CSV import's rows: the longest a valid row can be is 50 variables of 1,000 characters with

@@ -111,6 +111,12 @@ def list_campaigns(organization_id: str, limit: Any = None, next_token: str | No
 
 def campaign_view(item: dict[str, Any]) -> dict[str, Any]:
     by_status = {s: int(item.get(f"count_{s}") or 0) for s in CONTACT_STATUSES}
+    in_flight = int(item.get("in_flight") or 0)
+    totals = {name: int(item.get(name) or 0) for name in ("attempts", "answered", "talk_seconds", "charged_cents")}
+    # The item counts an attempt when its dial is claimed and uncounts it when the dial is put back
+    # (a pause, a cancel, a 402) or places nothing: shown, that went backwards. Claimed minus in
+    # flight is the attempts whose call has ended, which only rises, as every other total here.
+    totals["attempts"] = max(0, totals["attempts"] - in_flight)
     return {
         **{name: item.get(name) for name in (
             "campaign_id", "name", "status", "paused_reason", "from_phone_number", "assistant_id", "welcome_message",
@@ -119,9 +125,9 @@ def campaign_view(item: dict[str, Any]) -> dict[str, Any]:
         "progress": {
             "contacts_total": int(item.get("contacts_total") or 0), "by_status": by_status,
             "waiting": sum(by_status[s] for s in WAITING_STATUSES),
-            "in_flight": int(item.get("in_flight") or 0),
+            "in_flight": in_flight,
             "finished": sum(v for s, v in by_status.items() if s not in (*WAITING_STATUSES, *IN_FLIGHT_STATUSES)),
-            **{name: int(item.get(name) or 0) for name in ("attempts", "answered", "talk_seconds", "charged_cents")},
+            **totals,
         },
     }
 

@@ -145,7 +145,7 @@ def apply_event(call: dict[str, Any], event: StatusEvent, source: str = "webhook
         # provider did place it: charge what it used, once; the released reserve is not touched.
         return _settle(call, event, ("failed",), source)
     if not moves_forward(call.get("status"), event.status):
-        return _answer(call, False, "duplicate or out of order")
+        return _answer(call, False, not_forward(call.get("status"), event.status))
     if (call.get("provider") == "sip" and call.get("status") == "initiating" and is_final(event.status)
             and _sip_failover_cause(event.hangup_cause)):
         # The adapter is still trying the organization's trunks: this trunk's failure is not the
@@ -158,8 +158,19 @@ def apply_event(call: dict[str, Any], event: StatusEvent, source: str = "webhook
         store.advance_call(call["call_id"], event.status, statuses_below(event.status), sid, fields,
                            _note(call, event, source))
     except store.CallNotMoved as exc:  # a concurrent or repeated webhook got there first
-        return _answer(exc.current or call, False, "duplicate or out of order")
+        return _answer(exc.current or call, False, not_forward((exc.current or call).get("status"), event.status))
     return _answer({**call, "status": event.status}, True)
+
+
+def not_forward(current: str | None, reported: str) -> str:
+    """Why an event that would not move the call forward changes nothing, in words that do not
+    read like an error: most are the provider repeating what the record already says (its
+    "initiated" comes after our own write of ``queued``)."""
+    if current == reported:
+        return f"already {current}"
+    if current and is_final(current):
+        return f"the call already ended ({current})"
+    return f"out of order: the call is already {current}"
 
 
 def _abandoned_unsettled(call: dict[str, Any]) -> bool:
@@ -175,7 +186,7 @@ def _settle(call: dict[str, Any], event: StatusEvent, from_statuses: tuple[str, 
         store.settle_call(call, event.status, from_statuses, event.provider_call_id, charge, fields,
                           _note(call, event, source))
     except store.CallNotMoved as exc:  # a concurrent or repeated webhook got there first
-        return _answer(exc.current or call, False, "duplicate or out of order")
+        return _answer(exc.current or call, False, not_forward((exc.current or call).get("status"), event.status))
     logger.info("Call settled", extra={"call_id": call["call_id"], "status": event.status,
                                        "charged_cents": charge, "released_cents": call.get("reserve_cents")})
     metrics.count(metrics.CALLS_SETTLED, call.get("provider"))

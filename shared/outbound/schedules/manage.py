@@ -285,7 +285,13 @@ def schedule_view(record: dict[str, Any], now: datetime, call: dict | None = Non
 
 def get_schedule(organization_id: str, schedule_id: str) -> dict[str, Any]:
     record, call, failure = _load(organization_id, schedule_id)
-    return schedule_view(record, now_utc(), call, failure, outcome_known=True)
+    now = now_utc()
+    view = schedule_view(record, now, call, failure, outcome_known=True)
+    if record.get("kind") != "once":  # a one-time schedule's only fire is the view itself
+        from outbound.schedules.fires import recent_fires
+
+        view["recent_fires"] = recent_fires(record, now)
+    return view
 
 
 def list_schedules(organization_id: str, query: dict[str, str] | None) -> dict[str, Any]:

@@ -145,6 +145,23 @@ class Cron:
             day += timedelta(days=1)
         return None
 
+    def previous_times(self, before: datetime, tz: ZoneInfo, count: int, since: datetime) -> list[datetime]:
+        """Up to ``count`` fire times in ``[since, before]``, newest first (the same instants as
+        next_after gives: a skipped local time never, a repeated one at its first occurrence)."""
+        found: list[datetime] = []
+        day, first = before.astimezone(tz).date(), since.astimezone(tz).date()
+        while day >= first:
+            if day.year in self.years and day.month in self.months and self.day(day):
+                for hour in reversed(self.hours):
+                    for minute in reversed(self.minutes):
+                        instant = local_to_instant(datetime.combine(day, time(hour, minute)), tz)
+                        if instant is not None and since <= instant <= before:
+                            found.append(instant)
+                            if len(found) == count:
+                                return found
+            day -= timedelta(days=1)
+        return found
+
     def next_times(self, after: datetime, tz: ZoneInfo, count: int) -> list[datetime]:
         found: list[datetime] = []
         while len(found) < count:

@@ -138,6 +138,7 @@ class CampaignUpdate:
     fields: dict[str, Any] = field(default_factory=dict)
     condition: str | None = None
     values: dict[str, Any] = field(default_factory=dict)
+    names: dict[str, set[str]] = field(default_factory=dict)  # strings ADDed to a string-set attribute
 
     def count(self, name: str, delta: int) -> None:
         if delta:
@@ -151,7 +152,7 @@ class CampaignUpdate:
                 self.count(f"count_{new_status}", 1)
 
     def is_empty(self) -> bool:
-        return not (self.add or self.fields or self.condition)
+        return not (self.add or self.fields or self.condition or any(self.names.values()))
 
 
 def write_changes(campaign_id: str, changes: list[ContactChange], update: CampaignUpdate) -> list[str | None]:
@@ -233,6 +234,11 @@ def _campaign_update(campaign_id: str, update: CampaignUpdate) -> dict[str, Any]
     for i, (name, delta) in enumerate(update.add.items()):
         names[f"#a{i}"], values[f":a{i}"] = name, delta
         adds.append(f"#a{i} :a{i}")
+    sets_added = {}
+    for i, (name, members) in enumerate((n, m) for n, m in update.names.items() if m):
+        names[f"#n{i}"] = name
+        sets_added[f":n{i}"] = {"SS": sorted(members)}
+        adds.append(f"#n{i} :n{i}")
     sets = []
     for i, (name, value) in enumerate(update.fields.items()):
         names[f"#u{i}"], values[f":u{i}"] = name, value
@@ -249,8 +255,8 @@ def _campaign_update(campaign_id: str, update: CampaignUpdate) -> dict[str, Any]
         names["#s"] = "status"
     if names:
         spec["ExpressionAttributeNames"] = names
-    if values:
-        spec["ExpressionAttributeValues"] = to_item(values)
+    if values or sets_added:
+        spec["ExpressionAttributeValues"] = {**to_item(values), **sets_added}
     return spec
 
 

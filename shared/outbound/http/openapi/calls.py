@@ -69,6 +69,7 @@ def _schemas() -> dict[str, Any]:
         MAX_VARIABLES,
     )
     from outbound.http.openapi.outcome_fields import outcome_field_schemas, outcome_record_types
+    from outbound.http.openapi.schedule_reads import recent_fires_schema
     from outbound.schedules.manage import RECURRENCE_FIELDS
 
     text = {"type": ["string", "null"], "maxLength": MAX_TEXT_CHARS,
@@ -220,6 +221,7 @@ def _schemas() -> dict[str, Any]:
                 "call_status": {"type": ["string", "null"]},
                 "failure": {"type": "object", "properties": {"status_code": {"type": ["integer", "null"]},
                                                              "detail": {"type": ["string", "null"]}}},
+                "recent_fires": recent_fires_schema(),
             },
         },
         "ScheduleList": {
@@ -447,7 +449,7 @@ def _paths() -> dict[str, Any]:
                             "schema": {"type": "string", "minLength": 1},
                             "example": "sch_0123456789abcdef01234567"}],
             "get": {
-                "operationId": "getSchedule", "tags": ["schedules"], "summary": "Read a schedule and its outcome",
+                "operationId": "getSchedule", "tags": ["schedules"], "summary": "Read a schedule and its outcome (a recurring one: its recent fires)",
                 "security": secured,
                 "responses": {
                     "200": _ok("The schedule.", "Schedule"),
