@@ -386,3 +386,19 @@ def test_cancel_releases_queued_dials_at_once(api):
     time.sleep(12)  # the next dial's slot has come: it finds its contact released
     assert placed_for(api, campaign_id) == [first]
 
+
+# --- item 7: `outbound campaign emulate` survives errors ----------------------------------------------------
+
+def test_campaign_emulate_keeps_going_after_an_error(api, faults):
+    """An error on the way (here the API answers 503 while DynamoDB is throttled) is reported and
+    the emulation goes on until the campaign ends (it used to stop at the first one)."""
+    campaign_id = create(api)
+    add(api, campaign_id, [number(), number()])
+    start(api, campaign_id)
+    wait_for(lambda: len(placed_for(api, campaign_id)) == 2, timeout=20, what="both calls")
+    faults("GetItem", "ThrottlingException", 6)  # the campaign's read (and a webhook's) fail, twice over
+    done = subprocess.run([*OUTBOUND, "campaign", "emulate", campaign_id, "--server", api.url, "--api-key", MENDER,
+                           "--mix", "completed:1"], cwd=ROOT, capture_output=True, text=True, timeout=90)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "error" in (done.stdout + done.stderr).lower()
+    assert get(api, campaign_id)["status"] == "completed"
