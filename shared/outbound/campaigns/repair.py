@@ -20,8 +20,9 @@ the dialer met the timeout (it arranges that check) and then at every check or b
   table's stream), and retried only if the policy retries that outcome;
 - the provider reports it queued, ringing or answered: the call moves forward (its webhooks will
   end it) and is checked again later;
-- the provider has no record of it, ``never_rang_s`` after its creation: it never rang. Its
-  reserve is released (``failed``, "never placed") and the policy may retry it;
+- the provider has no record of it, ``never_rang_s`` after its creation, where that silence is
+  proof (see ``_never_rang``: not Telnyx's search, which sees finished calls only): it never
+  rang. Its reserve is released (``failed``, "never placed") and the policy may retry it;
 - nobody can tell (no records to read: a SIP bridge; credentials refused; the provider down;
   several candidates): once ``unknown_give_up_s`` have passed, the contact ends ``unknown``, its
   slot given back, and is retried only if ``retry_policy.retry_on`` names ``unknown`` (the person
@@ -172,7 +173,7 @@ def resolve(call: dict[str, Any], now: datetime) -> tuple[str, float]:
     if len(candidates) > 1:
         return "unknown", again  # several calls could be this one: none is taken on a guess
     if not candidates:
-        if call["status"] not in UNKNOWN or age < settings.never_rang_s:
+        if call["status"] not in UNKNOWN or not _never_rang(call, credentials, age):
             return "waiting", again
         released = store.abandon_call(call, "The provider has no record of this call: it never rang",
                                       never_placed=True)
@@ -189,6 +190,30 @@ def resolve(call: dict[str, Any], now: datetime) -> tuple[str, float]:
     if record.status in ("queued", "ringing", "in-progress"):
         apply_event(call, StatusEvent(record.provider_call_id, record.status))  # forward only; binds its id
     return "live", max(again, min(60.0, 2 * again))
+
+
+def _never_rang(call: dict[str, Any], credentials: dict[str, Any], age: float) -> bool:
+    """Whether the provider's silence about a call is proof that it never rang. By its own id, a
+    provider's "no such call" is. By a search it is only where the search sees calls in every
+    state: Twilio's (but for calls still waiting in its queue, asked separately) and Vonage's, not
+    Telnyx's (detail records of finished calls only: a call still ringing or talking is not there,
+    so its silence proves nothing until no call placed then can still be running)."""
+    from outbound.calls.reserve_sweeper import sweep_after_seconds
+
+    if age < campaign_settings().never_rang_s:
+        return False
+    if call.get("call_sid"):
+        return True
+    if call["provider"] == "telnyx":
+        return age >= sweep_after_seconds()
+    if call["provider"] == "twilio":
+        from outbound.provider_records import twilio
+
+        try:
+            return not twilio.queued(credentials, call["to_phone_number"], call["from_phone_number"])
+        except provider_records.RecordsUnavailable:
+            return False
+    return True
 
 
 def _stalled(call: dict[str, Any], now: datetime) -> bool:
