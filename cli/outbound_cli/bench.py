@@ -6,6 +6,9 @@ from typing import Any, Callable
 
 from .common import SERVER_ENV, CliError, ascii_int, env_server
 
+CAMPAIGN_DEFAULTS = (200, 10, 300, 0.5)  # contacts, max concurrent, calls per minute, hold
+FAULTS_DEFAULTS = (100, 5, 60, 1.0)
+
 
 def cmd_bench(args: argparse.Namespace) -> int:
     if args.benchmark == "console":
@@ -15,11 +18,19 @@ def cmd_bench(args: argparse.Namespace) -> int:
             raise CliError("--runs must be at least 1")
         return console(args.runs, args.server, args.json)
     if args.benchmark == "campaign":
+        defaults = FAULTS_DEFAULTS if args.faults else CAMPAIGN_DEFAULTS
+        contacts, max_concurrent, calls_per_minute, hold = (
+            value if value is not None else default for value, default in
+            zip((args.contacts, args.max_concurrent, args.calls_per_minute, args.hold), defaults))
+        if not 1 <= contacts <= 100_000 or max_concurrent < 1 or calls_per_minute < 1:
+            raise CliError("--contacts must be 1 to 100000, --max-concurrent and --calls-per-minute at least 1")
+        if args.faults:
+            from outbound_cli.benchmarks.campaign_faults import campaign_faults
+
+            return campaign_faults(contacts, max_concurrent, calls_per_minute, hold, args.server, args.json)
         from outbound_cli.benchmarks.campaign import campaign
 
-        if not 1 <= args.contacts <= 100_000 or args.max_concurrent < 1 or args.calls_per_minute < 1:
-            raise CliError("--contacts must be 1 to 100000, --max-concurrent and --calls-per-minute at least 1")
-        return campaign(args.contacts, args.max_concurrent, args.calls_per_minute, args.hold, args.server, args.json)
+        return campaign(contacts, max_concurrent, calls_per_minute, hold, args.server, args.json)
     if args.benchmark == "webhook-delivery":
         from outbound_cli.benchmarks.webhook_delivery import webhook_delivery
 
@@ -55,10 +66,12 @@ def register(commands: Any) -> dict[str, Callable[[argparse.Namespace], int]]:
     load.add_argument("--server", default=env_server(), help=SERVER_HELP)
     load.add_argument("--json", action="store_true")
     campaign = bench_commands.add_parser("campaign", help="one campaign end to end: pacing, slots, round trips")
-    campaign.add_argument("--contacts", type=ascii_int, default=200)
-    campaign.add_argument("--max-concurrent", type=ascii_int, default=10)
-    campaign.add_argument("--calls-per-minute", type=ascii_int, default=300)
-    campaign.add_argument("--hold", type=float, default=0.5, help="seconds each call lasts before it is ended")
+    campaign.add_argument("--contacts", type=ascii_int, help="default 200 (--faults: 100)")
+    campaign.add_argument("--max-concurrent", type=ascii_int, help="default 10 (--faults: 5)")
+    campaign.add_argument("--calls-per-minute", type=ascii_int, help="default 300 (--faults: 60)")
+    campaign.add_argument("--hold", type=float, help="seconds each call lasts before it is ended (0.5; --faults: 1)")
+    campaign.add_argument("--faults", action="store_true",
+                          help="through a schedule of DynamoDB and provider faults: does the campaign heal?")
     campaign.add_argument("--server", default=env_server(), help=SERVER_HELP)
     campaign.add_argument("--json", action="store_true")
     delivery = bench_commands.add_parser(

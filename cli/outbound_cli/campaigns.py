@@ -14,6 +14,7 @@ from .common import SERVER_ENV, CliError, ascii_int, server_default
 DEMO_KEY = "sk_live_acme_demo"
 ENDED = ("completed", "canceled")
 BAR = 30
+GIVE_UP_AFTER_S = 60
 
 
 def register(commands: Any) -> dict[str, Callable[[argparse.Namespace], int]]:
@@ -77,30 +78,55 @@ def _get(server: str, path: str, api_key: str) -> Any:
 
 def emulate(server: str, campaign_id: str, api_key: str, mix: list[tuple[str, float]], duration: int,
             answered_by: str | None) -> int:
-    """Every attempt the campaign dials is ended once, with an outcome drawn from ``mix``."""
+    """Every attempt the campaign dials is ended once, with an outcome drawn from ``mix``. An error
+    on the way (the server answering 5xx, a webhook refused, a dropped connection) is reported and
+    the emulation goes on: that attempt is ended again on the next round. Only a campaign that does
+    not exist (404) or cannot be read with this key stops it, or a minute of nothing but errors."""
     import random
 
+    ended: set[str] = set()
+    failing_since: float | None = None
+    chosen: dict[str, str] = {}  # an attempt's outcome, kept across a retried ending
+    while True:
+        try:
+            placed = _get(server, "/_local/provider-calls", api_key)
+            for status in ("dialing", "in_progress"):
+                page = _get(server, f"/campaigns/{campaign_id}/contacts?status={status}&limit=100", api_key)
+                for contact in page["contacts"]:
+                    call_id = contact.get("current_call_id")
+                    if not call_id or call_id in ended or call_id not in placed:
+                        continue  # not placed yet (its dial is still queued)
+                    outcome = chosen.setdefault(call_id, random.choices([m for m, _ in mix], [w for _, w in mix])[0])
+                    if _end(server, call_id, outcome, duration, answered_by):
+                        ended.add(call_id)
+                        print(f"{contact['phone_number'][:5]}***{contact['phone_number'][-4:]} attempt "
+                              f"{contact['attempts']}: {outcome}", flush=True)
+            if fetch(server, campaign_id, api_key)["status"] in ENDED:
+                print(f"{len(ended)} attempts ended; the campaign is over.")
+                return 0
+            failing_since = None
+        except Exception as exc:  # noqa: BLE001 - a local emulation tool: report and go on
+            if isinstance(exc, CliError) and str(exc).startswith(("401", "403", "404")):
+                raise
+            failing_since = failing_since or time.monotonic()
+            if time.monotonic() - failing_since > GIVE_UP_AFTER_S:
+                raise CliError(f"nothing but errors for {GIVE_UP_AFTER_S} s, the last: {exc}") from None
+            print(f"error: {exc if isinstance(exc, CliError) else f'{type(exc).__name__}: {exc}'} (going on)",
+                  file=sys.stderr, flush=True)
+        time.sleep(0.5)
+
+
+def _end(server: str, call_id: str, outcome: str, duration: int, answered_by: str | None) -> bool:
+    """The call's webhooks sent; False (said on stderr) when the server did not take them all."""
     from outbound_local.emulators.emulate import emulate_call
 
-    ended: set[str] = set()
-    while True:
-        for status in ("dialing", "in_progress"):
-            page = _get(server, f"/campaigns/{campaign_id}/contacts?status={status}&limit=100", api_key)
-            for contact in page["contacts"]:
-                call_id = contact.get("current_call_id")
-                placed = _get(server, "/_local/provider-calls", api_key)
-                if not call_id or call_id in ended or call_id not in placed:
-                    continue  # not placed yet (its dial is still queued)
-                outcome = random.choices([m for m, _ in mix], [w for _, w in mix])[0]
-                emulate_call(server, call_id, outcome, duration if outcome == "completed" else 0,
-                             answered_by if outcome == "completed" else None)
-                ended.add(call_id)
-                print(f"{contact['phone_number'][:5]}***{contact['phone_number'][-4:]} attempt "
-                      f"{contact['attempts']}: {outcome}", flush=True)
-        if fetch(server, campaign_id, api_key)["status"] in ENDED:
-            print(f"{len(ended)} attempts ended; the campaign is over.")
-            return 0
-        time.sleep(0.5)
+    results = emulate_call(server, call_id, outcome, duration if outcome == "completed" else 0,
+                           answered_by if outcome == "completed" else None)
+    refused = [status for _, status, _ in results if status >= 500 or status == 429]
+    if refused:
+        print(f"error: the server answered {refused[0]} to a status webhook of {call_id} (sent again next round)",
+              file=sys.stderr, flush=True)
+    return not refused
 
 
 def fetch(server: str, campaign_id: str, api_key: str) -> dict[str, Any]:

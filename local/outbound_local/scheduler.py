@@ -17,6 +17,15 @@ started by ``outbound serve``, does what the service would, every ``interval`` s
 
 Every delivery is listed at ``GET /_local/scheduler/deliveries``; ``POST /_local/scheduler/deliver``
 hands one more delivery of any input to ScheduledCallFunction (what a repeated delivery is).
+
+It also runs template.yaml's scheduled EventBridge rules as EventBridge does: a function's
+``Type: Schedule`` event (the reserve sweeper's ``Sweep``, the provider reconciliation's
+``Reconcile``) and an enabled ``AWS::Events::Rule`` with a ``ScheduleExpression`` and a function
+target. ``rate()`` counts from the moment the local stack started (a rule's creation), ``cron()``
+in UTC; each fire is a ``Scheduled Event`` (or the target's ``Input`` / ``InputTransformer``)
+invoked asynchronously, like Lambda's async invocation, and listed with the deliveries
+(``schedule``: ``rule/<name>``). A fire missed while the machine slept happens once, not once
+per missed period.
 """
 from __future__ import annotations
 
@@ -56,6 +65,9 @@ class LocalScheduler:
         self._lock = threading.Lock()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
+        self.started_at = datetime.now(UTC)  # the rules' creation: rate() counts from here
+        self.rules = template_rules(stack) if hasattr(stack, "template") else []
+        self._rule_cursors: dict[str, datetime] = {}
 
     # --- lifecycle ----------------------------------------------------------------------------
     def start(self) -> "LocalScheduler":
@@ -77,6 +89,7 @@ class LocalScheduler:
 
     # --- firing -------------------------------------------------------------------------------
     def tick(self, now: datetime) -> None:
+        self._fire_rules(now)
         seen = set()
         for group in self._groups():
             for page in self.client.get_paginator("list_schedules").paginate(GroupName=group):
@@ -200,6 +213,30 @@ class LocalScheduler:
             text = text.replace(f"<aws.scheduler.{name}>", value)
         return text
 
+    # --- EventBridge rules -----------------------------------------------------------------------
+    def _fire_rules(self, now: datetime) -> None:
+        for rule in self.rules:
+            cursor = self._rule_cursors.get(rule.name, self.started_at)
+            due, following = None, self._next(rule.expression, "UTC", cursor, self.started_at)
+            while following is not None and following <= now:  # the latest occurrence due: fired once
+                due, following = following, self._next(rule.expression, "UTC", following, self.started_at)
+            if due is None:
+                continue
+            self._rule_cursors[rule.name] = due
+            threading.Thread(target=self._fire_rule, args=(rule, due), daemon=True,
+                             name=f"local-rule-{rule.name}").start()
+
+    def _fire_rule(self, rule: "Rule", at: datetime) -> None:
+        event = {"version": "0", "id": secrets.token_hex(16), "detail-type": "Scheduled Event",
+                 "source": "aws.events", "account": ACCOUNT_ID, "time": iso_utc(at), "region": REGION,
+                 "resources": [f"arn:aws:events:{REGION}:{ACCOUNT_ID}:rule/{rule.name}"], "detail": {}}
+        payload = rule.payload(event)
+        try:
+            result, error = functions.invoke(rule.function, payload), None
+        except Exception as exc:  # an async invocation's error: in the function's log, retried by Lambda
+            result, error = None, f"{type(exc).__name__}: {exc}"
+        self._record(f"rule/{rule.name}", at, 1, payload, result, error)
+
     def deliver(self, event: Any) -> Any:
         """One more delivery of an input (a repeated delivery, or an event by hand)."""
         try:
@@ -224,3 +261,75 @@ class LocalScheduler:
         with self._lock:
             return list(self._deliveries)
 
+
+
+# --- template.yaml's scheduled rules ------------------------------------------------------------------
+
+ACCOUNT_ID, REGION = "123456789012", "us-east-1"
+_PLACEHOLDER = re.compile(r"<([A-Za-z0-9_.-]+)>")
+
+
+class Rule:
+    """A scheduled rule with one function target: what it sends is a Scheduled Event, the
+    target's constant ``Input``, or its ``InputTransformer`` applied to that event."""
+
+    def __init__(self, name: str, function: str, expression: str, constant: str | None = None,
+                 paths: dict[str, str] | None = None, template: str | None = None):
+        self.name, self.function, self.expression = name, function, expression
+        self.constant, self.paths, self.template = constant, paths or {}, template
+
+    def payload(self, event: dict[str, Any]) -> Any:
+        if self.constant is not None:
+            return json.loads(self.constant)
+        if self.template is None:
+            return event
+        values = {name: _json_path(event, path) for name, path in self.paths.items()}
+
+        def inside(text: str) -> str:  # in a string: the value's text
+            return _PLACEHOLDER.sub(lambda m: json.dumps(_text(values[m.group(1)]))[1:-1]
+                                    if m.group(1) in values else m.group(0), text)
+
+        def fill(found: re.Match) -> str:  # elsewhere: the value as JSON
+            token = found.group(0)
+            if token.startswith('"'):
+                return inside(token)
+            return json.dumps(values[found.group(1)]) if found.group(1) in values else token
+        return json.loads(re.sub(r'"(?:[^"\\]|\\.)*"|<([A-Za-z0-9_.-]+)>', fill, self.template))
+
+
+def _text(value: Any) -> str:
+    return value if isinstance(value, str) else json.dumps(value)
+
+
+def _json_path(event: Any, path: str) -> Any:
+    """EventBridge's input paths as the template uses them: ``$.a.b`` and ``$.list[0]``."""
+    value = event
+    for part in re.findall(r"[^.\[\]]+|\[\d+\]", path.removeprefix("$")):
+        value = value[int(part[1:-1])] if part.startswith("[") else (value or {}).get(part)
+    return value
+
+
+def template_rules(stack: Any) -> list[Rule]:
+    """The template's enabled scheduled rules that target a function."""
+    resolve = getattr(stack, "_resolve", lambda value: value if isinstance(value, str) else None)
+    rules = []
+    for logical_id, resource in stack.template.resources.items():
+        props = resource.get("Properties") or {}
+        if resource["Type"] == "AWS::Serverless::Function":
+            for event_name, event in (props.get("Events") or {}).items():
+                spec = event.get("Properties") or {}
+                if event.get("Type") in ("Schedule", "ScheduleV2") and spec.get("Enabled", True) is not False \
+                        and spec.get("State", "ENABLED") == "ENABLED":
+                    rules.append(Rule(f"local-{logical_id}{event_name}", logical_id, resolve(spec["Schedule"]
+                                      if "Schedule" in spec else spec["ScheduleExpression"]), spec.get("Input")))
+        elif resource["Type"] == "AWS::Events::Rule" and props.get("ScheduleExpression") \
+                and props.get("State", "ENABLED") == "ENABLED":
+            for target in props.get("Targets") or []:
+                arn = target.get("Arn")
+                if not (isinstance(arn, dict) and "Fn::GetAtt" in arn):
+                    continue
+                transformer = target.get("InputTransformer") or {}
+                rules.append(Rule(f"local-{logical_id}", arn["Fn::GetAtt"][0], resolve(props["ScheduleExpression"]),
+                                  target.get("Input"), transformer.get("InputPathsMap"),
+                                  resolve(transformer["InputTemplate"]) if "InputTemplate" in transformer else None))
+    return [rule for rule in rules if rule.expression]

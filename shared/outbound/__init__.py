@@ -21,7 +21,10 @@ Features (use cases, each with its models):
   (CampaignOutcomesFunction), ``events`` (campaign.* outcome events), ``policy`` (pure rules:
   windows, retries), ``settings`` (a campaign item, typed), ``queues`` (its SQS queues),
   ``hangups`` (cancel?end_calls=true: its calls in flight hung up), ``deletion`` (a draft or ended
-  campaign deleted), ``stats`` (a campaign's live figures, read from its calls).
+  campaign deleted), ``stats`` (a campaign's live figures, read from its calls),
+  ``timers`` (waking a campaign at a second), ``messages`` (what the dispatcher receives, and a
+  failed tick tried again within seconds), ``repair`` (the heartbeat's repairs, unknown outcomes
+  resolved from the provider's records).
 - ``provider_callbacks``: INCOMING status callbacks from the providers (POST /webhooks/{provider},
   ProviderCallbacksFunction): one module per provider's signature scheme and event format, and
   ``apply`` (verify, then move the call forward and settle it once).

@@ -128,14 +128,21 @@ def outcome_event_settings() -> OutcomeEventSettings:
 @dataclass(frozen=True)
 class CampaignSettings:
     ticks_queue_url: str  # FIFO, grouped by campaign: one tick of a campaign at a time
-    ticks_queue_arn: str  # the heartbeat schedules' target
+    ticks_queue_arn: str  # (heartbeats of campaigns started before the timers queue existed)
     dial_queue_url: str  # one message per dial, delayed to its pacing slot
-    schedule_group: str  # the campaigns' heartbeat schedules
-    scheduler_role_arn: str  # the role Scheduler assumes to send a heartbeat tick
+    timers_queue_url: str  # standard: wake-ups at a time (SQS delays), the heartbeat, checks of attempts
+    timers_queue_arn: str  # the heartbeat's and the one-off at() schedules' target
+    schedule_group: str  # the campaigns' heartbeat and at() schedules
+    scheduler_role_arn: str  # the role Scheduler assumes to send a heartbeat or a timer
     imports_bucket: str  # CSV uploads (presigned PUT)
     # The imports queue's maxReceiveCount: the delivery that reaches it is a message's last (None:
     # not told, so no delivery is taken for the last).
     imports_max_receive_count: int | None
+    # The heartbeat's repairs (outbound.campaigns.repair); the OUTBOUND_* variables are the tests'.
+    unknown_check_s: float  # an attempt whose outcome is unknown: its provider is first asked this much later
+    never_rang_s: float  # a call the provider has no record of this long after it was created never rang
+    unknown_give_up_s: float  # an outcome still unknown this long after the call: the contact ends `unknown`
+    lost_dial_s: float  # a contact dialing with no call this long after its dial's slot: the dial was lost
 
 
 def campaign_settings() -> CampaignSettings:
@@ -144,11 +151,17 @@ def campaign_settings() -> CampaignSettings:
         ticks_queue_url=env.get("CAMPAIGN_TICKS_QUEUE_URL", ""),
         ticks_queue_arn=env.get("CAMPAIGN_TICKS_QUEUE_ARN", ""),
         dial_queue_url=env.get("CAMPAIGN_DIAL_QUEUE_URL", ""),
+        timers_queue_url=env.get("CAMPAIGN_TIMERS_QUEUE_URL", ""),
+        timers_queue_arn=env.get("CAMPAIGN_TIMERS_QUEUE_ARN", ""),
         schedule_group=env.get("CAMPAIGN_SCHEDULE_GROUP", ""),
         scheduler_role_arn=env.get("CAMPAIGN_SCHEDULER_ROLE_ARN", ""),
         imports_bucket=env.get("CAMPAIGN_IMPORTS_BUCKET", ""),
         imports_max_receive_count=int(env["IMPORTS_MAX_RECEIVE_COUNT"])
         if env.get("IMPORTS_MAX_RECEIVE_COUNT", "").isdigit() else None,
+        unknown_check_s=float(env.get("OUTBOUND_CAMPAIGN_UNKNOWN_CHECK_SECONDS", "30")),
+        never_rang_s=float(env.get("OUTBOUND_CAMPAIGN_NEVER_RANG_SECONDS", "60")),
+        unknown_give_up_s=float(env.get("OUTBOUND_CAMPAIGN_UNKNOWN_GIVE_UP_SECONDS", "600")),
+        lost_dial_s=float(env.get("OUTBOUND_CAMPAIGN_LOST_DIAL_SECONDS", "60")),
     )
 
 

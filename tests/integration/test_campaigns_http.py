@@ -258,22 +258,31 @@ def test_cancel_ends_waiting_contacts_canceled_and_lets_the_call_in_flight_finis
     assert call(api, "POST", f"/campaigns/{campaign_id}/resume").status_code == 409
 
 
-def test_insufficient_balance_pauses_without_burning_the_attempt_and_resume_continues(api):
+def test_insufficient_balance_pauses_without_burning_the_attempt_and_a_credit_resumes(api):
+    """100 cents, one reserve: the second dial waits while the first call holds the reserve (the
+    shortfall is only a reserve in flight), and pauses the campaign once that call is charged and
+    the balance itself cannot cover a call; a credit resumes it (outbound admin credit)."""
     campaign_id = create(api, key=THRIFTY_KEY, from_phone_number=THRIFTY_FROM, variables={},
                          pacing={"max_concurrent_calls": 2, "calls_per_minute": 600})
-    add(api, campaign_id, [contact(), contact()], key=THRIFTY_KEY)  # 100 cents: one reserve
+    add(api, campaign_id, [contact(), contact()], key=THRIFTY_KEY)
     call(api, "POST", f"/campaigns/{campaign_id}/start", key=THRIFTY_KEY)
-    paused = wait_for(lambda: (c := get(api, campaign_id, THRIFTY_KEY))["status"] == "paused" and c,
-                      what="the campaign paused for balance")
+    def placed_ids():
+        placed = requests.get(api.url + "/_local/provider-calls", timeout=10).json()
+        return [cid for c in contacts_of(api, campaign_id, key=THRIFTY_KEY)
+                for cid in [*c["call_ids"], c["current_call_id"]] if cid in placed]
+
+    [first] = wait_for(placed_ids, what="the first call")
+    end(api, first)  # 10 cents charged: 90 left, less than one reserve
+    paused = wait_for(lambda: (c := get(api, campaign_id, THRIFTY_KEY))["status"] == "paused"
+                      and c["progress"]["in_flight"] == 0 and c, what="the campaign paused for balance")
     assert paused["paused_reason"] == "insufficient_balance"
-    wait_for(lambda: get(api, campaign_id, THRIFTY_KEY)["progress"]["in_flight"] == 1, what="the refused dial released")
     waiting = [c for c in contacts_of(api, campaign_id, key=THRIFTY_KEY) if c["status"] == "pending"]
     assert len(waiting) == 1 and waiting[0]["attempts"] == 0  # back to waiting, its attempt not counted
     api.add_funds("org_thrifty", 1000)
-    assert call(api, "POST", f"/campaigns/{campaign_id}/resume", key=THRIFTY_KEY).json()["status"] == "running"
-    wait_for(lambda: get(api, campaign_id, THRIFTY_KEY)["progress"]["in_flight"] == 2, what="both dialed after resume")
+    wait_for(lambda: get(api, campaign_id, THRIFTY_KEY)["status"] == "running", what="resumed by the credit")
+    wait_for(lambda: len(placed_ids()) == 2, what="the second call after the credit")
     progress = get(api, campaign_id, THRIFTY_KEY)["progress"]
-    assert progress["attempts"] + progress["in_flight"] == 2  # the refused attempt was not counted (attempts: ended)
+    assert progress["attempts"] + progress["in_flight"] == 2  # the refused attempts were not counted (attempts: ended)
 
 
 def test_a_suppressed_number_is_never_called(api):

@@ -11,10 +11,16 @@ written:
 - the campaign is no longer running: the contact goes back to waiting, the attempt not burned
   (paused), or ends ``canceled`` (canceled, ended: the dispatcher decides, from the campaign);
 - the call cannot be made (invalid number or destination, missing variable, do-not-call): the
-  contact ends ``invalid`` or ``suppressed``, no call.
-A 402 pauses the campaign (``insufficient_balance``) and puts the contact back, attempt not
-burned. A provider refusal or timeout leaves a call record like any other call: its status flows
-back through the table's stream like every call's end.
+  contact ends ``invalid`` or ``suppressed``, no call;
+- AWS fails before the provider was asked (DynamoDB throttled or down, Secrets Manager): the
+  contact waits again at once, its slot given back and the attempt not burned, due again after a
+  growing pause (2, 4, 8... s); its fifth failure in a row ends it ``failed`` with the reason.
+A 402 puts the contact back (attempt not burned): while the balance itself covers a call, the
+shortfall is reserves of calls in flight, so the dial waits 10 s and tries again; only when the
+balance cannot cover one more call is the campaign paused (``insufficient_balance``; a credit
+resumes it). A provider refusal or timeout leaves a call record like any other call: its status
+flows back through the table's stream like every call's end; a timeout (the outcome unknown) is
+also checked with the provider shortly after (outbound.campaigns.repair).
 """
 from __future__ import annotations
 
@@ -23,11 +29,12 @@ from datetime import datetime, timezone
 from typing import Any
 
 from aws_lambda_powertools import Logger
+from botocore.exceptions import BotoCoreError, ClientError
 
 from outbound import store
 from outbound.calls.initiate import place_prepared, prepare_call
 from outbound.calls.models import initiate_request_from
-from outbound.campaigns import queues
+from outbound.campaigns import queues, timers
 from outbound.campaigns.lifecycle import pause_for_balance
 from outbound.campaigns.policy import WAITING_STATUSES
 from outbound.errors import (
@@ -38,9 +45,13 @@ from outbound.errors import (
     ServiceUnavailable,
     Suppressed,
 )
+from outbound.config import campaign_settings
 from outbound.phone import mask
 
 logger = Logger(child=True)
+
+AWS_FAILURES = (ServiceUnavailable, ClientError, BotoCoreError)  # before the provider: nothing placed
+RESERVES_IN_FLIGHT_WAIT_S = 10.0
 
 
 class ClaimNotWritten(Exception):
@@ -56,8 +67,8 @@ def dial(message: dict[str, Any], public_api_url: str) -> dict[str, Any]:
     try:
         request = initiate_request_from(message["call"])
         prepared = prepare_call(message["organization_id"], request, also_read=(campaign_key, contact_key, call_key))
-    except ServiceUnavailable:
-        raise
+    except AWS_FAILURES as exc:
+        return _failed(message, about, exc)
     except Suppressed as exc:
         return _not_placed(message, "suppressed", exc.detail, about)
     except ApiError as exc:  # 400/403/404, or no provider credentials: this contact cannot be called
@@ -72,6 +83,8 @@ def dial(message: dict[str, Any], public_api_url: str) -> dict[str, Any]:
     if tuple(call_key.values()) in prepared.also_read:  # placed by an earlier delivery: the call's
         # end settles the contact (deferring now would put a contact whose call is live back to waiting)
         logger.info("Repeated dial message: the call exists", extra=about)
+        if prepared.also_read[tuple(call_key.values())].get("status") in ("initiating", "unconfirmed"):
+            timers.check_attempt(campaign_id, contact_id, message["call_id"], campaign_settings().unknown_check_s)
         return {"outcome": "duplicate", **about}
     if item is None or item.get("status") != "running":
         return _deferred(message, about, (item or {}).get("status"))
@@ -84,10 +97,18 @@ def dial(message: dict[str, Any], public_api_url: str) -> dict[str, Any]:
     except store.CallAlreadyExists:  # a repeated delivery: the first one placed it
         return {"outcome": "duplicate", **about}
     except PaymentRequired:
+        if int(prepared.organization.get("balance_cents") or 0) >= prepared.reserve_cents:
+            # the money is there, held by calls in flight: wait for them to settle, no pause
+            return _deferred(message, about, "reserves_in_flight", retry_after_s=RESERVES_IN_FLIGHT_WAIT_S)
         pause_for_balance(campaign_id, message["organization_id"])
         return _deferred(message, about, "insufficient_balance")
-    except (ProviderFailed, ProviderTimedOut) as exc:  # a call record exists: its end comes by the stream
-        return {"outcome": "provider_failed" if isinstance(exc, ProviderFailed) else "provider_timeout", **about}
+    except AWS_FAILURES as exc:  # the reserve could not be written (or undone: too little time left)
+        return _failed(message, about, exc)
+    except ProviderTimedOut:  # the outcome is unknown: ask the provider shortly (outbound.campaigns.repair)
+        timers.check_attempt(campaign_id, contact_id, message["call_id"], campaign_settings().unknown_check_s)
+        return {"outcome": "provider_timeout", **about}
+    except ProviderFailed:  # a call record exists: its end comes by the stream
+        return {"outcome": "provider_failed", **about}
     logger.info("Campaign call placed", extra={**about, "to": mask(message["phone_number"])})
     return {"outcome": "placed", "call_sid": result["call_sid"], **about}
 
@@ -111,10 +132,20 @@ def _not_placed(message: dict[str, Any], status: str, detail: str, about: dict[s
     return {"outcome": status, **about}
 
 
-def _deferred(message: dict[str, Any], about: dict[str, Any], why: str | None) -> dict[str, Any]:
-    logger.info("Campaign not running: attempt deferred", extra={**about, "campaign_status": why})
-    queues.send_tick(message["campaign_id"], "deferred", [_event(message, "deferred")])
+def _deferred(message: dict[str, Any], about: dict[str, Any], why: str | None, **extra: Any) -> dict[str, Any]:
+    logger.info("Campaign attempt deferred", extra={**about, "reason": why})
+    queues.send_tick(message["campaign_id"], "deferred", [_event(message, "deferred", **extra)])
     return {"outcome": "deferred", "reason": why, **about}
+
+
+def _failed(message: dict[str, Any], about: dict[str, Any], exc: Exception) -> dict[str, Any]:
+    """AWS failed before the provider was asked: give the slot back now, try again after a pause."""
+    failures = int(message.get("dial_failures") or 0) + 1
+    error = exc.response.get("Error", {}).get("Code") if isinstance(exc, ClientError) else type(exc).__name__
+    logger.warning("Campaign dial failed before the provider was asked", extra={**about, "error": error,
+                                                                                "failures": failures})
+    return _deferred(message, about, "dial_failed", dial_failures=failures, retry_after_s=min(60, 2 ** failures),
+                     detail=f"{error} before the provider was asked")
 
 
 def _event(message: dict[str, Any], kind: str, **extra: Any) -> dict[str, Any]:

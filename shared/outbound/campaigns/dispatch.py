@@ -18,10 +18,11 @@ queue). Steps, in DynamoDB round trips:
    tick.
 6. Tick again at once when more is due now (a full batch claimed, contacts moved to their
    window, a retry due immediately), complete the campaign when no contact waits or is in flight,
-   or, for a canceled or ended campaign, cancel its waiting contacts a chunk per tick. What is
-   due later (a retry's delay, a window's opening, the pacing's next minute) is picked up by the
-   campaign's heartbeat, every minute: dial slots are handed out a minute ahead, so pacing-bound
-   campaigns lose nothing to it.
+   or, for a canceled or ended campaign, cancel its waiting contacts a chunk per tick and release
+   the dials still queued for their pacing slots. What is due later (a retry's delay, a deferred
+   dial, a window's opening) wakes the campaign at that second (outbound.campaigns.timers); the
+   pacing's next minute is the heartbeat's (dial slots are handed out a minute ahead, so
+   pacing-bound campaigns lose nothing to it).
 
 Ticks of one campaign run one at a time (a FIFO queue grouped by campaign); the conditions above
 still hold if they did not. An attempt costs the dispatcher at most 2 round trips.
@@ -34,7 +35,7 @@ from typing import Any
 
 from aws_lambda_powertools import Logger
 
-from outbound.campaigns import queues
+from outbound.campaigns import queues, timers
 from outbound.campaigns.policy import (
     IN_FLIGHT_STATUSES,
     WAITING_STATUSES,
@@ -60,6 +61,11 @@ EVENTS_PER_TRANSACTION = 20  # at most 2 items each: the rest of the transaction
 CANCELS_PER_TICK = 40  # claims and cancels stop where the transaction would pass 100 items (_budget)
 MAX_CONFLICT_RETRIES = 5
 TERMINAL = ("completed", "canceled")
+MAX_DIAL_FAILURES = 5  # a contact whose dial failed this often (errors, lost dials) ends failed
+
+
+class TickConflict(RuntimeError):
+    """The tick kept losing races with other ticks: worth retrying soon, like a throttled write."""
 
 
 def iso(at: datetime) -> str:
@@ -95,7 +101,7 @@ def run_tick(campaign_id: str, events: list[dict[str, Any]], now: datetime | Non
             if result is not None:
                 break
         else:
-            raise RuntimeError(f"campaign {campaign_id}: the tick kept conflicting; the message will be retried")
+            raise TickConflict(f"campaign {campaign_id}: the tick kept conflicting; the message will be retried")
         total.applied += result.applied
         if last:
             result.applied = total.applied
@@ -128,6 +134,9 @@ def _tick(campaign_id: str, events: list[dict[str, Any]], now: datetime,
     failed = db.write_changes(campaign_id, changes + [c for c, _, _ in claims] + cancels, update)
     if failed:
         return None, _events_worth_retrying(campaign_id, applied, failed)
+    later = [parse(c.put_due["sk"].split("#", 2)[1]) for c in [*changes, *(c for c, _, _ in claims)] if c.put_due]
+    if later := [at for at in later if at > now]:
+        timers.wake_at(campaign_id, later, now)  # a retry's delay, a deferred dial, a window's opening
     result.applied, result.claimed, result.canceled = len(changes), len(dialing), len(cancels)
     result.moved_to_window, result.dials = len(claims) - len(dialing), dials
     if dispatch:
@@ -165,9 +174,16 @@ def _event_change(campaign: Campaign, event: dict[str, Any], now: datetime,
         return None
     was = event.get("contact_status") or "dialing"
     change = db.ContactChange(event["contact_id"], (was,), "", expect_call_id=event.get("call_id"),
-                              fields={"updated_at": iso(now)})
+                              fields={"updated_at": iso(now)},
+                              no_call=event.get("call_id") if event.get("lost") else None)  # a lost dial placed nothing
     if kind == "call_ended":
         _ended(campaign, event, change, now, update)
+    elif kind == "deferred" and int(event.get("dial_failures") or 0) >= MAX_DIAL_FAILURES:
+        change.status = "failed"  # its dial kept failing: end it with the reason rather than loop
+        change.fields.update({"attempts": int(event["attempt"]) - 1, "final_reason": (
+            f"Could not be dialed ({event['dial_failures']} tries): {event.get('detail') or 'unknown error'}")[:500]})
+        change.remove = ("current_call_id", "next_attempt_at")
+        update.count("attempts", -1)
     elif kind == "not_placed":  # invalid or suppressed: final, and no call was made
         change.status = event["status"]
         change.fields.update({"final_reason": (event.get("detail") or "")[:500], "attempts": int(event["attempt"]) - 1})
@@ -180,10 +196,11 @@ def _event_change(campaign: Campaign, event: dict[str, Any], now: datetime,
         change.fields.update({"attempts": int(event["attempt"]) - 1, "final_reason": f"Campaign {campaign.status}"})
         change.remove = ("current_call_id", "next_attempt_at")
         update.count("attempts", -1)
-    else:  # deferred (campaign paused, or out of balance): waiting again, the attempt not burned
+    else:  # deferred (campaign paused, reserves in flight, a failed or lost dial): waiting again,
+        # the attempt not burned, due again at once or after the dialer's ``retry_after_s``
         attempt = int(event["attempt"])
         change.status = "pending" if attempt <= 1 else "retry_scheduled"
-        at = max(now, campaign.start_at or now)
+        at = max(now + timedelta(seconds=float(event.get("retry_after_s") or 0)), campaign.start_at or now)
         change.fields.update({"attempts": attempt - 1, "next_attempt_at": iso(at)})
         change.remove = ("current_call_id",)
         change.put_due = _due_entry(campaign, event, at, attempt, change.status)
@@ -216,10 +233,13 @@ def _ended(campaign: Campaign, event: dict[str, Any], change: db.ContactChange, 
 
 
 def _due_entry(campaign: Campaign, event: dict[str, Any], at: datetime, attempt: int, status: str) -> dict[str, Any]:
-    return {**due_key(campaign.campaign_id, iso(at), event["contact_id"]), "contact_id": event["contact_id"],
-            "phone_number": event["phone_number"], "variables": event.get("variables") or {},
-            "timezone": event.get("timezone"), "external_id": event.get("external_id"),
-            "metadata": event.get("metadata") or {}, "attempt": attempt, "status": status}
+    entry = {**due_key(campaign.campaign_id, iso(at), event["contact_id"]), "contact_id": event["contact_id"],
+             "phone_number": event["phone_number"], "variables": event.get("variables") or {},
+             "timezone": event.get("timezone"), "external_id": event.get("external_id"),
+             "metadata": event.get("metadata") or {}, "attempt": attempt, "status": status}
+    if event.get("kind") == "deferred" and event.get("dial_failures"):
+        entry["dial_failures"] = int(event["dial_failures"])  # carried to the next dial of this attempt
+    return entry
 
 
 # --- claims ------------------------------------------------------------------------------------------
@@ -254,7 +274,8 @@ def _claim(campaign: Campaign, due: list[dict[str, Any]], now: datetime, update:
         call_id = attempt_call_id(campaign.campaign_id, entry["contact_id"], attempt)
         claims.append((db.ContactChange(
             entry["contact_id"], (entry["status"],), "dialing",
-            fields={"attempts": attempt, "current_call_id": call_id, "updated_at": iso(now), "dial_at": iso(cursor)},
+            fields={"attempts": attempt, "current_call_id": call_id, "updated_at": iso(now), "dial_at": iso(cursor),
+                    "dial_failures": int(entry.get("dial_failures") or 0)},
             remove=("next_attempt_at",), delete_due=entry["sk"]), entry, cursor))
         budget -= claims[-1][0].item_count()
         update.moved(entry["status"], "dialing")
@@ -272,6 +293,7 @@ def _claim(campaign: Campaign, due: list[dict[str, Any]], now: datetime, update:
         if campaign.next_dial_at:
             update.values[":cursor"] = iso(campaign.next_dial_at)
         update.fields["next_dial_at"] = iso(cursor)
+        update.first["first_dial_at"] = next(iso(at) for change, _, at in claims if change.status == "dialing")
     return claims
 
 
@@ -298,7 +320,7 @@ def _dial_message(campaign: Campaign, change: db.ContactChange, entry: dict[str,
             "call_id": change.fields["current_call_id"], "phone_number": entry["phone_number"],
             "timezone": entry.get("timezone"), "external_id": entry.get("external_id"),
             "variables": entry.get("variables") or {}, "metadata": entry.get("metadata") or {},
-            "dial_at": change.fields["dial_at"],
+            "dial_at": change.fields["dial_at"], "dial_failures": int(entry.get("dial_failures") or 0),
             "call": campaign.call_body(entry["phone_number"], entry.get("variables") or {}, entry.get("external_id"),
                                        entry.get("metadata"))}
 
@@ -356,8 +378,12 @@ def _after(campaign: Campaign, update: db.CampaignUpdate, result: TickResult, no
     from outbound.campaigns.lifecycle import complete_if_done
 
     if campaign.status in TERMINAL:
+        from outbound.campaigns.repair import after_the_end
+
         if result.canceled:
             queues.send_tick(campaign.campaign_id, "cancel")  # the next chunk
+        else:
+            after_the_end(campaign, update, now)  # queued dials released; the heartbeat ends with the last call
         return
     outstanding = sum(campaign.counts.get(s, 0) + update.add.get(f"count_{s}", 0)
                       for s in (*WAITING_STATUSES, *IN_FLIGHT_STATUSES))

@@ -2,12 +2,15 @@
 then completed by the dispatcher).
 
 Status model: ``draft`` -> ``scheduled`` (start_at ahead) -> ``running`` <-> ``paused``
-(``paused_reason``: manual, or insufficient_balance when a dial met a 402) -> ``completed`` (no
-contact left waiting or in flight, or end_at reached) or ``canceled``. While a campaign is
-scheduled, running or paused, an EventBridge Scheduler schedule sends its dispatcher a tick
-every minute (a heartbeat: what falls due later, and a scheduled campaign's start at start_at;
-the ticks that do most of the work come from events: start, an attempt's end); it is deleted
-when the campaign ends.
+(``paused_reason``: manual, or insufficient_balance when a dial met a 402 the balance itself
+could not cover; ``resumed_reason``: manual, or balance_credited when a credit made room) ->
+``completed`` (no contact left waiting or in flight, or end_at reached) or ``canceled``.
+``start_at`` and ``end_at`` wake the dispatcher at that second (outbound.campaigns.timers);
+``started_at`` is when the campaign really started running, ``first_dial_at`` its first dial's
+slot. While a campaign is active, and after its end while calls are still in flight, an
+EventBridge Scheduler schedule sends its dispatcher a heartbeat every minute (what falls due
+later; the repairs of outbound.campaigns.repair); the ticks that do most of the work come from
+events: start, an attempt's end.
 """
 from __future__ import annotations
 
@@ -20,7 +23,7 @@ from aws_lambda_powertools import Logger
 from outbound import aws, pages, store
 from outbound.calls.initiate import resolve_assistant
 from outbound.calls.models import InitiateCallRequest
-from outbound.campaigns import queues
+from outbound.campaigns import queues, timers
 from outbound.campaigns.models import CampaignCreate
 from outbound.campaigns.policy import CONTACT_STATUSES, IN_FLIGHT_STATUSES, WAITING_STATUSES
 from outbound.campaigns.settings import Campaign
@@ -121,7 +124,8 @@ def campaign_view(item: dict[str, Any]) -> dict[str, Any]:
         **{name: item.get(name) for name in (
             "campaign_id", "name", "status", "paused_reason", "from_phone_number", "assistant_id", "welcome_message",
             "agenda", "variables", "calling_window", "timezone", "retry_policy", "pacing", "start_at", "end_at",
-            "created_at", "updated_at", "started_at", "completed_at", "canceled_at")},
+            "created_at", "updated_at", "start_requested_at", "started_at", "first_dial_at", "resumed_reason",
+            "completed_at", "canceled_at")},
         "progress": {
             "contacts_total": int(item.get("contacts_total") or 0), "by_status": by_status,
             "waiting": sum(by_status[s] for s in WAITING_STATUSES),
@@ -143,9 +147,13 @@ def start_campaign(organization_id: str, campaign_id: str) -> dict[str, Any]:
     start_at = _instant(item.get("start_at"))
     now = now_utc()
     scheduled = start_at is not None and start_at > now
-    moved = _move(organization_id, campaign_id, ("draft",), "scheduled" if scheduled else "running",
-                  {"started_at": iso(now), "updated_at": iso(now)})
-    _create_heartbeat(campaign_id, start_at if scheduled else None)  # a scheduled one starts at its first beat
+    fields = {"start_requested_at": iso(now), "updated_at": iso(now)}
+    if not scheduled:
+        fields["started_at"] = iso(now)
+    moved = _move(organization_id, campaign_id, ("draft",), "scheduled" if scheduled else "running", fields)
+    _create_heartbeat(campaign_id, start_at if scheduled else None)
+    end_at = _instant(item.get("end_at"))
+    timers.wake_at(campaign_id, [at for at in (start_at if scheduled else None, end_at) if at], now)
     if not scheduled:
         _tick(campaign_id, "start")
     return campaign_view(moved)
@@ -163,10 +171,42 @@ def resume_campaign(organization_id: str, campaign_id: str) -> dict[str, Any]:
     item = load(organization_id, campaign_id)
     start_at = _instant(item.get("start_at"))
     status = "scheduled" if start_at and start_at > now_utc() else "running"
-    moved = _move(organization_id, campaign_id, ("paused",), status, {"updated_at": iso(now_utc())},
-                  remove=("paused_reason",))
+    moved = _move(organization_id, campaign_id, ("paused",), status,
+                  {"updated_at": iso(now_utc()), "resumed_reason": "manual"}, remove=("paused_reason",))
     _tick(campaign_id, "resume")
     return campaign_view(moved)
+
+
+def resume_after_credit(organization_id: str) -> list[str]:
+    """A credit came in: the organization's campaigns paused for balance go on by themselves
+    (``resumed_reason: balance_credited``, in their campaign.status_changed event) once the
+    balance covers one more call. Returns the campaigns resumed."""
+    from outbound import store
+
+    organization = store.get_item(store.organization_key(organization_id)) or {}
+    reserve = organization.get("call_reserve_cents")
+    if int(organization.get("available_cents") or 0) < (_stack_reserve() if reserve is None else int(reserve)):
+        return []
+    resumed = []
+    for item in db.campaigns_paused_for_balance(organization_id):
+        start_at = _instant(item.get("start_at"))
+        status = "scheduled" if start_at and start_at > now_utc() else "running"
+        try:
+            db.move_campaign(item["campaign_id"], organization_id, ("paused",), status,
+                             {"updated_at": iso(now_utc()), "resumed_reason": "balance_credited"},
+                             remove=("paused_reason",))
+        except db.CampaignNotMoved:
+            continue  # resumed, canceled or paused by hand meanwhile
+        logger.info("Campaign resumed: a credit made room", extra={"campaign_id": item["campaign_id"]})
+        _tick(item["campaign_id"], "resume")
+        resumed.append(item["campaign_id"])
+    return resumed
+
+
+def _stack_reserve() -> int:
+    from outbound.config import settings
+
+    return settings().call_reserve_cents
 
 
 def cancel_campaign(organization_id: str, campaign_id: str, end_calls: bool = False) -> dict[str, Any]:
@@ -175,8 +215,9 @@ def cancel_campaign(organization_id: str, campaign_id: str, end_calls: bool = Fa
     now = iso(now_utc())
     moved = _move(organization_id, campaign_id, ("draft", *ACTIVE), "canceled",
                   {"canceled_at": now, "updated_at": now})
-    _delete_heartbeat(campaign_id)
-    _tick(campaign_id, "cancel")  # waiting contacts become canceled, a chunk per tick
+    # waiting contacts become canceled, a chunk per tick, and the dials still queued are released;
+    # the heartbeat goes once no call is in flight (the dispatcher deletes it)
+    _tick(campaign_id, "cancel")
     if not end_calls:
         return campaign_view(moved)
     from outbound.campaigns.hangups import end_calls_in_flight
@@ -200,16 +241,14 @@ def _move(organization_id: str, campaign_id: str, from_statuses: tuple[str, ...]
 # --- moves the dispatcher and the dialer make -------------------------------------------------------
 
 def start_scheduled(campaign: Campaign, now: datetime) -> Campaign:
-    return _engine_move(campaign, ("scheduled",), "running", {"updated_at": iso(now)})
+    return _engine_move(campaign, ("scheduled",), "running", {"updated_at": iso(now), "started_at": iso(now)})
 
 
 def end_campaign(campaign: Campaign, now: datetime) -> Campaign:
-    """end_at reached: completed; the waiting contacts are then canceled by the dispatcher."""
-    moved = _engine_move(campaign, ("running", "paused"), "completed",
-                         {"completed_at": iso(now), "updated_at": iso(now), "ended_by": "end_at"})
-    if moved.status == "completed":
-        _delete_heartbeat(campaign.campaign_id)
-    return moved
+    """end_at reached: completed; the waiting contacts are then canceled by the dispatcher (which
+    deletes the heartbeat once no call is in flight)."""
+    return _engine_move(campaign, ("running", "paused"), "completed",
+                        {"completed_at": iso(now), "updated_at": iso(now), "ended_by": "end_at"})
 
 
 def complete_if_done(campaign: Campaign, now: datetime) -> bool:
@@ -220,7 +259,7 @@ def complete_if_done(campaign: Campaign, now: datetime) -> bool:
                          zero=tuple(f"count_{s}" for s in (*WAITING_STATUSES, *IN_FLIGHT_STATUSES)))
     except db.CampaignNotMoved:
         return False
-    _delete_heartbeat(campaign.campaign_id)
+    delete_heartbeat(campaign.campaign_id)
     logger.info("Campaign completed", extra={"campaign_id": campaign.campaign_id})
     return True
 
@@ -255,11 +294,11 @@ def _create_heartbeat(campaign_id: str, start_at: datetime | None) -> None:
     args: dict[str, Any] = {
         "Name": _heartbeat_name(campaign_id), "GroupName": campaign_settings().schedule_group,
         "ScheduleExpression": "rate(1 minute)", "FlexibleTimeWindow": {"Mode": "OFF"}, "State": "ENABLED",
-        "Target": {"Arn": campaign_settings().ticks_queue_arn, "RoleArn": campaign_settings().scheduler_role_arn,
-                   # The scheduled time makes each beat's body (its FIFO deduplication id) its own.
-                   "Input": json.dumps({"campaign_id": campaign_id, "reason": "heartbeat", "events": [],
+        # The timers queue, not the ticks queue: a beat never waits behind the FIFO tick it may
+        # have to rescue (a tick retried while DynamoDB fails holds its campaign's group).
+        "Target": {"Arn": campaign_settings().timers_queue_arn, "RoleArn": campaign_settings().scheduler_role_arn,
+                   "Input": json.dumps({"campaign_id": campaign_id, "reason": "heartbeat",
                                         "beat": "<aws.scheduler.scheduled-time>"}),
-                   "SqsParameters": {"MessageGroupId": campaign_id},
                    "RetryPolicy": {"MaximumRetryAttempts": 0, "MaximumEventAgeInSeconds": 60}},
         "Description": f"Heartbeat of campaign {campaign_id}",
     }
@@ -274,7 +313,7 @@ def _create_heartbeat(campaign_id: str, start_at: datetime | None) -> None:
             "campaign_id": campaign_id, "error": type(exc).__name__})
 
 
-def _delete_heartbeat(campaign_id: str) -> None:
+def delete_heartbeat(campaign_id: str) -> None:
     try:
         aws.client("scheduler").delete_schedule(Name=_heartbeat_name(campaign_id),
                                                 GroupName=campaign_settings().schedule_group)

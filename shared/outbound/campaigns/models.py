@@ -79,7 +79,10 @@ class RetryPolicyIn(_Strict):
     delays_minutes: list[Annotated[float, Field(ge=0, le=10080)]] = Field(
         default_factory=lambda: [60.0], max_length=9,
         description="Wait after attempt N before attempt N+1 (the last value repeats); minutes, fractions allowed.")
-    retry_on: list[Literal["busy", "no-answer", "failed"]] = Field(default_factory=lambda: list(RETRYABLE))
+    retry_on: list[Literal["busy", "no-answer", "failed", "unknown"]] = Field(
+        default_factory=lambda: list(RETRYABLE),
+        description="Call outcomes retried. `unknown` (the provider's answer was lost and its records never "
+                    "told what happened: the person may have been rung) only when named here.")
 
 
 class PacingIn(_Strict):

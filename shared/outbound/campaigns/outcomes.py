@@ -6,7 +6,12 @@ A campaign attempt is an ordinary call record carrying ``campaign_id``, ``contac
   the campaign's counters];
 - a final status (settled, or failed before the provider took it, or released by the reserve
   sweeper): a ``call_ended`` event goes to the campaign's dispatcher, which decides the contact's
-  end or retry and frees the slot, in the transaction it writes anyway (no round trip here).
+  end or retry and frees the slot, in the transaction it writes anyway (no round trip here). A
+  call the sweeper gave up on ended with its outcome unknown (the person may have been rung):
+  the event says ``unknown``, never ``failed``, so it is not retried unless the policy says so.
+
+It also sees the organizations' credits (ledger entries of kind ``credit``): campaigns paused for
+balance resume by themselves once a credit makes room (outbound.campaigns.lifecycle).
 """
 from __future__ import annotations
 
@@ -27,6 +32,10 @@ def handle_change(record: dict[str, Any]) -> str:
     change = record.get("dynamodb") or {}
     new = from_item(change.get("NewImage")) or {}
     old = from_item(change.get("OldImage")) or {}
+    if new.get("kind") == "credit" and new.get("entry_id", "").startswith("credit#") and not old:
+        from outbound.campaigns.lifecycle import resume_after_credit
+
+        return f"credit: {len(resume_after_credit(new['organization_id']))} resumed"
     if new.get("sk") != "CALL" or not new.get("campaign_id") or not new.get("contact_id"):
         return "ignored"
     before, after = old.get("status"), new.get("status")
@@ -53,8 +62,9 @@ def _answered(call: dict[str, Any]) -> str:
 def ended_event(call: dict[str, Any]) -> dict[str, Any]:
     """What the dispatcher needs to settle the contact (and schedule a retry) without a read."""
     answered = bool(call.get("answered_at"))
+    status = "unknown" if call.get("abandoned_at") and not call.get("settled_at") else call["status"]
     return {"kind": "call_ended", "contact_id": call["contact_id"], "call_id": call["call_id"],
-            "attempt": int(call.get("attempt") or 1), "status": call["status"],
+            "attempt": int(call.get("attempt") or 1), "status": status,
             "contact_status": "in_progress" if answered else "dialing",
             "answered": answered or int(call.get("duration_seconds") or 0) > 0,
             "duration_seconds": int(call.get("duration_seconds") or 0),

@@ -18,14 +18,17 @@ DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")  # datetime.weekday() o
 LEGAL_START, LEGAL_END = time(8, 0), time(21, 0)
 
 CONTACT_STATUSES = ("pending", "waiting_window", "dialing", "in_progress", "retry_scheduled", "completed", "busy",
-                    "no_answer", "failed", "suppressed", "invalid", "canceled")
+                    "no_answer", "failed", "suppressed", "invalid", "canceled", "unknown")
 WAITING_STATUSES = ("pending", "waiting_window", "retry_scheduled")  # a due entry says when
 IN_FLIGHT_STATUSES = ("dialing", "in_progress")  # a slot is held
-FINAL_CONTACT_STATUSES = ("completed", "busy", "no_answer", "failed", "suppressed", "invalid", "canceled")
-RETRYABLE = ("busy", "no-answer", "failed")
+FINAL_CONTACT_STATUSES = ("completed", "busy", "no_answer", "failed", "suppressed", "invalid", "canceled", "unknown")
+RETRYABLE = ("busy", "no-answer", "failed")  # retry_on's default
+# "unknown": the provider may have rung the person (its answer was lost and its records never
+# said otherwise): retried only by a campaign that asks for it.
+RETRY_ON_CHOICES = (*RETRYABLE, "unknown")
 # The call's final status -> the contact's final status when no retry follows.
 CONTACT_STATUS_FOR_CALL = {"completed": "completed", "busy": "busy", "no-answer": "no_answer",
-                           "failed": "failed", "canceled": "failed"}
+                           "failed": "failed", "canceled": "failed", "unknown": "unknown"}
 
 
 @dataclass(frozen=True)
@@ -95,8 +98,8 @@ class AttemptOutcome:
 
 def after_call(call_status: str, attempt: int, policy: RetryPolicy, ended_at: datetime, tz: ZoneInfo,
                window: CallingWindow, dialing_allowed: bool = True, end_at: datetime | None = None) -> AttemptOutcome:
-    """A completed call is final; busy / no-answer / failed retry while the policy allows it, at
-    the delay's end moved into the recipient's window. ``dialing_allowed`` False (campaign
+    """A completed call is final; busy / no-answer / failed (and unknown, only if the policy names
+    it) retry while the policy allows it, at the delay's end moved into the recipient's window. ``dialing_allowed`` False (campaign
     canceled or ended) turns a would-be retry into ``canceled``."""
     final = CONTACT_STATUS_FOR_CALL.get(call_status, "failed")
     if call_status == "completed" or call_status not in policy.retry_on or attempt >= policy.max_attempts:

@@ -169,18 +169,30 @@ def locate(call: dict[str, Any], credentials: dict[str, Any]) -> tuple[provider_
     if sid:
         record = provider_records.fetch(provider, credentials, sid)
         return record, None if record else f"{provider} has no record of call {sid}"
-    created = _parse(call["created_at"])
-    candidates = provider_records.search(provider, credentials, call["to_phone_number"], call["from_phone_number"],
-                                         iso(created - timedelta(seconds=SEARCH_BEFORE_S)),
-                                         iso(created + timedelta(seconds=SEARCH_AFTER_S)))
-    candidates = [r for r in candidates
-                  if all(other["call_id"] == call["call_id"] for other in store.find_calls_by_sid(r.provider_call_id))]
+    candidates = candidate_records(call, credentials)
     if len(candidates) == 1:
         return candidates[0], None
     if not candidates:
         return None, (f"{provider} reports no finished call from {mask(call['from_phone_number'])} to "
                       f"{mask(call['to_phone_number'])} placed when this one was")
     return None, f"{len(candidates)} calls at {provider} could be this one: none is taken on a guess"
+
+
+def candidate_records(call: dict[str, Any], credentials: dict[str, Any]) -> list[provider_records.ProviderRecord]:
+    """The provider's calls that may be this call, whose provider id we never learned: between the
+    same numbers, placed when ours was, and no other call's of ours."""
+    created = _parse(call["created_at"])
+    found = provider_records.search(call["provider"], credentials, call["to_phone_number"], call["from_phone_number"],
+                                    iso(created - timedelta(seconds=SEARCH_BEFORE_S)),
+                                    iso(created + timedelta(seconds=SEARCH_AFTER_S)))
+    return [r for r in found
+            if all(other["call_id"] == call["call_id"] for other in store.find_calls_by_sid(r.provider_call_id))]
+
+
+def settle_from_record(call: dict[str, Any], record: provider_records.ProviderRecord, now: datetime) -> CallCheck:
+    """A call the provider reports finished, acted on as the reconciliation does (settled once if
+    it never was, else its charge compared): the campaign engine's way out of an unknown outcome."""
+    return _act(call, record, None, now)
 
 
 def _rate(call: dict[str, Any]) -> int:

@@ -257,26 +257,30 @@ def find_stuck_initiating(older_than: str, limit: int = 100) -> list[dict[str, A
     return found[:limit]
 
 
-def abandon_call(call: dict[str, Any], reason: str | None = None) -> bool:
+def abandon_call(call: dict[str, Any], reason: str | None = None, never_placed: bool = False) -> bool:
     """Mark a stuck call (initiating or unconfirmed) failed and release its reserve, in ONE
     transaction conditional on the call still being in the status read, with that reserve: a
     late mark_call_placed, a status webhook, a provider refusal or a second sweeper and this can
     never both settle it. No ``settled_at``: a late final webhook of a call that did happen may
-    still charge its minutes (once; see usecases.status_webhook). Returns False when someone
-    else moved it."""
+    still charge its minutes (once; see usecases.status_webhook). ``never_placed``: the provider
+    itself has no record of the call (it never rang): released like a refusal, with no
+    ``abandoned_at`` and out of the provider reconciliation's index (nothing to compare). Returns
+    False when someone else moved it."""
     status = call.get("status") or "initiating"
     if status not in ("initiating", "unconfirmed"):
         return False
     reason = reason or (ABANDONED_REASON if status == "initiating" else UNCONFIRMED_RELEASED_REASON)
     reserve = int(call.get("reserve_cents") or 0)
     now = now_iso()
+    released = ("REMOVE " + LEAVE_INITIATING + ", " + LEAVE_PROVIDER_CHECK if never_placed
+                else "abandoned_at = :now, released_reserve_cents = :r REMOVE " + LEAVE_INITIATING)
     try:
         client().transact_write_items(TransactItems=[
             {"Update": {
                 "TableName": table(), "Key": to_item(call_key(call["call_id"])),
                 "UpdateExpression": "SET #s = :failed, failure_reason = :reason, updated_at = :now, "
-                                    "reserve_cents = :zero, abandoned_at = :now, released_reserve_cents = :r, "
-                                    + APPEND_TIMELINE + " REMOVE " + LEAVE_INITIATING,
+                                    "reserve_cents = :zero, " + APPEND_TIMELINE + (" " if never_placed else ", ")
+                                    + released,
                 "ConditionExpression": "#s = :stuck AND reserve_cents = :r",
                 "ExpressionAttributeNames": {"#s": "status"},
                 "ExpressionAttributeValues": to_item({":failed": "failed", ":reason": reason, ":now": now,
@@ -291,7 +295,8 @@ def abandon_call(call: dict[str, Any], reason: str | None = None) -> bool:
                 "ConditionExpression": "attribute_exists(pk)",
                 "ExpressionAttributeValues": to_item({":r": reserve}),
             }},
-            *call_entries(call, now, "abandoned", **{RELEASE: reserve}),
+            *call_entries(call, now, "never placed: the provider has no record of it" if never_placed else "abandoned",
+                          **{RELEASE: reserve}),
         ])
     except client().exceptions.TransactionCanceledException as exc:
         if not failed_condition(exc):

@@ -12,8 +12,8 @@ from typing import Any
 
 from ..dynamodb_json import from_item, to_item
 from .base import client, get_item, table
-from .keys import (BY_ORGANIZATION_INDEX, CAMPAIGN_META, CONTACT_PREFIX, DUE_PREFIX, campaign_key, campaign_partition,
-                   campaigns_partition, contact_key, contacts_by_status_partition, import_key)
+from .keys import (BY_ORGANIZATION_INDEX, CAMPAIGN_META, CONTACT_PREFIX, DUE_PREFIX, call_key, campaign_key,
+                   campaign_partition, campaigns_partition, contact_key, contacts_by_status_partition, import_key)
 
 MAX_TRANSACTION_ITEMS = 100
 
@@ -48,6 +48,25 @@ def list_campaigns(organization_id: str, limit: int,
         args["ExclusiveStartKey"] = to_item(start_key)
     response = client().query(**args)
     return [from_item(i) for i in response.get("Items", [])], from_item(response.get("LastEvaluatedKey"))
+
+
+def campaigns_paused_for_balance(organization_id: str) -> list[dict[str, Any]]:
+    """The organization's campaigns paused because a dial met a 402 (its campaigns' partition of
+    ByOrganization, filtered: an organization has few campaigns; never a Scan)."""
+    found, start = [], None
+    while True:
+        args: dict[str, Any] = {
+            "TableName": table(), "IndexName": BY_ORGANIZATION_INDEX, "KeyConditionExpression": "gsi1pk = :pk",
+            "FilterExpression": "#s = :paused AND paused_reason = :why", "ExpressionAttributeNames": {"#s": "status"},
+            "ExpressionAttributeValues": to_item({":pk": campaigns_partition(organization_id), ":paused": "paused",
+                                                  ":why": "insufficient_balance"})}
+        if start:
+            args["ExclusiveStartKey"] = start
+        response = client().query(**args)
+        found += [from_item(i) for i in response.get("Items", [])]
+        start = response.get("LastEvaluatedKey")
+        if not start:
+            return found
 
 
 def move_campaign(campaign_id: str, organization_id: str, from_statuses: tuple[str, ...], status: str,
@@ -124,9 +143,10 @@ class ContactChange:
     append_call_id: str | None = None
     delete_due: str | None = None  # the sk of the due entry this change consumes
     put_due: dict[str, Any] | None = None  # a due entry this change schedules (full item, keys included)
+    no_call: str | None = None  # a call id: only while that call's record does not exist (its dial placed nothing)
 
     def item_count(self) -> int:
-        return 1 + (self.delete_due is not None) + (self.put_due is not None)
+        return 1 + (self.delete_due is not None) + (self.put_due is not None) + (self.no_call is not None)
 
 
 @dataclass
@@ -136,6 +156,7 @@ class CampaignUpdate:
 
     add: dict[str, int] = field(default_factory=dict)
     fields: dict[str, Any] = field(default_factory=dict)
+    first: dict[str, Any] = field(default_factory=dict)  # SET only if not set yet (e.g. first_dial_at)
     condition: str | None = None
     values: dict[str, Any] = field(default_factory=dict)
     names: dict[str, set[str]] = field(default_factory=dict)  # strings ADDed to a string-set attribute
@@ -152,7 +173,7 @@ class CampaignUpdate:
                 self.count(f"count_{new_status}", 1)
 
     def is_empty(self) -> bool:
-        return not (self.add or self.fields or self.condition or any(self.names.values()))
+        return not (self.add or self.fields or self.first or self.condition or any(self.names.values()))
 
 
 def write_changes(campaign_id: str, changes: list[ContactChange], update: CampaignUpdate) -> list[str | None]:
@@ -169,6 +190,10 @@ def write_changes(campaign_id: str, changes: list[ContactChange], update: Campai
             owners.append(change)
         if change.put_due:
             items.append({"Put": {"TableName": table(), "Item": to_item(change.put_due)}})
+            owners.append(change)
+        if change.no_call:
+            items.append({"ConditionCheck": {"TableName": table(), "Key": to_item(call_key(change.no_call)),
+                                             "ConditionExpression": "attribute_not_exists(pk)"}})
             owners.append(change)
     if not update.is_empty():
         items.append({"Update": _campaign_update(campaign_id, update)})
@@ -243,6 +268,9 @@ def _campaign_update(campaign_id: str, update: CampaignUpdate) -> dict[str, Any]
     for i, (name, value) in enumerate(update.fields.items()):
         names[f"#u{i}"], values[f":u{i}"] = name, value
         sets.append(f"#u{i} = :u{i}")
+    for i, (name, value) in enumerate(update.first.items()):
+        names[f"#o{i}"], values[f":o{i}"] = name, value
+        sets.append(f"#o{i} = if_not_exists(#o{i}, :o{i})")
     if sets:
         parts.append("SET " + ", ".join(sets))
     if adds:
