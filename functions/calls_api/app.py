@@ -1,5 +1,5 @@
 """CallsApiFunction: POST /calls/initiate, GET /calls/{call_ref}, GET /calls (list),
-GET /organization/balance and GET /organization/ledger.
+GET /calls/{call_ref}/evidence, GET /organization/balance and GET /organization/ledger.
 
 Thin: parse the event, call one use case, shape the response. The organization comes from
 the API-key authorizer's (cached) context, never from the request body. Routing and error
@@ -17,8 +17,9 @@ from outbound.calls.get_call import get_call
 from outbound.calls.idempotent_initiate import initiate_call_once
 from outbound.calls.initiate import initiate_call
 from outbound.calls.models import parse_initiate_request
+from outbound.compliance.dial_check import DialOrigin
 from outbound.config import public_api_url
-from outbound.http.router import body_text, dispatch, header, organization_id, single_valued_query
+from outbound.http.router import authorizer_context, body_text, dispatch, header, organization_id, single_valued_query
 from outbound.metrics import emits_metrics
 
 logger = Logger(service="outbound-calls")
@@ -27,11 +28,13 @@ logger = Logger(service="outbound-calls")
 def initiate(event: dict) -> Any:
     request = parse_initiate_request(body_text(event))
     callbacks_url = public_api_url(event["requestContext"])
+    # Who asked, for the dial's evidence: the API key's prefix (never the key).
+    origin = DialOrigin("api", api_key_prefix=authorizer_context(event).get("api_key_prefix"))
     key = header(event, "Idempotency-Key")
     if key is not None:
-        body, headers = initiate_call_once(organization_id(event), request, callbacks_url, key)
+        body, headers = initiate_call_once(organization_id(event), request, callbacks_url, key, origin)
         return 200, body, headers
-    return initiate_call(organization_id(event), request, callbacks_url)
+    return initiate_call(organization_id(event), request, callbacks_url, origin=origin)
 
 
 def read_call(event: dict) -> dict:
@@ -43,6 +46,12 @@ def list_organization_calls(event: dict) -> dict:
 
     query = single_valued_query(event, ("status", "limit", "next_token"))
     return list_calls(organization_id(event), query.get("status"), query.get("limit"), query.get("next_token"))
+
+
+def read_evidence(event: dict) -> dict:
+    from outbound.compliance.evidence_api import call_evidence  # imported when used: not on initiate's cold start
+
+    return call_evidence(organization_id(event), event["pathParameters"]["call_ref"])
 
 
 def read_balance(event: dict) -> dict:
@@ -62,6 +71,7 @@ ROUTES = {
     ("POST", "/calls/initiate"): initiate,
     ("GET", "/calls/{call_ref}"): read_call,
     ("GET", "/calls"): list_organization_calls,
+    ("GET", "/calls/{call_ref}/evidence"): read_evidence,
     ("GET", "/organization/balance"): read_balance,
     ("GET", "/organization/ledger"): read_ledger,
 }

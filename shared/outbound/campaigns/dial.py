@@ -11,7 +11,11 @@ written:
 - the campaign is no longer running: the contact goes back to waiting, the attempt not burned
   (paused), or ends ``canceled`` (canceled, ended: the dispatcher decides, from the campaign);
 - the call cannot be made (invalid number or destination, missing variable, do-not-call): the
-  contact ends ``invalid`` or ``suppressed``, no call.
+  contact ends ``invalid`` or ``suppressed``, no call;
+- the calling rules refuse it (outbound.compliance: the organization's rules narrowed by the
+  campaign's, in every zone the contact may be in, its caps counted over every path, consent):
+  the refusal's evidence is written, and the contact waits for the next allowed time (attempt
+  not burned) or, when waiting cannot help (consent missing), ends ``skipped``.
 A 402 pauses the campaign (``insufficient_balance``) and puts the contact back, attempt not
 burned. A provider refusal or timeout leaves a call record like any other call: its status flows
 back through the table's stream like every call's end.
@@ -19,6 +23,7 @@ back through the table's stream like every call's end.
 from __future__ import annotations
 
 import time
+from dataclasses import replace
 from datetime import datetime, timezone
 from typing import Any
 
@@ -30,6 +35,9 @@ from outbound.calls.models import initiate_request_from
 from outbound.campaigns import queues
 from outbound.campaigns.lifecycle import pause_for_balance
 from outbound.campaigns.policy import WAITING_STATUSES
+from outbound.campaigns.settings import Campaign
+from outbound.compliance import evidence
+from outbound.compliance.dial_check import CallingRulesRefused, DialOrigin
 from outbound.errors import (
     ApiError,
     PaymentRequired,
@@ -55,7 +63,9 @@ def dial(message: dict[str, Any], public_api_url: str) -> dict[str, Any]:
     call_key = store.call_key(message["call_id"])
     try:
         request = initiate_request_from(message["call"])
-        prepared = prepare_call(message["organization_id"], request, also_read=(campaign_key, contact_key, call_key))
+        origin = DialOrigin("campaign", campaign_id=campaign_id, contact_id=contact_id, attempt=attempt)
+        prepared = prepare_call(message["organization_id"], request, also_read=(campaign_key, contact_key, call_key),
+                                origin=origin)
     except ServiceUnavailable:
         raise
     except Suppressed as exc:
@@ -75,6 +85,9 @@ def dial(message: dict[str, Any], public_api_url: str) -> dict[str, Any]:
         return {"outcome": "duplicate", **about}
     if item is None or item.get("status") != "running":
         return _deferred(message, about, (item or {}).get("status"))
+    campaign = Campaign.from_item(item)
+    prepared = replace(prepared, dial=prepared.dial.for_campaign(campaign.rules, message.get("timezone"),
+                                                                 campaign.timezone, contact.get("consent")))
     _wait_for_slot(message.get("dial_at"))
     extra = {"campaign_id": campaign_id, "contact_id": contact_id, "attempt": attempt,
              "recipient_timezone": message.get("timezone")}
@@ -86,6 +99,8 @@ def dial(message: dict[str, Any], public_api_url: str) -> dict[str, Any]:
     except PaymentRequired:
         pause_for_balance(campaign_id, message["organization_id"])
         return _deferred(message, about, "insufficient_balance")
+    except CallingRulesRefused as refused:
+        return _refused_by_rules(message, refused, about)
     except (ProviderFailed, ProviderTimedOut) as exc:  # a call record exists: its end comes by the stream
         return {"outcome": "provider_failed" if isinstance(exc, ProviderFailed) else "provider_timeout", **about}
     logger.info("Campaign call placed", extra={**about, "to": mask(message["phone_number"])})
@@ -105,15 +120,34 @@ def _wait_for_slot(dial_at: str | None) -> None:
         time.sleep(ahead)
 
 
-def _not_placed(message: dict[str, Any], status: str, detail: str, about: dict[str, Any]) -> dict[str, Any]:
+def _refused_by_rules(message: dict[str, Any], refused: CallingRulesRefused, about: dict[str, Any]) -> dict[str, Any]:
+    """The refusal's evidence (under the attempt's call id), then the contact waits for the next
+    allowed time, or ends skipped when no time can help."""
+    record = refused.check.evidence(message["call_id"], refused.verdict, None, refused=True)
+    store.put_evidence(record)
+    summary = {k: v for k, v in evidence.summary(record).items() if v not in (None, "")}
+    if refused.verdict.waiting_helps:
+        return _deferred(message, about, "calling_rules", not_before=iso(refused.verdict.next_allowed_at),
+                         evidence=summary)
+    return _not_placed(message, "skipped", refused.detail, about, evidence=summary)
+
+
+def iso(at: datetime) -> str:
+    return at.astimezone(timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def _not_placed(message: dict[str, Any], status: str, detail: str, about: dict[str, Any],
+                **extra: Any) -> dict[str, Any]:
     logger.info("Campaign contact cannot be called", extra={**about, "status": status, "detail": detail})
-    queues.send_tick(message["campaign_id"], "not_placed", [_event(message, "not_placed", status=status, detail=detail)])
+    queues.send_tick(message["campaign_id"], "not_placed",
+                     [_event(message, "not_placed", status=status, detail=detail, **extra)])
     return {"outcome": status, **about}
 
 
-def _deferred(message: dict[str, Any], about: dict[str, Any], why: str | None) -> dict[str, Any]:
-    logger.info("Campaign not running: attempt deferred", extra={**about, "campaign_status": why})
-    queues.send_tick(message["campaign_id"], "deferred", [_event(message, "deferred")])
+def _deferred(message: dict[str, Any], about: dict[str, Any], why: str | None, **extra: Any) -> dict[str, Any]:
+    logger.info("Campaign attempt deferred", extra={**about, "reason": why, **{k: v for k, v in extra.items()
+                                                                               if k == "not_before"}})
+    queues.send_tick(message["campaign_id"], "deferred", [_event(message, "deferred", **extra)])
     return {"outcome": "deferred", "reason": why, **about}
 
 
