@@ -44,6 +44,7 @@ STUCK_CALLS_RELEASED = "StuckCallsReleased"  # the reserve sweeper released a ca
 UNPROVEN_EVENTS = "UnprovenProviderEvents"  # a signed status event not proven to be the call's: recorded
 PROVIDER_ADJUSTMENTS = "ProviderAdjustments"  # a call's money corrected (or settled) from the provider's record
 PROVIDER_CALLS_FLAGGED = "ProviderCallsFlagged"  # the provider does not report the call as finished
+DIALS_REFUSED = "DialsRefusedByRules"  # a dial the calling rules refused (a direct one is answered 409/422)
 
 _invocation: contextvars.ContextVar[dict[str | None, AmazonCloudWatchEMFProvider] | None] = \
     contextvars.ContextVar("outbound_metrics", default=None)

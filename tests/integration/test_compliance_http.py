@@ -420,3 +420,24 @@ def test_results_csv_carries_each_placed_calls_evidence(api):
     assert row["evidence_zones"].startswith(f"{zone} ")  # the contact's zone and its local time (+1555: no other)
     assert row["evidence_rules_version"] == "0" and row["evidence_hmac"] == record["hmac"]
     api.request("POST", f"/campaigns/{campaign_id}/cancel", key=CAMPAIGN_KEY)
+
+
+def test_the_counter_keeps_recent_dials_only_and_expires(api):
+    """A dial older than 7 days (the longest a cap counts) is dropped by the next dial's update;
+    the item carries a TTL a week past its newest dial."""
+    to = number()
+    dynamodb, table = api.dynamodb(), api.aws()["table_name"]
+    key = {"pk": {"S": f"DIALS#org_rules#{to}"}, "sk": {"S": "DIALS"}}
+    old = (datetime.now(UTC) - timedelta(days=8)).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+    recent = (datetime.now(UTC) - timedelta(hours=2)).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+    dynamodb.put_item(TableName=table, Item={**key, "version": {"N": "7"}, "d_call_old": {"S": old},
+                                             "d_call_recent": {"S": recent}})
+    placed = api.initiate({"from_phone_number": FROM, "to_phone_number": to}, key=KEY)  # rules off: counted only
+    assert placed.status_code == 200, placed.text
+    item = dynamodb.get_item(TableName=table, Key=key, ConsistentRead=True)["Item"]
+    dials = sorted(name for name in item if name.startswith("d_"))
+    assert dials == sorted(["d_call_recent", f"d_{placed.json()['call_id']}"])
+    assert item["version"]["N"] == "8" and item["organization_id"]["S"] == "org_rules"
+    assert 7 * 86400 < int(item["expires_at"]["N"]) - time.time() <= 8 * 86400
+    [record] = evidence(api, placed.json()["call_id"])
+    assert record["verdict"]["frequency"]["dials_24h"] == 1 and record["verdict"]["frequency"]["dials_7d"] == 1

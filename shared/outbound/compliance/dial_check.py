@@ -27,7 +27,6 @@ UTC = timezone.utc
 MAX_COUNTER_RACES = 25  # judged again at most this often when concurrent dials move the counter
 RULES_OFF_NOTE = ("The organization's calling rules are off for direct, scheduled and EventBridge calls: "
                   "nothing was checked (the dial is counted)")
-DIALS_REFUSED = "DialsRefusedByRules"  # metric: dials the calling rules refused (every path)
 
 
 @dataclass(frozen=True)
@@ -59,6 +58,7 @@ class DialCheck:
     consent: dict[str, Any] | None = None
     campaign_rules: Rules | None = None  # a campaign's own rules, narrowing the organization's
     fallback_zone: str | None = None  # a campaign's zone, for recipients of no known zone
+    pre_dial: dict[str, Any] | None = None  # the organization's own pre-dial check's answer, when it has one
 
     @property
     def applies(self) -> bool:
@@ -89,7 +89,7 @@ class DialCheck:
         return evidence.seal(evidence.build(
             "refusal" if refused else "dial", key, call_id, self.organization_id, recorded_at,
             self.origin.as_dict(), self.from_number, self.to_number, provider, self.applies, verdict,
-            None if self.applies else RULES_OFF_NOTE))
+            None if self.applies else RULES_OFF_NOTE, self.pre_dial))
 
 
 class CallingRulesRefused(ApiError):
@@ -128,7 +128,7 @@ def reserve_checked(check: DialCheck, record: dict[str, Any], reserve_cents: int
     for race in range(MAX_COUNTER_RACES):
         verdict = check.verdict(datetime.now(UTC))
         if not verdict.allowed:
-            metrics.count(DIALS_REFUSED, record.get("provider"))
+            metrics.count(metrics.DIALS_REFUSED, record.get("provider"))
             raise CallingRulesRefused(check, verdict)
         record_evidence = check.evidence(record["call_id"], verdict, record.get("provider"))
         counter = store.counter_update(check.organization_id, check.to_number, record["call_id"], verdict.at,

@@ -90,7 +90,8 @@ def verify(record: dict[str, Any]) -> tuple[bool, str]:
 
 def build(kind: str, key: dict[str, str], call_id: str, organization_id: str, recorded_at: str,
           requested_by: dict[str, Any], caller_id: str, to_number: str, provider: str | None,
-          rules_applied: bool, verdict: Verdict, rules_note: str | None = None) -> dict[str, Any]:
+          rules_applied: bool, verdict: Verdict, rules_note: str | None = None,
+          pre_dial: dict[str, Any] | None = None) -> dict[str, Any]:
     """An evidence record (unsealed): ``kind`` "dial" (allowed and reserved) or "refusal"."""
     return {**key, "evidence_id": f"{call_id}/{key['sk']}", "kind": kind, "call_id": call_id,
             "organization_id": organization_id, "recorded_at": recorded_at, "requested_by": requested_by,
@@ -99,7 +100,7 @@ def build(kind: str, key: dict[str, str], call_id: str, organization_id: str, re
             # Reaching the verdict means the do-not-call entry was read (in the same BatchGetItem)
             # and absent: a listed number is refused before.
             "suppression": {"checked": True, "listed": False},
-            "pre_dial": None}  # the organization's own pre-dial check, when it has one
+            "pre_dial": pre_dial}  # the organization's own pre-dial check's answer, when it has one
 
 
 def view(record: dict[str, Any]) -> dict[str, Any]:
