@@ -19,7 +19,7 @@ from zoneinfo import ZoneInfo
 import pytest
 import requests
 
-from tests.conftest import OUTBOUND, ROOT, wait_for
+from tests.conftest import ROOT, wait_for
 
 pytestmark = pytest.mark.integration
 
@@ -49,6 +49,19 @@ def put_rules(server, key=KEY, **fields) -> dict:
     return response.json()
 
 
+# Numbers of one zone each, from UTC-10 to UTC+9: at any time one of them is in 08:00-20:00.
+ONE_ZONE_NUMBERS = (("+1808739", "Pacific/Honolulu"), ("+1415739", "America/Los_Angeles"),
+                    ("+1212739", "America/New_York"), ("+3361273", "Europe/Paris"), ("+8137390", "Asia/Tokyo"))
+
+
+def daytime_number() -> tuple[str, str]:
+    """(a new destination, its number's only zone) where it is 08:00-20:00 now."""
+    for prefix, zone in ONE_ZONE_NUMBERS:
+        if 8 <= datetime.now(ZoneInfo(zone)).hour < 20:
+            return f"{prefix}{next(_numbers):04d}", zone
+    raise AssertionError("no zone of ONE_ZONE_NUMBERS is in daytime now")
+
+
 def zone_at(hour: int) -> str:
     """An Etc/GMT zone where the local time is ``hour`` now."""
     offset = hour - datetime.now(UTC).hour
@@ -58,17 +71,18 @@ def zone_at(hour: int) -> str:
 
 def hawaii_case() -> tuple[str, dict]:
     """(a contact's zone, a window) such that, now and for the next hour, the contact's zone is
-    inside the window and Pacific/Honolulu is outside it: at night in Hawaii, the legal floor and
-    New York (the issue's own case) when it is daytime there; else a window narrowed to hours
-    that are the contact's and not Honolulu's."""
+    inside the window and Pacific/Honolulu (UTC-10, no daylight saving) is outside it, while a
+    time inside it in both zones exists later. At night in Hawaii: the legal floor, with New York
+    (the issue's own case) when it is daytime there. In Hawaiian daytime: a window narrowed to
+    hours that are the contact's and not yet (or no longer) Honolulu's."""
     honolulu = datetime.now(ZoneInfo("Pacific/Honolulu")).hour
     if honolulu >= 21 or honolulu < 7:
         new_york = datetime.now(ZoneInfo("America/New_York")).hour
         return ("America/New_York" if 8 <= new_york < 19 else zone_at(12)), {"start": "08:00", "end": "21:00"}
-    hour = 12 if abs(honolulu - 12) >= 2 else 16
-    zone = zone_at(hour)
-    local = datetime.now(ZoneInfo(zone)).hour
-    return zone, {"start": f"{local:02d}:00", "end": f"{min(local + 2, 21):02d}:00"}
+    if honolulu <= 16:  # a contact two hours ahead (UTC-8): its window opens when Honolulu's hour is over
+        return "Etc/GMT+8", {"start": f"{honolulu + 2:02d}:00", "end": "21:00"}
+    # a contact two hours behind (UTC-12): its window closed when Honolulu's hour began
+    return "Etc/GMT+12", {"start": f"{honolulu - 3:02d}:00", "end": f"{honolulu:02d}:00"}
 
 
 def parse(text: str) -> datetime:
@@ -264,7 +278,7 @@ def test_four_dynamodb_round_trips_with_rules_caps_and_evidence_on(api):
 
 def test_a_placed_calls_evidence_says_why_and_tampering_is_detected(api):
     put_rules(api, enabled=True)
-    zone, to = zone_at(12), number("212")
+    zone, (to, number_zone) = zone_at(12), daytime_number()
     placed = api.initiate({"from_phone_number": FROM, "to_phone_number": to, "recipient_timezone": zone}, key=KEY)
     assert placed.status_code == 200, placed.text
     call_id = placed.json()["call_id"]
@@ -275,7 +289,7 @@ def test_a_placed_calls_evidence_says_why_and_tampering_is_detected(api):
     verdict = record["verdict"]
     assert verdict["allowed"] and verdict["checked"] == ["window", "frequency", "consent"]
     assert [(z["zone"], z["source"], z["inside"]) for z in verdict["zones"]] == [
-        (zone, "contact", True), ("America/New_York", "number", True)]
+        (zone, "contact", True), (number_zone, "number", True)]
     assert verdict["rules"]["version"] >= 1 and verdict["frequency"]["max_dials_24h"] == 3
     assert len(record["hmac"]) == 64 and record["key_version"]
     assert api.request("GET", f"/calls/{call_id}/evidence", key="sk_live_acme_demo").status_code == 404
@@ -425,6 +439,7 @@ def test_results_csv_carries_each_placed_calls_evidence(api):
 def test_the_counter_keeps_recent_dials_only_and_expires(api):
     """A dial older than 7 days (the longest a cap counts) is dropped by the next dial's update;
     the item carries a TTL a week past its newest dial."""
+    put_rules(api)  # off: the dial is counted, nothing checked
     to = number()
     dynamodb, table = api.dynamodb(), api.aws()["table_name"]
     key = {"pk": {"S": f"DIALS#org_rules#{to}"}, "sk": {"S": "DIALS"}}

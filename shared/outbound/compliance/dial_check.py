@@ -15,6 +15,7 @@ import time
 from dataclasses import dataclass, replace
 from datetime import datetime, timezone
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from outbound import metrics, store
 from outbound.errors import ApiError, ServiceUnavailable
@@ -106,10 +107,15 @@ class CallingRulesRefused(ApiError):
 
 
 def refusal_sentence(number: str, verdict: Verdict) -> str:
+    """What was refused and why, the recipient's local time(s) now, and when the next allowed time
+    opens, in UTC and in each of the recipient's zones."""
     why = "; ".join(r.detail for r in verdict.reasons)
-    sentence = f"Calling rules refuse a call to {number} now: {why}."
+    now = ", ".join(f"{z.local_time[11:16]} in {z.zone}" for z in verdict.zones)
+    sentence = f"Calling rules refuse a call to {number} now{f' ({now})' if now else ''}: {why}."
     if verdict.next_allowed_at:
-        return sentence + f" The next allowed time is {iso(verdict.next_allowed_at)}."
+        local = ", ".join(f"{verdict.next_allowed_at.astimezone(ZoneInfo(z.zone)):%H:%M} in {z.zone}"
+                          for z in verdict.zones)
+        return sentence + f" The next allowed time is {iso(verdict.next_allowed_at)} ({local})."
     if "consent_missing" in verdict.codes:
         return sentence + " Give consent (type, obtained_at, source, proof_reference) with the call."
     if "zone_unknown" in verdict.codes:
