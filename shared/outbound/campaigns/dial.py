@@ -123,7 +123,7 @@ def _wait_for_slot(dial_at: str | None) -> None:
 def _refused_by_rules(message: dict[str, Any], refused: CallingRulesRefused, about: dict[str, Any]) -> dict[str, Any]:
     """The refusal's evidence (under the attempt's call id), then the contact waits for the next
     allowed time, or ends skipped when no time can help."""
-    record = refused.check.evidence(message["call_id"], refused.verdict, None, refused=True)
+    record = refused.evidence(message["call_id"])
     store.put_evidence(record)
     summary = {k: v for k, v in evidence.summary(record).items() if v not in (None, "")}
     if refused.verdict.waiting_helps:

@@ -97,13 +97,17 @@ class CallingRulesRefused(ApiError):
     """The calling rules refuse this dial now: 409 when waiting helps (window, cap: the answer
     says when the next allowed time opens), 422 when it cannot (consent missing, zone unknown)."""
 
-    def __init__(self, check: DialCheck, verdict: Verdict):
+    def __init__(self, check: DialCheck, verdict: Verdict, provider: str | None = None):
         self.status = 409 if verdict.waiting_helps else 422
         super().__init__(refusal_sentence(check.to_number, verdict), reasons=verdict.codes,
                          recipient_local_times=[{"zone": z.zone, "source": z.source, "local_time": z.local_time}
                                                 for z in verdict.zones],
                          next_allowed_at=iso(verdict.next_allowed_at) if verdict.next_allowed_at else None)
-        self.check, self.verdict = check, verdict
+        self.check, self.verdict, self.provider = check, verdict, provider
+
+    def evidence(self, call_id: str) -> dict[str, Any]:
+        """The refusal's evidence record (sealed), for a dial nobody is there to be told of."""
+        return self.check.evidence(call_id, self.verdict, self.provider, refused=True)
 
 
 def refusal_sentence(number: str, verdict: Verdict) -> str:
@@ -135,7 +139,7 @@ def reserve_checked(check: DialCheck, record: dict[str, Any], reserve_cents: int
         verdict = check.verdict(datetime.now(UTC))
         if not verdict.allowed:
             metrics.count(metrics.DIALS_REFUSED, record.get("provider"))
-            raise CallingRulesRefused(check, verdict)
+            raise CallingRulesRefused(check, verdict, record.get("provider"))
         record_evidence = check.evidence(record["call_id"], verdict, record.get("provider"))
         counter = store.counter_update(check.organization_id, check.to_number, record["call_id"], verdict.at,
                                        check.counter, conditional=check.applies)

@@ -182,4 +182,4 @@ def _record_refusal(fire: Fire, refused: CallingRulesRefused) -> None:
     """The evidence of a fire the calling rules refused, under the call id the fire would have had
     (a repeated delivery of the same refusal writes a record of its own instant)."""
     call_id = fire.call_id or f"call_{hashlib.sha256(repr(fire).encode()).hexdigest()[:24]}"
-    store.put_evidence(refused.check.evidence(call_id, refused.verdict, None, refused=True))
+    store.put_evidence(refused.evidence(call_id))
