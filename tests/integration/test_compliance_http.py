@@ -24,8 +24,8 @@ from tests.conftest import ROOT, wait_for
 pytestmark = pytest.mark.integration
 
 UTC = timezone.utc
-KEY, FROM = "sk_test_rules_direct", "+15551237001"  # org_rules: direct and scheduled calls
-CAMPAIGN_KEY, CAMPAIGN_FROM = "sk_test_rules_campaigns", "+15551237101"  # org_rules_campaigns
+KEY, FROM = "sk_test_rules_direct", "+15551237701"  # org_rules: direct and scheduled calls
+CAMPAIGN_KEY, CAMPAIGN_FROM = "sk_test_rules_campaigns", "+15551237702"  # org_rules_campaigns
 ALL_DAYS = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
 CONSENT = {"type": "express_written", "obtained_at": "2026-11-02T15:04:05Z", "source": "web form",
            "proof_reference": "consent-7781"}
