@@ -12,6 +12,7 @@ Commands that talk to a running ``outbound serve`` (``--local-server``/``--serve
   outbound admin credit ORG_ID AMOUNT_CENTS --reason TEXT --reference REF
   outbound admin ledger ORG_ID | outbound admin reconcile ORG_ID
   outbound admin reconcile-provider ORG_ID [--since ISO]   charges against the providers' own records
+  outbound admin calling-rules show|set ORG_ID [...] | outbound admin evidence CALL   compliance
   outbound bench cold-start [--runs N] [--json] [--check]
   outbound bench load [--requests N] [--concurrency C] [--server URL] [--json]
   outbound campaign watch|emulate ID [--server URL] [--api-key KEY]

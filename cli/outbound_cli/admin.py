@@ -9,6 +9,8 @@ environment as for the AWS CLI).
   admin ledger ORG_ID [--limit N]                                  the newest ledger entries
   admin reconcile ORG_ID                                           prove balance and reserves from the ledger
   admin reconcile-provider ORG_ID [--since ISO]                    compare charges with the providers' own records
+  admin calling-rules show|set ORG_ID [--enable] [--window ...]    an organization's calling rules (cli.admin_compliance)
+  admin evidence CALL                                              a call's evidence, each record's HMAC checked
 
 Nothing here can change ``balance_cents``, ``reserved_cents`` or ``available_cents`` except
 ``credit`` and ``reconcile-provider`` (a charge corrected to the provider's record), each of which
@@ -20,7 +22,7 @@ import argparse
 import json
 from typing import Any, Callable
 
-from . import admin_credentials, admin_directory, keys
+from . import admin_compliance, admin_credentials, admin_directory, keys
 from .common import CliError, ascii_int, target_arguments, use_target
 from .keys import require_organization
 
@@ -154,10 +156,11 @@ def cmd_reconcile_provider(args: argparse.Namespace) -> int:
 
 def register(commands: Any) -> dict[str, Callable[[argparse.Namespace], int]]:
     admin = commands.add_parser("admin", help="operate a stack: directory, API keys, provider credentials, credits, "
-                                               "ledger, reconcile, reconcile-provider")
+                                               "ledger, reconcile, reconcile-provider, calling rules, evidence")
     sub = admin.add_subparsers(dest="admin_command", required=True)
     admin_directory.add_commands(sub)
     admin_credentials.add_commands(sub)
+    admin_compliance.add_commands(sub)
     api_key = sub.add_parser("api-key", help="create, list and revoke API keys")
     keys.add_commands(api_key.add_subparsers(dest="action", required=True))
 

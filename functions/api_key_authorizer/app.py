@@ -51,11 +51,13 @@ def allow(principal: str, method_arn: str, context: dict[str, Any]) -> dict[str,
 def lambda_handler(event: dict, context: Any) -> dict:
     api_key = bearer_token(event.get("authorizationToken"))
     try:
-        organization_id = store.organization_for_api_key(api_key) if api_key else None
+        key = store.api_key_record(api_key) if api_key else None
     except Exception as exc:
         failure_answer(exc, logger)  # logged as unavailable, misconfigured or unexpected
         raise
-    if organization_id is None:
+    if key is None:
         logger.info("API key refused")
         raise Exception("Unauthorized")  # API Gateway's contract for a 401
-    return allow(organization_id, event["methodArn"], {"organization_id": organization_id})
+    # The key's prefix (never the key): who asked, in the evidence of each call it places.
+    context = {"organization_id": key["organization_id"], "api_key_prefix": key.get("prefix")}
+    return allow(key["organization_id"], event["methodArn"], {k: v for k, v in context.items() if v})

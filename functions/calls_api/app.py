@@ -1,6 +1,7 @@
 """CallsApiFunction: POST /calls/initiate, GET /calls/{call_ref}, GET /calls (list),
-POST /calls/{call_ref}/terminate, a call's timeline and ledger entries (GET /calls/{call_ref}/timeline
-and /ledger), GET /organization/balance, GET /organization/ledger and GET /organization/spend.
+POST /calls/{call_ref}/terminate, a call's timeline, ledger entries and compliance evidence
+(GET /calls/{call_ref}/timeline, /ledger and /evidence), GET /organization/balance,
+GET /organization/ledger and GET /organization/spend.
 
 Thin: parse the event, call one use case, shape the response. The organization comes from
 the API-key authorizer's (cached) context, never from the request body. Routing and error
@@ -18,8 +19,9 @@ from outbound.calls.get_call import get_call
 from outbound.calls.idempotent_initiate import initiate_call_once
 from outbound.calls.initiate import initiate_call
 from outbound.calls.models import parse_initiate_request
+from outbound.compliance.dial_check import DialOrigin
 from outbound.config import public_api_url
-from outbound.http.router import body_text, dispatch, header, organization_id, single_valued_query
+from outbound.http.router import authorizer_context, body_text, dispatch, header, organization_id, single_valued_query
 from outbound.metrics import emits_metrics
 
 logger = Logger(service="outbound-calls")
@@ -29,11 +31,13 @@ snapstart.register()  # the restore hooks, for the stack's SnapStart parameter (
 def initiate(event: dict) -> Any:
     request = parse_initiate_request(body_text(event))
     callbacks_url = public_api_url(event["requestContext"])
+    # Who asked, for the dial's evidence: the API key's prefix (never the key).
+    origin = DialOrigin("api", api_key_prefix=authorizer_context(event).get("api_key_prefix"))
     key = header(event, "Idempotency-Key")
     if key is not None:
-        body, headers = initiate_call_once(organization_id(event), request, callbacks_url, key)
+        body, headers = initiate_call_once(organization_id(event), request, callbacks_url, key, origin)
         return 200, body, headers
-    return initiate_call(organization_id(event), request, callbacks_url)
+    return initiate_call(organization_id(event), request, callbacks_url, origin=origin)
 
 
 def read_call(event: dict) -> dict:
@@ -52,6 +56,12 @@ def terminate(event: dict) -> Any:
     from outbound.calls.terminate import terminate_call  # imported when used: not on initiate's cold start
 
     return 202, terminate_call(organization_id(event), event["pathParameters"]["call_ref"])
+
+
+def read_evidence(event: dict) -> dict:
+    from outbound.compliance.evidence_api import call_evidence  # imported when used: not on initiate's cold start
+
+    return call_evidence(organization_id(event), event["pathParameters"]["call_ref"])
 
 
 def read_balance(event: dict) -> dict:
@@ -95,6 +105,7 @@ ROUTES = {
     ("POST", "/calls/{call_ref}/terminate"): terminate,
     ("GET", "/calls/{call_ref}/timeline"): read_timeline,
     ("GET", "/calls/{call_ref}/ledger"): read_call_ledger,
+    ("GET", "/calls/{call_ref}/evidence"): read_evidence,
     ("GET", "/organization/balance"): read_balance,
     ("GET", "/organization/ledger"): read_ledger,
     ("GET", "/organization/spend"): read_spend,

@@ -45,6 +45,7 @@ def _emulator_modules() -> dict[str, Any]:
 def reset_cached_clients() -> None:
     """Warm-Lambda caches hold endpoints and settings: a new local stack starts them afresh."""
     from outbound import aws, credentials
+    from outbound.compliance import evidence
     from outbound.config import scheduler_settings, settings
     from outbound.outcome_events import secrets as webhook_secrets
 
@@ -54,6 +55,7 @@ def reset_cached_clients() -> None:
     scheduler_settings.cache_clear()
     aws.reset()
     credentials.clear_cache()
+    evidence.clear_cache()
     webhook_secrets.clear_cache()
     tag_requests_with_function(aws.session())
 
@@ -106,6 +108,7 @@ class LocalStack:
         self._create_buckets()
         self._create_event_buses()
         self._create_schedule_groups()
+        self._create_secrets()
         self._start_emulators()
         return self
 
@@ -291,6 +294,16 @@ class LocalStack:
         for logical_id, resource in self.template.resources.items():
             if resource["Type"] == "AWS::Scheduler::ScheduleGroup":
                 scheduler.create_schedule_group(Name=logical_id)
+
+    def _create_secrets(self) -> None:
+        """Every AWS::SecretsManager::Secret of the template (named by logical id, as !Ref
+        resolves locally), with a random value as GenerateSecretString would make."""
+        import secrets as random
+
+        client = self.boto("secretsmanager")
+        for logical_id, resource in self.template.resources.items():
+            if resource["Type"] == "AWS::SecretsManager::Secret":
+                client.create_secret(Name=logical_id, SecretString=random.token_urlsafe(48))
 
     # --- emulators ----------------------------------------------------------------------------
     def accepted_credentials(self, provider: str) -> list[dict]:

@@ -32,8 +32,13 @@ Features (use cases, each with its models):
   become which events), ``publish`` (EventBridge and one delivery per webhook endpoint:
   CallEventsFunction), ``deliver`` (WebhookDeliveryFunction), ``endpoints`` (the webhook-endpoint
   API's use cases), ``secrets`` (signing secrets), ``guard`` (SSRF rules), ``transport`` (the POST).
-- ``compliance``: who may be called. ``destinations`` (toll-fraud safety), ``suppressions``
-  (the do-not-call list).
+- ``compliance``: who may be called, and the proof. ``destinations`` (toll-fraud safety), ``suppressions``
+  (the do-not-call list), ``rules`` (THE pure calling-rules function: windows in every zone the
+  recipient may be in, the legal floor, caps, consent), ``organization_rules`` (an organization's
+  rules as stored, read on the call path), ``calling_rules`` and ``models`` (their API),
+  ``consent`` (its hand validation), ``dial_check`` (the rules applied to one dial, and the
+  reserve that counts it with its evidence), ``evidence`` and ``evidence_api`` (sealed records,
+  reading and verifying them).
 - ``money``: the balance as the API shows it (``ledger``: also a call's entries), ``spend`` (per day),
   ``reconcile`` (prove it from the ledger)
   and ``provider_reconcile`` (charges checked against the providers' own call records:
@@ -45,10 +50,11 @@ Features (use cases, each with its models):
 Adapters:
 
 - ``http``: every HTTP adapter. ``router`` (the call path's lean route dict: measured cold start),
-  ``resolver`` (Powertools' resolver for the APIs off that path), ``campaigns``, ``burki`` and
-  ``webhook_endpoints`` (their routes), ``openapi`` (the document GET /openapi.json serves; committed
-  as docs/openapi.json), ``console`` (the web console's static files and their Content-Security-Policy:
-  ConsoleFunction; the files are in functions/console/static).
+  ``resolver`` (Powertools' resolver for the APIs off that path), ``campaigns``, ``burki``,
+  ``compliance`` (the calling rules, included in the campaigns' resolver) and ``webhook_endpoints``
+  (their routes), ``openapi`` (the document GET /openapi.json serves; committed as
+  docs/openapi.json), ``console`` (the web console's static files and their
+  Content-Security-Policy: ConsoleFunction; the files are in functions/console/static).
 - ``providers``: one adapter per telephony provider (Twilio, Telnyx, Vonage, BYO SIP) behind
   ``place_call`` and ``hang_up``; ``provider_records``: reading each provider's own records of a call.
 - ``snapstart``: the adapter to Lambda's SnapStart runtime hooks (imported by CallsApiFunction's

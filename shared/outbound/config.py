@@ -165,6 +165,18 @@ def campaign_settings() -> CampaignSettings:
     )
 
 
+@dataclass(frozen=True)
+class ComplianceSettings:
+    evidence_key_secret: str  # EvidenceKeySecret: the Secrets Manager secret keying every evidence record's HMAC
+    evidence_key_cache_s: float  # how long the key is reused (as provider credentials: OUTBOUND_SECRETS_CACHE_SECONDS)
+
+
+def compliance_settings() -> ComplianceSettings:
+    env = os.environ
+    return ComplianceSettings(evidence_key_secret=env.get("EVIDENCE_KEY_SECRET", ""),
+                              evidence_key_cache_s=float(env.get("OUTBOUND_SECRETS_CACHE_SECONDS", "300")))
+
+
 def public_api_url(request_context: dict | None = None) -> str:
     """The base URL providers call back (``<it>/webhooks/<provider>``): PublicApiUrl (a custom
     domain) when set; else the URL the request came in on (``https://{domainName}/{stage}``);

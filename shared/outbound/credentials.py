@@ -82,8 +82,15 @@ def secrets_manager_url() -> str:
 
 
 def get_secret_string(name: str, provider: str) -> str:
-    """Secrets Manager's GetSecretValue (JSON 1.1 protocol), SigV4-signed."""
-    request = AWSRequest(method="POST", url=secrets_manager_url(), data=json.dumps({"SecretId": name}),
+    """Secrets Manager's GetSecretValue (JSON 1.1 protocol), SigV4-signed: the secret's text."""
+    return get_secret_value(name, provider).get("SecretString", "")
+
+
+def get_secret_value(name: str, provider: str, version_id: str | None = None) -> dict[str, Any]:
+    """GetSecretValue's whole answer (``SecretString``, ``VersionId`` ...), the current version or
+    ``version_id``; ``provider`` names what the secret is for in the errors."""
+    body = {"SecretId": name, **({"VersionId": version_id} if version_id else {})}
+    request = AWSRequest(method="POST", url=secrets_manager_url(), data=json.dumps(body),
                          headers={"X-Amz-Target": "secretsmanager.GetSecretValue",
                                   "Content-Type": "application/x-amz-json-1.1"})
     SigV4Auth(aws.session().get_credentials(), "secretsmanager", aws.region()).add_auth(request)
@@ -97,7 +104,7 @@ def get_secret_string(name: str, provider: str) -> str:
         data = None
     data = data if isinstance(data, dict) else {}
     if response.status == 200:
-        return data.get("SecretString", "")
+        return data
     error = str(data.get("__type") or f"HTTP{response.status}").rsplit("#", 1)[-1]
     if error == "ResourceNotFoundException":
         raise CredentialsMissing(f"No {provider} credentials are configured for your organization")

@@ -45,6 +45,7 @@ UNPROVEN_EVENTS = "UnprovenProviderEvents"  # a signed status event not proven t
 PROVIDER_ADJUSTMENTS = "ProviderAdjustments"  # a call's money corrected (or settled) from the provider's record
 PROVIDER_CALLS_FLAGGED = "ProviderCallsFlagged"  # the provider does not report the call as finished
 AWS_CONFIGURATION_ERRORS = "AwsConfigurationErrors"  # AWS refused a function's role or credentials
+DIALS_REFUSED = "DialsRefusedByRules"  # a dial the calling rules refused (a direct one is answered 409/422)
 
 _invocation: contextvars.ContextVar[dict[str | None, AmazonCloudWatchEMFProvider] | None] = \
     contextvars.ContextVar("outbound_metrics", default=None)

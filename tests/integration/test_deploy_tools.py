@@ -16,7 +16,6 @@ import os
 import subprocess
 import sys
 from datetime import datetime, timezone
-from pathlib import Path
 
 import boto3
 import pytest

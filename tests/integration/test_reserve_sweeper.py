@@ -71,9 +71,9 @@ def crash_during_initiate(monkeypatch, to, after_provider_answer=False):
     created = {}
     real_reserve = store.reserve_and_create_call
 
-    def spy(record, reserve):
+    def spy(record, reserve, *compliance):
         created.update(record)
-        return real_reserve(record, reserve)
+        return real_reserve(record, reserve, *compliance)
 
     monkeypatch.setattr(store, "reserve_and_create_call", spy)
     request = parse_initiate_request(f'{{"from_phone_number": "{FROM}", "to_phone_number": "{to}"}}')

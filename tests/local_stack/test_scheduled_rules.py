@@ -3,7 +3,7 @@ with a ScheduleExpression) run on their schedule in the local stack as EventBrid
 AWS: the reserve sweeper every 5 minutes, the provider reconciliation every hour, a disabled rule
 never. On a clock the test moves (no waiting)."""
 import threading
-from datetime import datetime, timedelta, timezone
+from datetime import timedelta, timezone
 
 import pytest
 

@@ -8,7 +8,10 @@ the provider emulators' signed webhooks, and what the engine did:
 - the calls-per-minute error: the most placements in any 60-second window, against
   ``calls_per_minute``;
 - DynamoDB round trips per attempt made by the engine (dispatcher, dialer, outcomes), beyond the
-  call's own 4 (budget: 3), and what each status webhook costs.
+  call's own 4 (budget: 3), and what each status webhook costs;
+- with the calling rules, caps and evidence on: the organization's rules get a 7-day cap beside the
+  24-hour one, the campaign requires consent (every contact carries it), and every attempt's
+  evidence record is read back and counted.
 
 Without ``--server`` it starts ``outbound serve`` in a child process. The contacts are put in a
 zone where it is daytime now, so the calling window is open.
@@ -71,14 +74,19 @@ def campaign(contacts: int = 200, max_concurrent: int = 10, calls_per_minute: in
     api = Api(server)
     try:
         LocalTable(api.server).fund(contacts * 1000, api.server)
-        created = api("POST", "/campaigns", {
+        rules_before = api("GET", "/organization/calling-rules")
+        api("PUT", "/organization/calling-rules", {**_settable(rules_before), "max_dials_24h": 3, "max_dials_7d": 10})
+        created = api("POST", "/campaigns", {"require_consent": True,
             "name": f"bench {contacts}", "from_phone_number": FROM_NUMBER,
             "calling_window": {"days": ["mon", "tue", "wed", "thu", "fri", "sat", "sun"], "start": "08:00", "end": "21:00"},
             "retry_policy": {"max_attempts": 2, "delays_minutes": [0], "retry_on": ["busy", "no-answer"]},
             "pacing": {"max_concurrent_calls": max_concurrent, "calls_per_minute": calls_per_minute}})
         campaign_id = created["campaign_id"]
         zone, run = daytime_zone(), random.randrange(100_000)
-        rows = [{"phone_number": f"+1646{(run * 1000 + i) % 10_000_000:07d}", "timezone": zone} for i in range(contacts)]
+        # +1555 8xx xxxx: numbers phonenumbers knows no zone of, so the contacts' own (daytime) zone decides
+        consent = {"type": "express_written", "obtained_at": "2026-01-05T10:00:00Z", "proof_reference": "bench"}
+        rows = [{"phone_number": f"+15558{(run * 1000 + i) % 1_000_000:06d}", "timezone": zone, "consent": consent}
+                for i in range(contacts)]
         for start in range(0, contacts, 1000):
             api("POST", f"/campaigns/{campaign_id}/contacts", {"contacts": rows[start:start + 1000]})
         engine_before, webhooks_before = ops(api, ENGINE), ops(api, ("ProviderCallbacksFunction",))
@@ -108,17 +116,22 @@ def campaign(contacts: int = 200, max_concurrent: int = 10, calls_per_minute: in
         figures = _figures(state, records, sampled, elapsed, max_concurrent, calls_per_minute,
                            ops(api, ENGINE) - engine_before, ops(api, ("ProviderCallbacksFunction",)) - webhooks_before,
                            ender.status_changes)
+        proofs = [api("GET", f"/calls/{call_id}/evidence")["evidence"] for call_id in placed]
+        figures["evidence_records"] = sum(1 for p in proofs for r in p if r["kind"] == "dial" and r["hmac"]
+                                          and r["verdict"]["allowed"] and r["rules_applied"])
         figures["engine_round_trips_by_function"] = {
             f: {op: round((n - per_function_before[f].get(op, 0)) / max(1, len(records)), 2)
                 for op, n in api.local(f"/_local/dynamodb-operations?function={f}").items()
                 if n - per_function_before[f].get(op, 0)} for f in ENGINE}
+        api("PUT", "/organization/calling-rules", _settable(rules_before))
     finally:
         if process is not None:
             process.terminate()
             process.wait(10)
     print(json.dumps(figures) if as_json else _text(figures))
     healthy = (figures["max_in_flight_sampled"] <= max_concurrent and figures["max_calls_overlapping"] <= max_concurrent
-               and figures["max_calls_in_60s"] <= calls_per_minute + 1 and figures["engine_round_trips_beyond_call"] <= 3)
+               and figures["max_calls_in_60s"] <= calls_per_minute + 1 and figures["engine_round_trips_beyond_call"] <= 3
+               and figures["evidence_records"] == figures["attempts"])
     return 0 if healthy else 1
 
 
@@ -146,6 +159,11 @@ class _Ender:
     def join(self) -> None:
         for thread in self.threads:
             thread.join()
+
+
+def _settable(rules: dict[str, Any]) -> dict[str, Any]:
+    """The rules as GET answers them, as a PUT body."""
+    return {k: v for k, v in rules.items() if k not in ("version", "updated_at", "legal_floor")}
 
 
 def _instant(value: str) -> datetime:
@@ -189,5 +207,7 @@ def _text(f: dict[str, Any]) -> str:
         f"DynamoDB            {f['engine_round_trips_per_attempt']} round trips per attempt by the engine = "
         f"the call's 4 + {f['engine_round_trips_beyond_call']} (budget: 3); "
         f"{f['webhook_round_trips_per_status_change']} per status webhook",
+        f"evidence            {f['evidence_records']} sealed records of allowed dials for {f['attempts']} attempts "
+        f"(rules, a 24 h and a 7-day cap, consent required)",
         *(f"  per attempt       {name}: {counts}" for name, counts in f["engine_round_trips_by_function"].items()),
     ])

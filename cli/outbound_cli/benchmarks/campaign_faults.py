@@ -26,7 +26,7 @@ import time
 from datetime import datetime
 from typing import Any
 
-from .campaign import API_KEY, FROM_NUMBER, Api, daytime_zone
+from .campaign import FROM_NUMBER, Api, daytime_zone
 from .load import LocalTable, start_server
 
 SILENT, DROPPED, REFUSED, FAILING = "+15005550002", "+15005550003", "+15005550001", "+15005550004"

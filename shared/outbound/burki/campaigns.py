@@ -16,7 +16,7 @@ from outbound.campaigns import lifecycle
 from outbound.campaigns.models import CampaignCreate
 from outbound.campaigns.models import ContactIn as NativeContact
 from outbound.campaigns.policy import CONTACT_STATUSES, DAYS
-from outbound.errors import BadRequest, Conflict, NotFound
+from outbound.errors import BadRequest, Conflict
 from outbound.store import campaigns as db
 
 MAX_SKIP = 10_000

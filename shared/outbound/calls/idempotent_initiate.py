@@ -21,7 +21,8 @@ from typing import Any
 
 from outbound import store
 from outbound.calls.initiate import TIMEOUT_DETAIL, place_prepared, prepare_call
-from outbound.calls.models import OUTCOME_FIELDS, InitiateCallRequest
+from outbound.compliance.dial_check import DialOrigin
+from outbound.calls.models import COMPLIANCE_FIELDS, OUTCOME_FIELDS, InitiateCallRequest
 from outbound.errors import Conflict, ProviderFailed, ProviderTimedOut, Unprocessable
 from outbound.idempotency import KEY_TTL, REPLAYED, check_key
 
@@ -35,17 +36,18 @@ def idempotent_call_id(organization_id: str, key: str) -> str:
 def request_hash(request: InitiateCallRequest) -> str:
     """The request as parsed (so JSON spacing and key order do not matter). Outcome fields left
     unset are left out, so a key stored before they existed still matches its retry."""
-    fields = {k: v for k, v in asdict(request).items() if not (k in OUTCOME_FIELDS and v in (None, {}))}
+    fields = {k: v for k, v in asdict(request).items()
+              if not (k in OUTCOME_FIELDS + COMPLIANCE_FIELDS and v in (None, {}))}
     return hashlib.sha256(json.dumps(fields, sort_keys=True).encode()).hexdigest()
 
 
 def initiate_call_once(organization_id: str, request: InitiateCallRequest, public_api_url: str,
-                       key: str) -> tuple[dict[str, Any], dict[str, str]]:
+                       key: str, origin: DialOrigin | None = None) -> tuple[dict[str, Any], dict[str, str]]:
     """(response body, extra headers) for an initiate carrying an Idempotency-Key."""
     call_id = idempotent_call_id(organization_id, check_key(key))
     fingerprint = request_hash(request)
     record_key = store.call_key(call_id)
-    prepared = prepare_call(organization_id, request, also_read=(record_key,))
+    prepared = prepare_call(organization_id, request, also_read=(record_key,), origin=origin)
     existing = prepared.also_read.get(tuple(record_key.values()))
     if existing is None:
         try:

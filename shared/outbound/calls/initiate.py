@@ -11,6 +11,8 @@ from aws_lambda_powertools import Logger
 from outbound import aws, deadline, metrics, store
 from outbound.calls.models import InitiateCallRequest
 from outbound.compliance.destinations import check_destination
+from outbound.compliance.dial_check import DialCheck, DialOrigin, reserve_checked
+from outbound.compliance.organization_rules import organization_rules
 from outbound.config import settings
 from outbound.credentials import CredentialsMissing, credentials_for
 from outbound.errors import (
@@ -47,7 +49,8 @@ TIMEOUT_DETAIL = ("Telephony provider did not answer in time; the call may still
 class PreparedCall:
     """Everything a call needs before any write: validated against the organization's data
     (number ownership, assistant, templates, credentials). ``also_read`` holds the extra items
-    the caller asked ``prepare_call`` to fetch in the same BatchGetItem (e.g. a schedule)."""
+    the caller asked ``prepare_call`` to fetch in the same BatchGetItem (e.g. a schedule);
+    ``dial`` the calling rules applied to it, with the recipient's frequency counter read there too."""
 
     organization_id: str
     request: InitiateCallRequest
@@ -57,6 +60,7 @@ class PreparedCall:
     texts: dict[str, str | None]
     credentials: dict[str, Any]
     also_read: dict[tuple[str, str], dict[str, Any]] = field(default_factory=dict)
+    dial: DialCheck | None = None
 
     @property
     def provider(self) -> str:
@@ -79,18 +83,25 @@ PLACED_WRITE_S = 2 * aws.QUICK_ATTEMPT_S
 
 def initiate_call(organization_id: str, request: InitiateCallRequest, public_api_url: str,
                   call_id: str | None = None, record_extra: dict[str, Any] | None = None,
-                  created: Callable[[dict[str, Any]], None] | None = None) -> dict[str, Any]:
+                  created: Callable[[dict[str, Any]], None] | None = None,
+                  origin: DialOrigin | None = None) -> dict[str, Any]:
     """Prepare, reserve, place, mark. ``call_id`` (default: random) lets a caller that may be
     delivered twice (a scheduled fire) derive it from the delivery: the record's conditional
     create then refuses the second delivery (``store.CallAlreadyExists``) before any call.
-    ``created`` is told the record as the reserve transaction wrote it (e.g. its integer alias)."""
-    return place_prepared(prepare_call(organization_id, request), public_api_url, call_id, record_extra, created)
+    ``created`` is told the record as the reserve transaction wrote it (e.g. its integer alias).
+    ``origin``: who asks (the evidence names it; default: the API)."""
+    return place_prepared(prepare_call(organization_id, request, origin=origin), public_api_url, call_id,
+                          record_extra, created)
 
 
 def prepare_call(organization_id: str, request: InitiateCallRequest,
-                 also_read: tuple[dict[str, str], ...] = ()) -> PreparedCall:
-    """Every check initiate makes before writing anything; no write, no call."""
-    number, organization, override, extra, suppressed = load_caller_context(organization_id, request, also_read)
+                 also_read: tuple[dict[str, str], ...] = (), origin: DialOrigin | None = None) -> PreparedCall:
+    """Every check initiate makes before writing anything; no write, no call. The recipient's
+    frequency counter rides in the same BatchGetItem (the calling rules are judged at the reserve)."""
+    counter_key = store.dial_counter_key(organization_id, request.to_phone_number)
+    number, organization, override, extra, suppressed = load_caller_context(organization_id, request,
+                                                                             (*also_read, counter_key))
+    counter = extra.pop(tuple(counter_key.values()), None)
     check_destination(request.to_phone_number, request.from_phone_number,
                       organization.get("allowed_destination_countries"))
     if suppressed:
@@ -103,7 +114,9 @@ def prepare_call(organization_id: str, request: InitiateCallRequest,
         request.variables,
     )
     credentials = provider_credentials(organization_id, number["provider"])
-    return PreparedCall(organization_id, request, number, organization, assistant, texts, credentials, extra)
+    dial = DialCheck(organization_id, request.from_phone_number, request.to_phone_number, origin or DialOrigin(),
+                     organization_rules(organization), counter, request.recipient_timezone, request.consent)
+    return PreparedCall(organization_id, request, number, organization, assistant, texts, credentials, extra, dial)
 
 
 def place_prepared(prepared: PreparedCall, public_api_url: str, call_id: str | None = None,
@@ -122,8 +135,8 @@ def place_prepared(prepared: PreparedCall, public_api_url: str, call_id: str | N
     # The price is fixed when the call starts, and settlement needs no read of the organization.
     record["per_minute_rate_cents"] = prepared.per_minute_rate_cents
     record.update(record_extra or {})
-    try:
-        store.reserve_and_create_call(record, prepared.reserve_cents)
+    try:  # the calling rules judged, then the reserve, the record, the dial counted and its evidence, at once
+        reserve_checked(prepared.dial, record, prepared.reserve_cents)
     except store.ReserveRefused:
         raise PaymentRequired(INSUFFICIENT_BALANCE) from None
     if created is not None:

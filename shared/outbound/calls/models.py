@@ -12,6 +12,7 @@ import math
 from dataclasses import dataclass, field
 from typing import Any
 
+from outbound.compliance.consent import parse_consent, parse_zone_name
 from outbound.config import settings
 from outbound.errors import BadRequest
 from outbound.phone import canonical_e164
@@ -47,6 +48,10 @@ AMD_MODES = ("detect", "detect_beep")
 OUTCOME_FIELDS = ("metadata", "external_id", "max_duration_seconds", "ring_timeout_seconds",
                   "answering_machine_detection")
 OPTIONAL += OUTCOME_FIELDS
+# Compliance (issue #17): the recipient's own zone and the consent to call them, judged by the
+# organization's calling rules when it turned them on, and kept in the dial's evidence.
+COMPLIANCE_FIELDS = ("recipient_timezone", "consent")
+OPTIONAL += COMPLIANCE_FIELDS
 
 
 @dataclass(frozen=True)
@@ -64,6 +69,8 @@ class InitiateCallRequest:
     max_duration_seconds: int | None = None  # None: the stack's MaxCallSeconds
     ring_timeout_seconds: int | None = None  # None: the stack's RingTimeoutSeconds
     answering_machine_detection: dict[str, str] | None = None  # {"mode": "detect" | "detect_beep"}
+    recipient_timezone: str | None = None  # the recipient's own IANA zone, beside their number's
+    consent: dict[str, str] | None = None  # {"type", "obtained_at", "source"?, "proof_reference"?}
 
 
 def parse_json_object(raw_body: str | bytes | None) -> dict[str, Any]:
@@ -97,13 +104,15 @@ def initiate_request_from(data: dict[str, Any], allowed_extra: tuple[str, ...] =
     variables = data.get("variables", {})
     _check_variables(variables)
     outcome = _outcome_fields(data)
+    compliance = {"recipient_timezone": parse_zone_name(data.get("recipient_timezone"), "recipient_timezone"),
+                  "consent": parse_consent(data.get("consent"))}
     unknown = [name for name in data if name not in REQUIRED + OPTIONAL + allowed_extra]
     if unknown:
         raise BadRequest(f"Unknown field: {unknown[0]}")
     # From here on only the canonical forms exist: every check, the record and the provider see them.
     from_number, to_number = canonical_e164(data["from_phone_number"]), canonical_e164(data["to_phone_number"])
     return InitiateCallRequest(from_number, to_number, assistant_id,
-                               data.get("welcome_message"), data.get("agenda"), variables, **outcome)
+                               data.get("welcome_message"), data.get("agenda"), variables, **outcome, **compliance)
 
 
 def check_metadata(metadata: Any) -> None:

@@ -5,9 +5,11 @@ Adding checks each row the way a dial would (E.164, destination policy, every te
 present with the campaign's defaults and the row's own) and answers per-row errors without
 dropping the valid rows; a number already in the campaign is a ``duplicate`` (a contact's id is
 derived from the campaign and the number, so the conditional create catches it even across
-requests and imports). A number on the do-not-call list is added as ``suppressed``: no call.
-Each contact gets its first due time: the campaign's start (or now) moved into the recipient's
-calling window (``waiting_window`` when the window moved it).
+requests and imports). A number on the do-not-call list is added as ``suppressed``: no call; a
+contact without consent, where the campaign or the organization's calling rules require it, as
+``skipped``. Each contact gets its first due time: the campaign's start (or now) moved into the
+calling window in every zone the recipient may be in (its own ``timezone``, its number's: the
+calling rules, outbound.compliance.rules), ``waiting_window`` when the window moved it.
 """
 from __future__ import annotations
 
@@ -20,10 +22,12 @@ from outbound.calls.models import MAX_VARIABLE_NAME_CHARS, MAX_VARIABLES
 from outbound.campaigns import queues
 from outbound.campaigns.lifecycle import iso, load
 from outbound.campaigns.models import ContactIn
-from outbound.campaigns.policy import contact_id_for, next_allowed, recipient_zone
+from outbound.campaigns.policy import contact_id_for
 from outbound.campaigns.settings import Campaign
+from outbound.compliance import evidence
 from outbound.compliance.destinations import check_destination
 from outbound.csv_export import to_csv
+from outbound.compliance.organization_rules import organization_rules
 from outbound.errors import INVALID_E164, ApiError, Conflict
 from outbound.phone import is_e164
 from outbound.schedules.times import ScheduleTimeError, zone
@@ -41,7 +45,9 @@ ROWS_PER_TRANSACTION = 45  # a contact and its due entry each: under DynamoDB's 
 CLOSED = ("completed", "canceled")
 CONTACT_FIELDS = ("contact_id", "phone_number", "external_id", "metadata", "variables", "timezone", "status", "attempts",
                   "call_ids", "current_call_id", "last_call_status", "last_ended_at", "next_attempt_at",
-                  "final_reason", "added_at", "updated_at")
+                  "final_reason", "added_at", "updated_at", "consent", "last_evidence")
+CONSENT_MISSING = "Consent required: none recorded for this contact"
+
 
 
 def add_contacts(organization_id: str, campaign_id: str, rows: list[ContactIn],
@@ -77,12 +83,14 @@ def add_rows(item: dict[str, Any], organization: dict[str, Any], rows: list[Cont
         seen.add(row.phone_number)
         accepted.append((index, row, contact_id_for(campaign.campaign_id, row.phone_number)))
     suppressed = store.suppressed_numbers(campaign.organization_id, [row.phone_number for _, row, _ in accepted])
+    needs_consent = campaign.rules.require_consent or organization_rules(organization).rules.require_consent
     added = []
     for start in range(0, len(accepted), ROWS_PER_TRANSACTION):
         chunk = accepted[start:start + ROWS_PER_TRANSACTION]
         writes, update = [], db.CampaignUpdate()
         for index, row, contact_id in chunk:
-            contact, due = _new_contact(campaign, row, contact_id, row.phone_number in suppressed, now, import_id)
+            contact, due = _new_contact(campaign, row, contact_id, row.phone_number in suppressed, now, import_id,
+                                        needs_consent and row.consent is None)
             if rows_of_file:
                 contact["import_row"] = rows_of_file[index - first_row]
             writes.append((contact, due))
@@ -138,12 +146,14 @@ def _row_problem(item: dict[str, Any], organization: dict[str, Any], row: Contac
 
 
 def _new_contact(campaign: Campaign, row: ContactIn, contact_id: str, suppressed: bool, now: datetime,
-                 import_id: str | None) -> tuple[dict[str, Any], dict[str, Any] | None]:
-    tz = recipient_zone(row.phone_number, row.timezone, campaign.timezone)
+                 import_id: str | None, no_consent: bool = False) -> tuple[dict[str, Any], dict[str, Any] | None]:
+    tz = row.timezone  # the contact's own zone: its number's zones count too, at every dial
     base = max(now, campaign.start_at or now)
-    due = None if suppressed else next_allowed(base, campaign.zone(tz), campaign.window)
+    due = None if suppressed or no_consent else campaign.next_window(base, row.phone_number, tz)
     if suppressed:
         status, reason = "suppressed", "On the organization's do-not-call list"
+    elif no_consent:
+        status, reason = "skipped", CONSENT_MISSING
     elif due is None or (campaign.end_at and due >= campaign.end_at):
         status, reason, due = "canceled", "No calling time left before end_at", None
     else:
@@ -153,6 +163,7 @@ def _new_contact(campaign: Campaign, row: ContactIn, contact_id: str, suppressed
                "campaign_id": campaign.campaign_id, "organization_id": campaign.organization_id,
                "phone_number": row.phone_number, "variables": row.variables, "timezone": tz,
                "external_id": row.external_id, "metadata": row.metadata, "status": status, "attempts": 0, "call_ids": [],
+               "consent": row.consent.model_dump(exclude_none=True) if row.consent else None,
                "added_at": added_at, "updated_at": added_at, "final_reason": reason, "import_id": import_id,
                "gsi1pk": contacts_by_status_partition(campaign.campaign_id, status),
                "gsi1sk": f"{added_at}#{contact_id}"}
@@ -184,7 +195,7 @@ def contact_view(item: dict[str, Any]) -> dict[str, Any]:
 
 
 CSV_COLUMNS = ("contact_id", "phone_number", "external_id", "status", "attempts", "last_call_status",
-               "last_ended_at", "final_reason", "timezone", "call_ids")
+               "last_ended_at", "final_reason", "timezone", "call_ids", *evidence.SUMMARY_FIELDS)
 CALL_COLUMNS = ("talk_seconds", "charged_cents", "answered_by")  # over the contact's calls
 VARIABLE_COLUMN = "variables."  # then one column per variable name
 MAX_CSV_ROWS = 10_000
@@ -207,9 +218,10 @@ def results_csv(organization_id: str, campaign_id: str, next_token: str | None =
     names = sorted(set(campaign.get("variable_names") or ()).union(
         *(() if campaign.get("variable_names") else [(i.get("variables") or {}) for i in items])))
     calls = _calls_of(items)
+    proofs = _evidence_columns(items)
     rows = []
     for item in items:
-        view = contact_view(item)
+        view = {**contact_view(item), **proofs[item["contact_id"]]}
         own = [calls[call_id] for call_id in view["call_ids"] if call_id in calls]
         answered_by = next((c["answered_by"] for c in reversed(own) if c.get("answered_by")), None)
         rows.append([view.get(c) if c != "call_ids" else " ".join(view["call_ids"]) for c in CSV_COLUMNS]
@@ -228,6 +240,22 @@ def _calls_of(contacts: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
         for record in store.get_items(keys[first:first + 100]).values():
             found[record["call_id"]] = record
     return found
+
+
+def _evidence_columns(items: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    """Each contact's latest evidence in a few columns: its latest call's dial record (one
+    BatchGetItem per 100 contacts), or a later refusal by the calling rules (kept on the contact)."""
+    last_calls = {i["contact_id"]: i.get("current_call_id") or (i.get("call_ids") or [None])[-1] for i in items}
+    dials = store.dial_evidence_of(c for c in last_calls.values() if c)
+    columns = {}
+    for item in items:
+        dial = evidence.summary(dials.get(last_calls[item["contact_id"]] or ""))
+        refusal = item.get("last_evidence") or {}
+        newer = refusal and str(refusal.get("recorded_at") or "") > str(dial.get("recorded_at") or "")
+        chosen = {**evidence.summary(None), **refusal} if newer else dial
+        columns[item["contact_id"]] = {name: chosen.get(name) for name in evidence.SUMMARY_FIELDS}
+    return columns
+
 
 
 # A CSV import's rows: the longest a valid row can be is 50 variables of 1,000 characters with
@@ -256,6 +284,7 @@ def check_columns(fieldnames: list[str] | None) -> None:
         if len(name) > MAX_VARIABLE_NAME_CHARS:
             raise UnreadableFile(f"Column {position}'s name has {len(name):,} characters; a column name has at most "
                                  f"{MAX_VARIABLE_NAME_CHARS} characters")
+
 
 
 def rows_from_csv(lines: Iterable[str]) -> Iterable[tuple[int, ContactIn | None, str | None]]:

@@ -14,7 +14,11 @@ written:
   contact ends ``invalid`` or ``suppressed``, no call;
 - AWS fails before the provider was asked (DynamoDB throttled or down, Secrets Manager): the
   contact waits again at once, its slot given back and the attempt not burned, due again after a
-  growing pause (2, 4, 8... s); its fifth failure in a row ends it ``failed`` with the reason.
+  growing pause (2, 4, 8... s); its fifth failure in a row ends it ``failed`` with the reason;
+- the calling rules refuse it (outbound.compliance: the organization's rules narrowed by the
+  campaign's, in every zone the contact may be in, its caps counted over every path, consent):
+  the refusal's evidence is written, and the contact waits for the next allowed time (attempt
+  not burned) or, when waiting cannot help (consent missing), ends ``skipped``.
 A 402 puts the contact back (attempt not burned): while the balance itself covers a call, the
 shortfall is reserves of calls in flight, so the dial waits 10 s and tries again; only when the
 balance cannot cover one more call is the campaign paused (``insufficient_balance``; a credit
@@ -25,6 +29,7 @@ also checked with the provider shortly after (outbound.campaigns.repair).
 from __future__ import annotations
 
 import time
+from dataclasses import replace
 from datetime import datetime, timezone
 from typing import Any
 
@@ -37,6 +42,9 @@ from outbound.calls.models import initiate_request_from
 from outbound.campaigns import queues, timers
 from outbound.campaigns.lifecycle import pause_for_balance
 from outbound.campaigns.policy import WAITING_STATUSES
+from outbound.campaigns.settings import Campaign
+from outbound.compliance import evidence
+from outbound.compliance.dial_check import CallingRulesRefused, DialOrigin
 from outbound.errors import (
     ApiError,
     PaymentRequired,
@@ -66,7 +74,9 @@ def dial(message: dict[str, Any], public_api_url: str) -> dict[str, Any]:
     call_key = store.call_key(message["call_id"])
     try:
         request = initiate_request_from(message["call"])
-        prepared = prepare_call(message["organization_id"], request, also_read=(campaign_key, contact_key, call_key))
+        origin = DialOrigin("campaign", campaign_id=campaign_id, contact_id=contact_id, attempt=attempt)
+        prepared = prepare_call(message["organization_id"], request, also_read=(campaign_key, contact_key, call_key),
+                                origin=origin)
     except AWS_FAILURES as exc:
         return _failed(message, about, exc)
     except Suppressed as exc:
@@ -88,6 +98,9 @@ def dial(message: dict[str, Any], public_api_url: str) -> dict[str, Any]:
         return {"outcome": "duplicate", **about}
     if item is None or item.get("status") != "running":
         return _deferred(message, about, (item or {}).get("status"))
+    campaign = Campaign.from_item(item)
+    prepared = replace(prepared, dial=prepared.dial.for_campaign(campaign.rules, message.get("timezone"),
+                                                                 campaign.timezone, contact.get("consent")))
     _wait_for_slot(message.get("dial_at"))
     extra = {"campaign_id": campaign_id, "contact_id": contact_id, "attempt": attempt,
              "recipient_timezone": message.get("timezone")}
@@ -102,6 +115,8 @@ def dial(message: dict[str, Any], public_api_url: str) -> dict[str, Any]:
             return _deferred(message, about, "reserves_in_flight", retry_after_s=RESERVES_IN_FLIGHT_WAIT_S)
         pause_for_balance(campaign_id, message["organization_id"])
         return _deferred(message, about, "insufficient_balance")
+    except CallingRulesRefused as refused:
+        return _refused_by_rules(message, refused, about)
     except AWS_FAILURES as exc:  # the reserve could not be written (or undone: too little time left)
         return _failed(message, about, exc)
     except ProviderTimedOut:  # the outcome is unknown: ask the provider shortly (outbound.campaigns.repair)
@@ -126,14 +141,33 @@ def _wait_for_slot(dial_at: str | None) -> None:
         time.sleep(ahead)
 
 
-def _not_placed(message: dict[str, Any], status: str, detail: str, about: dict[str, Any]) -> dict[str, Any]:
+def _refused_by_rules(message: dict[str, Any], refused: CallingRulesRefused, about: dict[str, Any]) -> dict[str, Any]:
+    """The refusal's evidence (under the attempt's call id), then the contact waits for the next
+    allowed time, or ends skipped when no time can help."""
+    record = refused.evidence(message["call_id"])
+    store.put_evidence(record)
+    summary = {k: v for k, v in evidence.summary(record).items() if v not in (None, "")}
+    if refused.verdict.waiting_helps:
+        return _deferred(message, about, "calling_rules", not_before=iso(refused.verdict.next_allowed_at),
+                         evidence=summary)
+    return _not_placed(message, "skipped", refused.detail, about, evidence=summary)
+
+
+def iso(at: datetime) -> str:
+    return at.astimezone(timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def _not_placed(message: dict[str, Any], status: str, detail: str, about: dict[str, Any],
+                **extra: Any) -> dict[str, Any]:
     logger.info("Campaign contact cannot be called", extra={**about, "status": status, "detail": detail})
-    queues.send_tick(message["campaign_id"], "not_placed", [_event(message, "not_placed", status=status, detail=detail)])
+    queues.send_tick(message["campaign_id"], "not_placed",
+                     [_event(message, "not_placed", status=status, detail=detail, **extra)])
     return {"outcome": status, **about}
 
 
 def _deferred(message: dict[str, Any], about: dict[str, Any], why: str | None, **extra: Any) -> dict[str, Any]:
-    logger.info("Campaign attempt deferred", extra={**about, "reason": why})
+    logger.info("Campaign attempt deferred", extra={**about, "reason": why, **{k: v for k, v in extra.items()
+                                                                               if k == "not_before"}})
     queues.send_tick(message["campaign_id"], "deferred", [_event(message, "deferred", **extra)])
     return {"outcome": "deferred", "reason": why, **about}
 

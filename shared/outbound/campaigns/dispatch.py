@@ -7,7 +7,8 @@ queue). Steps, in DynamoDB round trips:
    its slot given back, the progress counted.
 3. If the campaign is running: claim due contacts while a slot is free and the pacing allows
    (``calls_per_minute``: each dial gets the next slot of a cursor 61/cpm s apart, at most one
-   minute ahead); a due contact outside its window is moved to the window's opening instead.
+   minute ahead); a due contact outside its window (in any zone it may be in: the calling rules,
+   outbound.compliance.rules) is moved to the window's opening instead.
 4. Send the claimed attempts' dial messages, each delayed to its slot. They go out before the
    claim is written: a dial whose claim then fails finds its contact unclaimed and does nothing,
    while a claim written without its dial would hold a slot forever.
@@ -41,8 +42,6 @@ from outbound.campaigns.policy import (
     WAITING_STATUSES,
     after_call,
     attempt_call_id,
-    in_window,
-    next_allowed,
 )
 from outbound.campaigns.settings import Campaign
 from outbound.store import campaigns as db
@@ -184,7 +183,7 @@ def _event_change(campaign: Campaign, event: dict[str, Any], now: datetime,
             f"Could not be dialed ({event['dial_failures']} tries): {event.get('detail') or 'unknown error'}")[:500]})
         change.remove = ("current_call_id", "next_attempt_at")
         update.count("attempts", -1)
-    elif kind == "not_placed":  # invalid or suppressed: final, and no call was made
+    elif kind == "not_placed":  # invalid, suppressed or skipped (calling rules): final, and no call was made
         change.status = event["status"]
         change.fields.update({"final_reason": (event.get("detail") or "")[:500], "attempts": int(event["attempt"]) - 1})
         change.remove = ("current_call_id", "next_attempt_at")
@@ -196,15 +195,20 @@ def _event_change(campaign: Campaign, event: dict[str, Any], now: datetime,
         change.fields.update({"attempts": int(event["attempt"]) - 1, "final_reason": f"Campaign {campaign.status}"})
         change.remove = ("current_call_id", "next_attempt_at")
         update.count("attempts", -1)
-    else:  # deferred (campaign paused, reserves in flight, a failed or lost dial): waiting again,
-        # the attempt not burned, due again at once or after the dialer's ``retry_after_s``
+    else:  # deferred (campaign paused, reserves in flight, a failed or lost dial, or the calling
+        # rules said "not yet"): waiting again, the attempt not burned, due again at once, after the
+        # dialer's ``retry_after_s`` or at the calling rules' ``not_before``
         attempt = int(event["attempt"])
-        change.status = "pending" if attempt <= 1 else "retry_scheduled"
-        at = max(now + timedelta(seconds=float(event.get("retry_after_s") or 0)), campaign.start_at or now)
+        not_before = parse(event["not_before"]) if event.get("not_before") else None
+        change.status = "waiting_window" if not_before else "pending" if attempt <= 1 else "retry_scheduled"
+        at = max(now + timedelta(seconds=float(event.get("retry_after_s") or 0)), campaign.start_at or now,
+                 not_before or now)
         change.fields.update({"attempts": attempt - 1, "next_attempt_at": iso(at)})
         change.remove = ("current_call_id",)
         change.put_due = _due_entry(campaign, event, at, attempt, change.status)
         update.count("attempts", -1)
+    if event.get("evidence"):  # why the calling rules refused it (compliance.evidence.summary)
+        change.fields["last_evidence"] = event["evidence"]
     update.moved(was, change.status)
     update.count("in_flight", -1)
     return change
@@ -215,7 +219,7 @@ def _ended(campaign: Campaign, event: dict[str, Any], change: db.ContactChange, 
     ended_at = parse(event["ended_at"]) if event.get("ended_at") else now
     attempt = int(event["attempt"])
     outcome = after_call(event["status"], attempt, campaign.retry_policy, ended_at,
-                         campaign.zone(event.get("timezone")), campaign.window,
+                         lambda at: campaign.next_window(at, event["phone_number"], event.get("timezone")),
                          dialing_allowed=campaign.status not in TERMINAL, end_at=campaign.end_at)
     change.fields.update({"last_call_status": event["status"], "last_ended_at": iso(ended_at)})
     change.append_call_id = event["call_id"]  # a call exists: listed with the contact from now on
@@ -265,9 +269,9 @@ def _claim(campaign: Campaign, due: list[dict[str, Any]], now: datetime, update:
         if free <= 0 or cursor > now + HORIZON or (campaign.end_at and cursor >= campaign.end_at) \
                 or budget < MAX_CLAIM_ITEMS:
             break
-        zone = campaign.zone(entry.get("timezone"))
-        if not in_window(cursor, zone, campaign.window):
-            claims.append((_to_window(campaign, entry, cursor, zone, now, update), entry, cursor))
+        opens = campaign.next_window(cursor, entry["phone_number"], entry.get("timezone"))
+        if opens != cursor:
+            claims.append((_to_window(campaign, entry, opens, now, update), entry, cursor))
             budget -= claims[-1][0].item_count()
             continue
         attempt = int(entry["attempt"])
@@ -297,10 +301,9 @@ def _claim(campaign: Campaign, due: list[dict[str, Any]], now: datetime, update:
     return claims
 
 
-def _to_window(campaign: Campaign, entry: dict[str, Any], at: datetime, zone: Any, now: datetime,
+def _to_window(campaign: Campaign, entry: dict[str, Any], opens: datetime | None, now: datetime,
                update: db.CampaignUpdate) -> db.ContactChange:
     """A due contact whose window is closed now is due again when it opens (no slot used)."""
-    opens = next_allowed(at, zone, campaign.window)
     if opens is None or (campaign.end_at and opens >= campaign.end_at):
         update.moved(entry["status"], "canceled")
         return db.ContactChange(entry["contact_id"], (entry["status"],), "canceled", delete_due=entry["sk"],

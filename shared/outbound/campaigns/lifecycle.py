@@ -68,6 +68,7 @@ def create_campaign(organization_id: str, body: CampaignCreate) -> dict[str, Any
                            else assistant.get("welcome_message"),
                            "agenda": body.agenda if body.agenda is not None else assistant.get("agenda")},
         "calling_window": body.calling_window.model_dump(), "timezone": body.timezone,
+        "require_consent": body.require_consent,
         "retry_policy": body.retry_policy.model_dump(), "pacing": body.pacing.model_dump(),
         "start_at": iso(body.start_at) if body.start_at else None, "end_at": iso(body.end_at) if body.end_at else None,
         "created_at": now, "updated_at": now, "contacts_total": 0, "in_flight": 0, "attempts": 0, "answered": 0,
@@ -123,9 +124,9 @@ def campaign_view(item: dict[str, Any]) -> dict[str, Any]:
     return {
         **{name: item.get(name) for name in (
             "campaign_id", "name", "status", "paused_reason", "from_phone_number", "assistant_id", "welcome_message",
-            "agenda", "variables", "calling_window", "timezone", "retry_policy", "pacing", "start_at", "end_at",
-            "created_at", "updated_at", "start_requested_at", "started_at", "first_dial_at", "resumed_reason",
-            "completed_at", "canceled_at")},
+            "agenda", "variables", "calling_window", "timezone", "require_consent", "retry_policy", "pacing",
+            "start_at", "end_at", "created_at", "updated_at", "start_requested_at", "started_at", "first_dial_at",
+            "resumed_reason", "completed_at", "canceled_at")},
         "progress": {
             "contacts_total": int(item.get("contacts_total") or 0), "by_status": by_status,
             "waiting": sum(by_status[s] for s in WAITING_STATUSES),

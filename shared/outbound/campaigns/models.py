@@ -17,6 +17,7 @@ from outbound.calls.models import (
     MAX_VARIABLE_VALUE_CHARS,
     MAX_VARIABLES,
 )
+from outbound.compliance.models import ConsentIn
 from outbound.errors import INVALID_E164, BadRequest
 from outbound.phone import canonical_e164
 
@@ -101,6 +102,8 @@ class CampaignCreate(_Strict):
     timezone: str = Field("UTC", min_length=1, max_length=64, description="IANA zone for recipients of unknown zone.")
     retry_policy: RetryPolicyIn = Field(default_factory=RetryPolicyIn)
     pacing: PacingIn = Field(default_factory=PacingIn)
+    require_consent: bool = Field(False, description="Skip contacts with no recorded consent (your organization's "
+                                                     "calling rules may require it for every campaign).")
     start_at: datetime | None = Field(None, description="ISO 8601 with an offset; default: when started.")
     end_at: datetime | None = Field(None, description="ISO 8601 with an offset; nothing is dialed after it.")
 
@@ -125,6 +128,8 @@ class ContactIn(_Strict):
     external_id: str | None = Field(None, min_length=1, max_length=MAX_EXTERNAL_ID_CHARS,
                                     description="Your own id for this contact: on its calls and events.")
     metadata: Metadata = Field(default_factory=dict, description="Flat; on the contact's calls and events.")
+    consent: ConsentIn | None = Field(None, description="How and when the person agreed to be called; kept in the "
+                                                        "evidence of each dial.")
 
     @field_validator("phone_number")
     @classmethod

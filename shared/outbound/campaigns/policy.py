@@ -1,27 +1,27 @@
-"""A campaign's rules, as pure functions: when a recipient may be called, and what happens after
-an attempt. No I/O here; the dispatcher and the API apply them.
+"""A campaign's own rules, as pure functions: what happens after an attempt, and a contact's and
+an attempt's ids. No I/O here; the dispatcher and the API apply them.
 
-Calling window: ``days`` and ``start``-``end`` in the RECIPIENT's local time, always inside the
-legal floor of 08:00-21:00 local that no campaign can widen. A recipient's zone is their own
-``timezone`` if given, else their number's zone when phonenumbers knows exactly one, else the
-campaign's ``timezone``.
+When a recipient may be called (the calling window in every zone they may be in, the legal
+floor of 08:00-21:00 local, caps, consent) is decided in ONE place for every path that dials:
+outbound.compliance.rules. A campaign's calling window and consent requirement are rules of
+their own there (``Campaign.rules``), narrowing the organization's.
 """
 from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
-from datetime import datetime, time, timedelta, timezone
-from zoneinfo import ZoneInfo
+from datetime import datetime, timedelta
+from typing import Callable
 
-UTC = timezone.utc
-DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")  # datetime.weekday() order
-LEGAL_START, LEGAL_END = time(8, 0), time(21, 0)
+from outbound.compliance.rules import DAYS, LEGAL_END, LEGAL_START  # noqa: F401 - the campaign models' bounds
 
 CONTACT_STATUSES = ("pending", "waiting_window", "dialing", "in_progress", "retry_scheduled", "completed", "busy",
-                    "no_answer", "failed", "suppressed", "invalid", "canceled", "unknown")
+                    "no_answer", "failed", "suppressed", "skipped", "invalid", "canceled", "unknown")
 WAITING_STATUSES = ("pending", "waiting_window", "retry_scheduled")  # a due entry says when
 IN_FLIGHT_STATUSES = ("dialing", "in_progress")  # a slot is held
-FINAL_CONTACT_STATUSES = ("completed", "busy", "no_answer", "failed", "suppressed", "invalid", "canceled", "unknown")
+# skipped: the calling rules can never allow the contact (consent required and missing, no common window)
+FINAL_CONTACT_STATUSES = ("completed", "busy", "no_answer", "failed", "suppressed", "skipped", "invalid", "canceled",
+                          "unknown")
 RETRYABLE = ("busy", "no-answer", "failed")  # retry_on's default
 # "unknown": the provider may have rung the person (its answer was lost and its records never
 # said otherwise): retried only by a campaign that asks for it.
@@ -29,49 +29,6 @@ RETRY_ON_CHOICES = (*RETRYABLE, "unknown")
 # The call's final status -> the contact's final status when no retry follows.
 CONTACT_STATUS_FOR_CALL = {"completed": "completed", "busy": "busy", "no-answer": "no_answer",
                            "failed": "failed", "canceled": "failed", "unknown": "unknown"}
-
-
-@dataclass(frozen=True)
-class CallingWindow:
-    days: tuple[str, ...]
-    start: time
-    end: time
-
-    @property
-    def hours(self) -> tuple[time, time]:
-        """The window actually used: never outside the legal floor."""
-        return max(self.start, LEGAL_START), min(self.end, LEGAL_END)
-
-    def allowed_on(self, day: datetime) -> bool:
-        return DAYS[day.weekday()] in self.days
-
-
-def _at(day: datetime, clock: time, tz: ZoneInfo) -> datetime:
-    """``clock`` on ``day``'s date in ``tz``, as a UTC instant (a skipped local time maps to the
-    instant just after the change; a repeated one to its first occurrence)."""
-    return datetime.combine(day.date(), clock).replace(tzinfo=tz).astimezone(UTC)
-
-
-def next_allowed(at: datetime, tz: ZoneInfo, window: CallingWindow) -> datetime | None:
-    """The earliest instant at or after ``at`` when a call to someone in ``tz`` is inside the
-    window; None if the window allows no time at all."""
-    start, end = window.hours
-    if start >= end or not window.days:
-        return None
-    local = at.astimezone(tz)
-    for offset in range(8):
-        day = local + timedelta(days=offset)
-        if not window.allowed_on(day):
-            continue
-        opens, closes = _at(day, start, tz), _at(day, end, tz)
-        candidate = max(at, opens)
-        if candidate < closes:
-            return candidate
-    return None
-
-
-def in_window(at: datetime, tz: ZoneInfo, window: CallingWindow) -> bool:
-    return next_allowed(at, tz, window) == at
 
 
 @dataclass(frozen=True)
@@ -96,37 +53,23 @@ class AttemptOutcome:
     waits_for_window: bool = False
 
 
-def after_call(call_status: str, attempt: int, policy: RetryPolicy, ended_at: datetime, tz: ZoneInfo,
-               window: CallingWindow, dialing_allowed: bool = True, end_at: datetime | None = None) -> AttemptOutcome:
+def after_call(call_status: str, attempt: int, policy: RetryPolicy, ended_at: datetime,
+               opens: Callable[[datetime], datetime | None], dialing_allowed: bool = True,
+               end_at: datetime | None = None) -> AttemptOutcome:
     """A completed call is final; busy / no-answer / failed (and unknown, only if the policy names
-    it) retry while the policy allows it, at the delay's end moved into the recipient's window. ``dialing_allowed`` False (campaign
-    canceled or ended) turns a would-be retry into ``canceled``."""
+    it) retry while the policy allows it, at the delay's end moved into the recipient's window
+    (``opens``: the earliest allowed instant from a given one, Campaign.next_window).
+    ``dialing_allowed`` False (campaign canceled or ended) turns a would-be retry into ``canceled``."""
     final = CONTACT_STATUS_FOR_CALL.get(call_status, "failed")
     if call_status == "completed" or call_status not in policy.retry_on or attempt >= policy.max_attempts:
         return AttemptOutcome(final)
     if not dialing_allowed:
         return AttemptOutcome("canceled")
     wanted = ended_at + policy.delay_after(attempt)
-    at = next_allowed(wanted, tz, window)
+    at = opens(wanted)
     if at is None or (end_at is not None and at >= end_at):
         return AttemptOutcome(final)  # no allowed time left for another attempt
     return AttemptOutcome(None, at, waits_for_window=at > wanted)
-
-
-def recipient_zone(number: str, contact_timezone: str | None, campaign_timezone: str) -> str:
-    """The contact's own zone, else the number's only zone, else the campaign's."""
-    if contact_timezone:
-        return contact_timezone
-    import phonenumbers
-    from phonenumbers import timezone as number_zones
-
-    try:
-        zones = number_zones.time_zones_for_number(phonenumbers.parse(number, None))
-    except phonenumbers.NumberParseException:
-        zones = ()
-    if len(zones) == 1 and zones[0] != "Etc/Unknown":
-        return zones[0]
-    return campaign_timezone
 
 
 def contact_id_for(campaign_id: str, phone_number: str) -> str:

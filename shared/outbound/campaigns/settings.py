@@ -6,7 +6,9 @@ from datetime import datetime, time
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from .policy import CONTACT_STATUSES, CallingWindow, RetryPolicy
+from outbound.compliance.rules import Rules, evaluate, recipient_zones
+
+from .policy import CONTACT_STATUSES, RetryPolicy
 
 
 @dataclass(frozen=True)
@@ -34,7 +36,7 @@ class Campaign:
     welcome_message: str | None
     agenda: str | None
     variables: dict[str, Any]
-    window: CallingWindow
+    rules: Rules  # the campaign's own calling window and consent requirement (no caps: the organization's)
     timezone: str
     retry_policy: RetryPolicy
     pacing: Pacing
@@ -52,7 +54,8 @@ class Campaign:
             from_phone_number=item["from_phone_number"], assistant_id=item.get("assistant_id"),
             welcome_message=item.get("welcome_message"), agenda=item.get("agenda"),
             variables=item.get("variables") or {},
-            window=CallingWindow(tuple(window["days"]), _clock(window["start"]), _clock(window["end"])),
+            rules=Rules(start=_clock(window["start"]), end=_clock(window["end"]), days=tuple(window["days"]),
+                        max_dials_24h=None, require_consent=item.get("require_consent") is True),
             timezone=item["timezone"],
             retry_policy=RetryPolicy(int(retry["max_attempts"]), tuple(float(d) for d in retry["delays_minutes"]),
                                      tuple(retry["retry_on"])),
@@ -63,6 +66,14 @@ class Campaign:
 
     def zone(self, name: str | None) -> ZoneInfo:
         return ZoneInfo(name or self.timezone)
+
+    def next_window(self, at: datetime, phone_number: str, contact_zone: str | None) -> datetime | None:
+        """The earliest instant from ``at`` on inside the campaign's window in every zone the
+        contact may be in (its own, its number's; the campaign's when neither is known): the
+        calling rules' own verdict (the dialer then judges the organization's rules, caps and
+        consent too). None: no time is allowed."""
+        zones = recipient_zones(phone_number, contact_zone, self.timezone)
+        return evaluate(self.rules.window_only(), zones, (), None, at).next_allowed_at
 
     def call_body(self, phone_number: str, variables: dict[str, Any], external_id: str | None = None,
                   metadata: dict[str, Any] | None = None) -> dict[str, Any]:

@@ -19,13 +19,15 @@ from outbound.campaigns.policy import CONTACT_STATUSES
 from outbound.compliance import suppressions
 from outbound.config import settings
 from outbound.errors import BadRequest, Conflict, Unprocessable
+from outbound.http import compliance
 from outbound.http.resolver import JSON, organization_id, resolver
 from outbound.idempotency import check_key
 
 logger = Logger(child=True)
 app = resolver(logger)
+app.include_router(compliance.router)  # the calling rules, beside the do-not-call list
 
-TAGS = ["campaigns", "suppressions"]
+TAGS = ["campaigns", "suppressions", *compliance.TAGS]
 
 
 def _error(description: str) -> dict[str, Any]:

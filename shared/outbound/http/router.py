@@ -37,8 +37,13 @@ MAX_PATH_PARAMETER_CHARS = 256
 Route = Callable[[dict], Any]
 
 
+def authorizer_context(event: dict) -> dict[str, Any]:
+    """What the API-key authorizer said about the caller (organization_id, api_key_prefix)."""
+    return ((event.get("requestContext") or {}).get("authorizer") or {})
+
+
 def organization_id(event: dict) -> str:
-    org = ((event.get("requestContext") or {}).get("authorizer") or {}).get("organization_id")
+    org = authorizer_context(event).get("organization_id")
     if not org:  # only if a route were deployed without the authorizer
         raise Unauthenticated(INVALID_API_KEY)
     return org

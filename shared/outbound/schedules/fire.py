@@ -37,6 +37,7 @@ from aws_lambda_powertools import Logger
 from outbound import store
 from outbound.calls.initiate import place_prepared, prepare_call
 from outbound.calls.models import initiate_request_from
+from outbound.compliance.dial_check import CallingRulesRefused, DialOrigin
 from outbound.errors import (
     ApiError,
     BadRequest,
@@ -131,7 +132,9 @@ def run_fire(fire: Fire, public_api_url: str) -> dict[str, Any]:
     schedule_key = store.schedule_key(fire.schedule_id) if fire.managed and fire.schedule_id else None
     try:
         request = initiate_request_from(fire.call)
-        prepared = prepare_call(fire.organization_id, request, (schedule_key,) if schedule_key else ())
+        origin = DialOrigin("schedule" if fire.source == "scheduler" else "eventbridge", schedule_id=fire.schedule_id,
+                            fire_id=fire.fire_id)
+        prepared = prepare_call(fire.organization_id, request, (schedule_key,) if schedule_key else (), origin)
         if schedule_key is not None:
             schedule = prepared.also_read.get((schedule_key["pk"], schedule_key["sk"]))
             if (schedule is None or schedule.get("organization_id") != fire.organization_id
@@ -148,6 +151,9 @@ def run_fire(fire: Fire, public_api_url: str) -> dict[str, Any]:
                 "status": existing.get("status"), **about}
     except ServiceUnavailable:
         raise  # nothing placed, the reserve given back: the delivery is retried
+    except CallingRulesRefused as exc:  # recorded with its reason, and its evidence
+        _record_refusal(fire, exc)
+        return _refused(fire, exc, about)
     except ApiError as exc:
         return _refused(fire, exc, about)
     return {"outcome": "placed", **result, **about}
@@ -170,3 +176,10 @@ def _refused(fire: Fire, exc: ApiError, about: dict[str, Any]) -> dict[str, Any]
             "detail": exc.detail, "created_at": store.now_iso(),
         })
     return {"outcome": outcome, "status_code": exc.status, **exc.body(), **about}
+
+
+def _record_refusal(fire: Fire, refused: CallingRulesRefused) -> None:
+    """The evidence of a fire the calling rules refused, under the call id the fire would have had
+    (a repeated delivery of the same refusal writes a record of its own instant)."""
+    call_id = fire.call_id or f"call_{hashlib.sha256(repr(fire).encode()).hexdigest()[:24]}"
+    store.put_evidence(refused.evidence(call_id))

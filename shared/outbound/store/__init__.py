@@ -2,7 +2,7 @@
 
 - ``keys``: every key schema and index name (the entity table is there);
 - ``base``: the client and the reads every entity shares;
-- ``organizations``, ``calls``, ``call_status``, ``provider_events``, ``provider_checks``, ``schedules``,
+- ``organizations``, ``calls``, ``compliance`` (the dial counter, evidence records, calling rules), ``call_status``, ``provider_events``, ``provider_checks``, ``schedules``,
   ``suppressions``,
   ``webhook_endpoints``, ``webhook_deliveries``: each entity's queries and writes; ``campaigns``
   (campaigns, contacts, due entries, imports) is imported by the campaign engine directly
@@ -40,6 +40,17 @@ from .calls import (
     mark_call_unconfirmed,
     reserve_and_create_call,
 )
+from .compliance import (
+    DialCounterMoved,
+    RulesChanged,
+    counter_update,
+    dial_evidence_of,
+    evidence_of_call,
+    evidence_put,
+    put_evidence,
+    recent_dials,
+    set_calling_rules,
+)
 from .keys import (
     BY_CALL_SID_INDEX,
     BY_INITIATING_INDEX,
@@ -52,6 +63,8 @@ from .keys import (
     call_key,
     campaign_key,
     contact_key,
+    dial_counter_key,
+    dial_evidence_key,
     due_key,
     events_partition,
     fire_failure_key,
@@ -62,6 +75,7 @@ from .keys import (
     organization_calls_partition,
     organization_key,
     phone_number_key,
+    refusal_evidence_key,
     schedule_key,
     suppression_key,
     endpoint_deliveries_partition,
@@ -84,7 +98,7 @@ from .ledger import (
     reserves_held_by_calls,
     spend_days,
 )
-from .organizations import organization_balance, organization_for_api_key
+from .organizations import api_key_record, organization_balance, organization_for_api_key
 
 # ... every other entity's module when one of its names is first used. These modules are not on
 # initiate's path, and a cold start loads (and, as a Lambda's code directory is read-only and the

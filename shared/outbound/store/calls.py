@@ -6,10 +6,11 @@ from typing import Any
 from ..dynamodb_json import from_item, to_item
 from .base import client, failed_condition, get_item, now_iso, table
 from .int_ids import alias_put, new_int_id
+from .compliance import DialCounterMoved
 from .ledger import RELEASE, RESERVE, call_entries
 from .keys import (BY_CALL_SID_INDEX, BY_INITIATING_INDEX, BY_ORGANIZATION_INDEX, CHECKED_PROVIDERS, INITIATING_SHARDS,
-                   LEAVE_INITIATING, LEAVE_PROVIDER_CHECK, call_key, initiating_keys, organization_calls_partition,
-                   organization_key, provider_check_keys)
+                   LEAVE_INITIATING, LEAVE_PROVIDER_CHECK, call_key, dial_evidence_key, initiating_keys,
+                   organization_calls_partition, organization_key, provider_check_keys)
 
 
 # Our call ids and every provider's call ids are far shorter: a longer reference names no call,
@@ -60,7 +61,8 @@ class CallAlreadyExists(Exception):
         self.existing = existing
 
 
-def reserve_and_create_call(record: dict[str, Any], reserve_cents: int) -> None:
+def reserve_and_create_call(record: dict[str, Any], reserve_cents: int,
+                             compliance: list[dict[str, Any]] | tuple = ()) -> None:
     """Hold the reserve, create the call record and write the reserve's ledger entry in ONE
     transaction: none exists without the others, and concurrent calls can never overdraw (the
     condition is checked atomically). The record's own ``attribute_not_exists(pk)`` makes a
@@ -70,7 +72,9 @@ def reserve_and_create_call(record: dict[str, Any], reserve_cents: int) -> None:
     the sparse ByInitiating index; a call through a provider whose records we read back, into
     ByProviderCheck (its charge is compared with them once it can no longer be running).
     The call's integer alias (``int_id``, see store.int_ids) is taken in the same transaction: a
-    number another call holds cancels it, and it is written again with a new number."""
+    number another call holds cancels it, and it is written again with a new number.
+    ``compliance``: the dial counter's update, then the evidence record (store.compliance), in the
+    same transaction; a counter changed since it was read raises ``DialCounterMoved``."""
     org_key = organization_key(record["organization_id"])
     if record.get("int_id") is None:
         record["int_id"] = new_int_id()
@@ -92,6 +96,7 @@ def reserve_and_create_call(record: dict[str, Any], reserve_cents: int) -> None:
             "ConditionExpression": "attribute_not_exists(pk)",
             "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
         }},
+        *compliance,
         *call_entries(record, now_iso(), "call", **{RESERVE: reserve_cents}),
     ]
     alias = len(items)
@@ -103,13 +108,15 @@ def reserve_and_create_call(record: dict[str, Any], reserve_cents: int) -> None:
         # The record first: a duplicate is a duplicate whatever the balance says now.
         if len(reasons) > 1 and reasons[1].get("Code") == "ConditionalCheckFailed":
             raise CallAlreadyExists(from_item(reasons[1].get("Item"))) from None
+        if compliance and len(reasons) > 2 and reasons[2].get("Code") in ("ConditionalCheckFailed",
+                                                                            "TransactionConflict"):
+            raise DialCounterMoved(from_item(reasons[2].get("Item"))) from None
         if reasons and reasons[0].get("Code") == "ConditionalCheckFailed":
             raise ReserveRefused() from None
         if len(reasons) > alias and reasons[alias].get("Code") == "ConditionalCheckFailed":  # taken: rare
             record["int_id"] = new_int_id()
-            return reserve_and_create_call(record, reserve_cents)
+            return reserve_and_create_call(record, reserve_cents, compliance)
         raise
-
 
 
 def mark_call_placed(call_id: str, call_sid: str, status: str = "queued", dynamodb: Any = None) -> str:
@@ -181,7 +188,8 @@ def fail_call_and_release(record: dict[str, Any], reason: str, dynamodb: Any = N
 def cancel_reservation(record: dict[str, Any], dynamodb: Any = None) -> None:
     """Undo the reserve transaction of a call that was never handed to the provider: the record
     goes and the reserve comes back (ledgered as a release), in one transaction, only while the
-    call is still initiating (so a retry of the same idempotent request or fire starts afresh)."""
+    call is still initiating (so a retry of the same idempotent request or fire starts afresh). The
+    evidence of the dial goes with it: no dial happened (the counter keeps it: counted, not missed)."""
     db = dynamodb or client()
     try:
         db.transact_write_items(TransactItems=[
@@ -191,6 +199,7 @@ def cancel_reservation(record: dict[str, Any], dynamodb: Any = None) -> None:
                 "ExpressionAttributeNames": {"#s": "status"},
                 "ExpressionAttributeValues": to_item({":initiating": "initiating"}),
             }},
+            {"Delete": {"TableName": table(), "Key": to_item(dial_evidence_key(record["call_id"]))}},
             {"Update": {
                 "TableName": table(), "Key": to_item(organization_key(record["organization_id"])),
                 "UpdateExpression": "SET reserved_cents = reserved_cents - :r, "

@@ -21,6 +21,10 @@
 | contact       | CAMPAIGN#<id>         | K#<contact_id> | number, variables, zone, status, attempts' call ids; gsi1 = CAMPAIGN#<id>#STATUS#<status> |
 | import        | CAMPAIGN#<id>         | I#<import_id> | a CSV import's progress and row errors |
 | suppression   | SUPPRESSION#<org>#<e164> | SUPPRESSION | do-not-call; gsi1 = ORG#<org>#SUPPRESSIONS by number |
+| dial counter  | DIALS#<org>#<e164>    | DIALS       | recent dials to one person (``d_<call_id>``: when), version, TTL |
+|               |                       |             | expires_at; read in initiate's BatchGetItem, written in the reserve |
+| evidence      | EVIDENCE#<call_id>    | DIAL        | why the call was allowed (write-once, keyed hash); written with the reserve |
+|               |                       | REFUSED#<at> | a dial refused by the calling rules (campaign, scheduled) |
 | webhook endpoint | ORG#<org>          | WHEP#<id>   | url, events, description, secret_version (the secret: Secrets Manager) |
 | limit counter | ORG#<org>             | COUNT#<what> | in_use: how many of a capped thing exist (e.g. webhook_endpoints) |
 | webhook delivery | EVENTS#<subject>   | WHDEL#<seq>#<endpoint> | one event to one endpoint: payload, status, attempts; |
@@ -271,3 +275,27 @@ def endpoint_deliveries_partition(organization_id: str, endpoint_id: str) -> str
 
 def webhook_delivery_key(subject: str, sequence: int, endpoint_id: str) -> dict[str, str]:
     return {"pk": events_partition(subject), "sk": f"{WEBHOOK_DELIVERY_PREFIX}{sequence:06d}#{endpoint_id}"}
+
+
+# --- compliance: the frequency counter and the evidence of each dial --------------------------------------
+
+DIAL_COUNTER_SK = "DIALS"
+DIAL_EVIDENCE_SK = "DIAL"
+REFUSAL_EVIDENCE_PREFIX = "REFUSED#"
+
+
+def dial_counter_key(organization_id: str, number: str) -> dict[str, str]:
+    """One item per organization and recipient: the dials that count towards its caps."""
+    return {"pk": f"DIALS#{organization_id}#{number}", "sk": DIAL_COUNTER_SK}
+
+
+def evidence_partition(call_id: str) -> str:
+    return f"EVIDENCE#{call_id}"
+
+
+def dial_evidence_key(call_id: str) -> dict[str, str]:
+    return {"pk": evidence_partition(call_id), "sk": DIAL_EVIDENCE_SK}
+
+
+def refusal_evidence_key(call_id: str, recorded_at: str) -> dict[str, str]:
+    return {"pk": evidence_partition(call_id), "sk": f"{REFUSAL_EVIDENCE_PREFIX}{recorded_at}"}

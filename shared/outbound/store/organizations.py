@@ -6,10 +6,16 @@ from .keys import api_key_key, hash_api_key, organization_key
 
 
 def organization_for_api_key(api_key: str) -> str | None:
+    item = api_key_record(api_key)
+    return item["organization_id"] if item else None
+
+
+def api_key_record(api_key: str) -> dict | None:
+    """The key's item (organization_id, prefix), or None for an unknown or revoked key."""
     item = get_item(api_key_key(hash_api_key(api_key)))
     if not item or item.get("revoked"):
         return None
-    return item["organization_id"]
+    return item
 
 
 def organization_balance(organization_id: str) -> dict[str, int] | None:

@@ -13,6 +13,7 @@ from typing import Any
 
 FRAGMENTS = (
     "outbound.http.openapi.calls",
+    "outbound.http.openapi.compliance",  # initiate's compliance fields, a call's evidence
     "outbound.http.openapi.ledger",  # GET /organization/ledger
     "outbound.http.openapi.call_reads",  # a call's timeline and ledger entries, spend per day (the console's reads)
     "outbound.http.openapi.webhook_endpoints",  # webhook endpoints and deliveries (generated from their resolver)

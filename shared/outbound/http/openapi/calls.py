@@ -68,6 +68,7 @@ def _schemas() -> dict[str, Any]:
         MAX_VARIABLE_VALUE_CHARS,
         MAX_VARIABLES,
     )
+    from outbound.http.openapi.compliance import compliance_field_schemas
     from outbound.http.openapi.outcome_fields import outcome_field_schemas, outcome_record_types
     from outbound.http.openapi.schedule_reads import recent_fires_schema
     from outbound.schedules.manage import RECURRENCE_FIELDS
@@ -94,6 +95,7 @@ def _schemas() -> dict[str, Any]:
         "agenda": text,
         "variables": variables,
         **outcome_field_schemas(),
+        **compliance_field_schemas(),
     }
     record_types: dict[str, Any] = {name: {"type": ["string", "null"]} for name in CALL_RECORD_FIELDS}
     record_types.update({
@@ -314,10 +316,15 @@ def _paths() -> dict[str, Any]:
                               "Unauthorized: assistant 456 does not belong to your organization"),
                 "404": _error("No assistant resolves for the from number.",
                               "No assistant found for phone number +15551234567"),
-                "409": _error("A request with this Idempotency-Key is still in progress.",
-                              "A request with this Idempotency-Key is still in progress", headers=replayed),
-                "422": _error("The Idempotency-Key was used with a different body, or has expired.",
-                              "Idempotency-Key was already used with a different request"),
+                "409": _error("A request with this Idempotency-Key is still in progress; or your calling rules "
+                              "(when on) refuse the call now: outside the window in a zone the recipient may be "
+                              "in, or at a frequency cap (`next_allowed_at` says when).",
+                              "A request with this Idempotency-Key is still in progress", schema="RulesRefusal",
+                              headers=replayed),
+                "422": _error("The Idempotency-Key was used with a different body, or has expired; or your calling "
+                              "rules refuse the call and waiting cannot help (consent required and missing, the "
+                              "recipient's zone unknown, no common window).",
+                              "Idempotency-Key was already used with a different request", schema="RulesRefusal"),
                 "502": _error("The provider refused or failed the call; nothing was charged.",
                               "Telephony provider error: invalid number", headers=replayed),
                 "504": {"description": "The provider did not answer in time; the call may still be placed.",

@@ -1,0 +1,103 @@
+"""Compliance's part of the calls API's hand-written document: the fields initiate (and schedule)
+take for the calling rules, their refusals, and ``GET /calls/{call_ref}/evidence``. (The
+calling-rules routes are generated from their resolver: outbound.http.compliance.)"""
+from __future__ import annotations
+
+from typing import Any
+
+JSON = "application/json"
+
+
+def _ref(name: str) -> dict[str, str]:
+    return {"$ref": f"#/components/schemas/{name}"}
+
+
+def compliance_field_schemas() -> dict[str, Any]:
+    """recipient_timezone and consent, as compliance.consent checks them."""
+    from outbound.compliance.consent import CONSENT_TYPES, MAX_PROOF_CHARS, MAX_SOURCE_CHARS
+
+    return {
+        "recipient_timezone": {
+            "type": ["string", "null"], "maxLength": 64, "example": "America/New_York",
+            "description": "The recipient's own IANA zone. When your calling rules are on, the call must be inside "
+                           "the window there AND in every zone the number itself maps to."},
+        "consent": {
+            "anyOf": [{"type": "object", "required": ["type", "obtained_at"], "additionalProperties": False,
+                       "properties": {
+                           "type": {"type": "string", "enum": list(CONSENT_TYPES)},
+                           "obtained_at": {"type": "string", "description": "ISO 8601 with a UTC offset, not in "
+                                                                             "the future."},
+                           "source": {"type": "string", "minLength": 1, "maxLength": MAX_SOURCE_CHARS},
+                           "proof_reference": {"type": "string", "minLength": 1, "maxLength": MAX_PROOF_CHARS}}},
+                      {"type": "null"}],
+            "description": "How and when the person agreed to be called; kept in the call's evidence (required "
+                           "when your calling rules require consent).",
+            "example": {"type": "express_written", "obtained_at": "2026-11-02T15:04:05Z", "source": "web form",
+                        "proof_reference": "consent-7781"}},
+    }
+
+
+def _schemas() -> dict[str, Any]:
+    return {
+        "RulesRefusal": {
+            "type": "object", "required": ["detail"],
+            "description": "An error; a refusal by the calling rules also says why and, when waiting helps, when.",
+            "properties": {
+                "detail": {"type": "string"},
+                "reasons": {"type": "array", "items": {"type": "string", "enum": [
+                    "outside_window", "day_not_allowed", "no_calls_date", "cap_24h", "cap_7d", "consent_missing",
+                    "zone_unknown", "no_common_window"]}},
+                "recipient_local_times": {"type": "array", "items": {"type": "object", "properties": {
+                    "zone": {"type": "string"}, "source": {"type": "string", "enum": ["contact", "number", "fallback"]},
+                    "local_time": {"type": "string"}}}},
+                "next_allowed_at": {"type": ["string", "null"], "description": "The next instant the rules allow (UTC)."},
+            },
+        },
+        "EvidenceRecord": {
+            "type": "object", "required": ["evidence_id", "kind", "call_id", "recorded_at", "verdict", "hmac"],
+            "properties": {
+                "evidence_id": {"type": "string"}, "kind": {"type": "string", "enum": ["dial", "refusal"]},
+                "call_id": {"type": "string"}, "organization_id": {"type": "string"},
+                "recorded_at": {"type": "string"},
+                "requested_by": {"type": "object", "description": "`via` (api, schedule, eventbridge, campaign) with "
+                                                                  "the API key's prefix, schedule, fire or campaign, "
+                                                                  "contact and attempt."},
+                "caller_id": {"type": "string"}, "recipient": {"type": "string"},
+                "provider": {"type": ["string", "null"]},
+                "rules_applied": {"type": "boolean"}, "rules_note": {"type": ["string", "null"]},
+                "verdict": {"type": "object", "description": "allowed, reasons, every zone with its local time, "
+                                                             "next_allowed_at, frequency, the rules and their "
+                                                             "version, consent."},
+                "suppression": {"type": "object"}, "pre_dial": {"type": ["object", "null"]},
+                "key_version": {"type": "string"},
+                "hmac": {"type": "string", "description": "HMAC-SHA256 of the record (stack key): `outbound admin "
+                                                          "evidence` checks it."},
+            },
+        },
+        "CallEvidence": {
+            "type": "object", "required": ["call_id", "evidence"],
+            "properties": {"call_id": {"type": "string"},
+                           "evidence": {"type": "array", "items": _ref("EvidenceRecord")}},
+        },
+    }
+
+
+def _paths() -> dict[str, Any]:
+    from outbound.http.openapi.calls import _common_errors, _error
+
+    return {"/calls/{call_ref}/evidence": {"get": {
+        "operationId": "getCallEvidence", "tags": ["compliance"],
+        "summary": "Why a call was dialed, and whether it was allowed (every evidence record of it)",
+        "security": [{"bearerAuth": []}],
+        "parameters": [{"name": "call_ref", "in": "path", "required": True, "schema": {"type": "string", "minLength": 1},
+                        "description": "A call's `call_id` or `call_sid`; or the call id a refused campaign attempt "
+                                       "or scheduled fire would have had."}],
+        "responses": {
+            "200": {"description": "The records, oldest first.", "content": {JSON: {"schema": _ref("CallEvidence")}}},
+            **_common_errors(),
+            "404": _error("No such call (or evidence) in the organization.", "Call call_0123 not found"),
+        }}}}
+
+
+def fragment() -> dict[str, Any]:
+    return {"tags": ["compliance"], "paths": _paths(), "schemas": _schemas()}
