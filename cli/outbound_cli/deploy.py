@@ -153,7 +153,8 @@ def cmd_teardown(args: argparse.Namespace) -> int:
     print(f"  3. {' '.join(sam_delete)}: the functions, API, queues, buckets, bus, schedule groups (with their "
           "schedules), alarms, topic and dashboard")
     print("Left on purpose: the table (DeletionPolicy Retain: balances and ledger; `aws dynamodb delete-table "
-          "--table-name <CallsTableName>` once you no longer need them), the functions' log groups "
+          "--table-name <CallsTableName>` once you no longer need them) and the evidence key (its secret, "
+          "EvidenceKeySecretArn: the table's evidence records stay verifiable), the functions' log groups "
           f"(/aws/lambda/{target['stack']}-*), and SAM's artifacts bucket (stack aws-sam-cli-managed-default, "
           "shared by every SAM application of the region).")
     if not args.yes:

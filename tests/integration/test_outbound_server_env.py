@@ -30,7 +30,7 @@ def test_admin_and_seed_act_on_the_server_the_variable_names(server, tmp_path):
     assert shown.returncode == 0, shown.stderr
     assert json.loads(shown.stdout)["id"] == "org_acme"
     fixture = tmp_path / "env.json"
-    fixture.write_text(json.dumps({"assistants": [{"id": 9301, "organization_id": "org_acme", "name": "Env"}]}))
+    fixture.write_text(json.dumps({"assistants": [{"id": 9391, "organization_id": "org_acme", "name": "Env"}]}))
     seeded = outbound(server.url, "seed", str(fixture))
     assert seeded.returncode == 0, seeded.stderr
     assert "Provider accounts registered with the local emulators" in seeded.stdout
