@@ -25,7 +25,9 @@ UTC = timezone.utc
 MENDER, TIGHT, LEAN = "sk_test_mender", "sk_test_tight", "sk_test_lean"
 TWILIO_FROM, SIP_FROM = "+15551236101", "+15551236109"
 TIGHT_FROM, LEAN_FROM = "+15551236201", "+15551236301"
-SILENT, DROPPED = "+15005550002", "+15005550003"  # the emulators' magic destinations
+# The emulators' magic destinations, as their twins of no known zone (+1 500 maps to every NANP
+# zone, which a campaign's calling rules allow only 22:00-07:00 UTC).
+SILENT, DROPPED = "+15550000002", "+15550000003"
 ALL_DAYS = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
 _numbers = itertools.count(1)
 REPAIR_ENV = {"OUTBOUND_CAMPAIGN_UNKNOWN_CHECK_SECONDS": "2", "OUTBOUND_CAMPAIGN_NEVER_RANG_SECONDS": "3",

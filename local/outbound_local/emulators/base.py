@@ -13,6 +13,15 @@ REFUSED_NUMBER = "+15005550001"  # the provider refuses: "invalid number"
 SILENT_NUMBER = "+15005550002"  # the provider does not answer within the adapter's timeout
 DROPPED_NUMBER = "+15005550003"  # the connection drops once the request is read
 FAILING_NUMBER = "+15005550004"  # the provider answers a 5xx (its own error format), call not placed
+# Each has a twin of no known zone, +1 555 000 000x (fictional): a campaign obeys the calling rules
+# in every zone a number maps to, and +1 500 maps to every NANP zone from Guam to Pago Pago (so a
+# campaign may dial it only 22:00-07:00 UTC); a twin is judged in its contact's own zone alone.
+TWIN_PREFIX = "+1555000"
+
+
+def is_magic(to: str, number: str) -> bool:
+    """``to`` is the magic ``number`` or its twin."""
+    return to == number or to == TWIN_PREFIX + number[-4:]
 
 # How long a "silent" provider keeps the request open. Longer than any adapter timeout.
 SILENT_SECONDS = 30.0

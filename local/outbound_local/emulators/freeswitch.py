@@ -17,7 +17,7 @@ import threading
 import uuid
 from urllib.parse import quote
 
-from .base import DROPPED_NUMBER, REFUSED_NUMBER, SILENT_NUMBER, Credentials, RequestLog
+from .base import DROPPED_NUMBER, REFUSED_NUMBER, SILENT_NUMBER, Credentials, RequestLog, is_magic
 
 # webhook_secret: what the bridge signs its status events with (see outbound.provider_callbacks.sip).
 DEFAULT_CREDENTIALS = {"bridge": "127.0.0.1:8021", "password": "ClueCon",
@@ -76,9 +76,9 @@ def originate_result(arguments: str) -> str | None:
     variables, gateway, to = parsed
     if "down" in gateway:
         return "-ERR GATEWAY_DOWN\n"
-    if to == REFUSED_NUMBER:
+    if is_magic(to, REFUSED_NUMBER):
         return "-ERR UNALLOCATED_NUMBER\n"
-    if to == SILENT_NUMBER:
+    if is_magic(to, SILENT_NUMBER):
         return None
     return f"+OK {variables.get('origination_uuid') or uuid.uuid4()}\n"
 
@@ -203,7 +203,7 @@ class EslEmulator:
                         send(reply(f"+OK event listener enabled {kind}"))
                     elif verb == "bgapi" and rest.startswith("originate "):
                         arguments = rest.removeprefix("originate ")
-                        if (parse_originate(arguments) or ({}, "", ""))[2] == DROPPED_NUMBER:
+                        if is_magic((parse_originate(arguments) or ({}, "", ""))[2], DROPPED_NUMBER):
                             return  # the socket closes with the job maybe started: ambiguous
                         job_uuid = str(uuid.uuid4())
                         send(reply(f"+OK Job-UUID: {job_uuid}", **{"Job-UUID": job_uuid}))

@@ -11,8 +11,17 @@ import time
 import uuid
 from urllib.parse import unquote
 
-from .base import (DROPPED_NUMBER, FAILING_NUMBER, REFUSED_NUMBER, SILENT_NUMBER, SILENT_SECONDS, Credentials,
-                   EmulatorRequest, EmulatorResponse)
+from .base import (
+    DROPPED_NUMBER,
+    FAILING_NUMBER,
+    REFUSED_NUMBER,
+    SILENT_NUMBER,
+    SILENT_SECONDS,
+    Credentials,
+    EmulatorRequest,
+    EmulatorResponse,
+    is_magic,
+)
 from .provider_calls import PlacedCall
 
 # The emulator's webhook signing key pair (ed25519, raw 32 bytes, base64), made once for the
@@ -61,16 +70,16 @@ def handle(request: EmulatorRequest, credentials: Credentials) -> EmulatorRespon
             return error(422, "10032", "Missing required parameter",
                          f"The '{name}' parameter is required.", f"/{name}")
     to = body["to"]
-    if to == REFUSED_NUMBER:
+    if is_magic(to, REFUSED_NUMBER):
         return error(422, "10016", "Invalid phone number",
                      f"Invalid number: {to} is not a routable destination.", "/to")
-    if to == DROPPED_NUMBER:
+    if is_magic(to, DROPPED_NUMBER):
         return EmulatorResponse(0, drop_connection=True)
-    if to == FAILING_NUMBER:
+    if is_magic(to, FAILING_NUMBER):
         return error(500, "10007", "Unexpected error", "An unexpected error occurred.")
     control_id = "v3:" + base64.urlsafe_b64encode(secrets.token_bytes(36)).decode().rstrip("=")
     # A silent destination is placed too, but answered only after any adapter gave up.
-    delay_s = SILENT_SECONDS if to == SILENT_NUMBER else 0.0
+    delay_s = SILENT_SECONDS if is_magic(to, SILENT_NUMBER) else 0.0
     return EmulatorResponse.json(200, {"data": {
         "call_control_id": control_id,
         "call_leg_id": str(uuid.uuid4()),

@@ -9,8 +9,17 @@ import secrets
 from email.utils import formatdate
 from urllib.parse import parse_qs, unquote
 
-from .base import (DROPPED_NUMBER, FAILING_NUMBER, REFUSED_NUMBER, SILENT_NUMBER, SILENT_SECONDS, Credentials,
-                   EmulatorRequest, EmulatorResponse)
+from .base import (
+    DROPPED_NUMBER,
+    FAILING_NUMBER,
+    REFUSED_NUMBER,
+    SILENT_NUMBER,
+    SILENT_SECONDS,
+    Credentials,
+    EmulatorRequest,
+    EmulatorResponse,
+    is_magic,
+)
 from .provider_calls import PlacedCall
 
 DEFAULT_CREDENTIALS = {"account_sid": "AC" + "0" * 31 + "1", "auth_token": "local-twilio-auth-token"}
@@ -61,15 +70,15 @@ def handle(request: EmulatorRequest, credentials: Credentials) -> EmulatorRespon
         return error(400, 21205, "Url parameter is required. Please provide either a Url, Twiml or ApplicationSid.")
     if len(form.get("Twiml", "")) > MAX_TWIML_CHARS:
         return error(400, 21232, f"Twiml exceeds the maximum of {MAX_TWIML_CHARS} characters.")
-    if to == REFUSED_NUMBER:
+    if is_magic(to, REFUSED_NUMBER):
         return error(400, 21211, f"The 'To' number {to} is not a valid phone number.")
-    if to == DROPPED_NUMBER:
+    if is_magic(to, DROPPED_NUMBER):
         return EmulatorResponse(0, drop_connection=True)
-    if to == FAILING_NUMBER:
+    if is_magic(to, FAILING_NUMBER):
         return error(503, 20503, "Service Unavailable")
     resource = call_resource(account_sid, to, from_)
     # A silent destination is placed too, but answered only after any adapter gave up.
-    return EmulatorResponse.json(201, resource, delay_s=SILENT_SECONDS if to == SILENT_NUMBER else 0.0,
+    return EmulatorResponse.json(201, resource, delay_s=SILENT_SECONDS if is_magic(to, SILENT_NUMBER) else 0.0,
                                  provider_call_id=resource["sid"],
                                  placed_call={"account": account_sid, "to": to, "from_": from_})
 

@@ -11,11 +11,20 @@ import math
 import re
 import time
 import uuid
-from urllib.parse import unquote
 from typing import Any
+from urllib.parse import unquote
 
-from .base import (DROPPED_NUMBER, FAILING_NUMBER, REFUSED_NUMBER, SILENT_NUMBER, SILENT_SECONDS, Credentials,
-                   EmulatorRequest, EmulatorResponse)
+from .base import (
+    DROPPED_NUMBER,
+    FAILING_NUMBER,
+    REFUSED_NUMBER,
+    SILENT_NUMBER,
+    SILENT_SECONDS,
+    Credentials,
+    EmulatorRequest,
+    EmulatorResponse,
+    is_magic,
+)
 from .provider_calls import PlacedCall
 
 # An RSA-2048 key made once for the local stack (PKCS8, as Vonage's dashboard hands it out).
@@ -179,16 +188,16 @@ def handle(request: EmulatorRequest, credentials: Credentials) -> EmulatorRespon
         return problem(400, "bad-request", "Bad Request",
                        "The request failed due to validation errors", invalid_parameters=invalid)
     to = "+" + str(body["to"][0]["number"])
-    if to == REFUSED_NUMBER:
+    if is_magic(to, REFUSED_NUMBER):
         return problem(400, "bad-request", "Bad Request", f"Invalid number: {to[1:]} cannot be called",
                        invalid_parameters=[{"name": "to", "reason": "invalid number"}])
-    if to == DROPPED_NUMBER:
+    if is_magic(to, DROPPED_NUMBER):
         return EmulatorResponse(0, drop_connection=True)
-    if to == FAILING_NUMBER:
+    if is_magic(to, FAILING_NUMBER):
         return problem(503, "service-unavailable", "Service Unavailable",
                        "The service is temporarily unavailable, please retry later")
     # A silent destination is placed too, but answered only after any adapter gave up.
-    delay_s = SILENT_SECONDS if to == SILENT_NUMBER else 0.0
+    delay_s = SILENT_SECONDS if is_magic(to, SILENT_NUMBER) else 0.0
     call_uuid = str(uuid.uuid4())
     claims = _application_id(request.header("Authorization"))
     return EmulatorResponse.json(201, {
