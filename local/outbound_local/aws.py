@@ -116,7 +116,9 @@ class SerializedApp:
 
     # --- requests -----------------------------------------------------------------------------
     def __call__(self, environ: dict, start_response: Callable) -> Any:
-        if s3_presigned.is_presigned_s3(environ):  # held to what the URL signed, as S3 holds it
+        # Held to what the URL signed, as S3 holds it; a browser's CORS preflight (OPTIONS) is
+        # answered from the bucket's CORS rules, unauthenticated, as S3 answers it.
+        if s3_presigned.is_presigned_s3(environ) and environ.get("REQUEST_METHOD") != "OPTIONS":
             refused = s3_presigned.refusal(environ)
             if refused:
                 body = s3_presigned.error_body(refused)

@@ -64,3 +64,13 @@ def test_an_expired_upload_url_is_refused(api):
 def test_the_readme_shows_the_upload_with_its_headers():
     text = (ROOT / "README.md").read_text(encoding="utf-8")
     assert 'curl -X PUT "$UPLOAD_URL" -H "Content-Type: text/csv" --data-binary @contacts.csv' in text
+
+
+def test_a_browsers_preflight_is_answered_unauthenticated_as_s3_answers_it(api):
+    """The console uploads from the browser: its CORS preflight (OPTIONS, which carries no
+    signature of its own) is answered from the bucket's CORS rules, not refused as a bad signature."""
+    _, upload = new_upload(api)
+    preflight = requests.options(upload["upload_url"], timeout=30, headers={
+        "Origin": api.url, "Access-Control-Request-Method": "PUT", "Access-Control-Request-Headers": "content-type"})
+    assert preflight.status_code == 200, preflight.text
+    assert preflight.headers.get("Access-Control-Allow-Origin") in (api.url, "*")
