@@ -13,6 +13,8 @@ from typing import Any
 
 FRAGMENTS = (
     "outbound.http.openapi.calls",
+    "outbound.http.openapi.schedules",
+    "outbound.http.openapi.provider_callbacks",  # POST /webhooks/{provider}
     "outbound.http.openapi.compliance",  # initiate's compliance fields, a call's evidence
     "outbound.http.openapi.ledger",  # GET /organization/ledger
     "outbound.http.openapi.call_reads",  # a call's timeline and ledger entries, spend per day (the console's reads)

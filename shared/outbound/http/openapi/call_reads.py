@@ -30,7 +30,7 @@ def list_filters() -> list[dict[str, Any]]:
 
 def _schemas() -> dict[str, Any]:
     from outbound.calls.lifecycle import ALL_STATUSES
-    from outbound.http.openapi.calls import _ref
+    from outbound.http.openapi.parts import ref
 
     text = {"type": ["string", "null"]}
     return {
@@ -56,7 +56,7 @@ def _schemas() -> dict[str, Any]:
             "type": "object", "required": ["call_id", "call_sid", "status", "events"],
             "properties": {"call_id": {"type": "string"}, "call_sid": text,
                            "status": {"type": "string", "enum": list(ALL_STATUSES)},
-                           "events": {"type": "array", "items": _ref("TimelineEvent")}},
+                           "events": {"type": "array", "items": ref("TimelineEvent")}},
         },
         "SpendPerDay": {
             "type": "object", "required": ["first_day", "last_day", "time_zone", "total_cents", "days"],
@@ -74,14 +74,14 @@ def _schemas() -> dict[str, Any]:
         "CallLedger": {
             "type": "object", "required": ["call_id", "entries"],
             "properties": {"call_id": {"type": "string"},
-                           "entries": {"type": "array", "items": _ref("LedgerEntry")}},
+                           "entries": {"type": "array", "items": ref("LedgerEntry")}},
         },
     }
 
 
 def _call_path(operation_id: str, summary: str, description: str, schema: str,
                example: dict[str, Any]) -> dict[str, Any]:
-    from outbound.http.openapi.calls import _common_errors, _error, _ok
+    from outbound.http.openapi.parts import common_errors, error, ok
 
     return {"get": {
         "operationId": operation_id, "tags": ["calls"], "summary": summary, "description": description,
@@ -90,10 +90,10 @@ def _call_path(operation_id: str, summary: str, description: str, schema: str,
                         "description": "The `call_sid` initiate returned, or the record's `call_id`.",
                         "schema": {"type": "string", "minLength": 1}, "example": "call_3f9a1c2b4d5e6f708192a3b4"}],
         "responses": {
-            "200": _ok(summary + ".", schema, example),
-            "400": _error("A query parameter (this route takes none).", "Unknown query parameter: x"),
-            **_common_errors(),
-            "404": _error("No such call in the organization (another organization's calls too).",
+            "200": ok(summary + ".", schema, example),
+            "400": error("A query parameter (this route takes none).", "Unknown query parameter: x"),
+            **common_errors(),
+            "404": error("No such call in the organization (another organization's calls too).",
                           "Call CA0123 not found"),
         }}}
 
@@ -135,7 +135,7 @@ def _paths() -> dict[str, Any]:
 
 
 def _spend_path() -> dict[str, Any]:
-    from outbound.http.openapi.calls import _common_errors, _error, _ok
+    from outbound.http.openapi.parts import common_errors, error, ok
     from outbound.money.spend import DEFAULT_DAYS, MAX_DAYS
 
     example = {"first_day": "2030-01-14", "last_day": "2030-01-15", "time_zone": "UTC", "total_cents": 84,
@@ -151,9 +151,9 @@ def _spend_path() -> dict[str, Any]:
                         "description": f"How many days, ending today (empty: {DEFAULT_DAYS}).",
                         "schema": {"type": "integer", "minimum": 1, "maximum": MAX_DAYS, "default": DEFAULT_DAYS}}],
         "responses": {
-            "200": _ok("Every day of the range.", "SpendPerDay", example),
-            "400": _error("A bad, repeated or unknown query parameter.", f"days must be an integer from 1 to {MAX_DAYS}"),
-            **_common_errors(),
+            "200": ok("Every day of the range.", "SpendPerDay", example),
+            "400": error("A bad, repeated or unknown query parameter.", f"days must be an integer from 1 to {MAX_DAYS}"),
+            **common_errors(),
         }}}}
 
 

@@ -5,11 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-JSON = "application/json"
-
-
-def _ref(name: str) -> dict[str, str]:
-    return {"$ref": f"#/components/schemas/{name}"}
+from outbound.http.openapi.parts import JSON, ref
 
 
 def compliance_field_schemas() -> dict[str, Any]:
@@ -77,13 +73,13 @@ def _schemas() -> dict[str, Any]:
         "CallEvidence": {
             "type": "object", "required": ["call_id", "evidence"],
             "properties": {"call_id": {"type": "string"},
-                           "evidence": {"type": "array", "items": _ref("EvidenceRecord")}},
+                           "evidence": {"type": "array", "items": ref("EvidenceRecord")}},
         },
     }
 
 
 def _paths() -> dict[str, Any]:
-    from outbound.http.openapi.calls import _common_errors, _error
+    from outbound.http.openapi.parts import common_errors, error
 
     return {"/calls/{call_ref}/evidence": {"get": {
         "operationId": "getCallEvidence", "tags": ["compliance"],
@@ -93,9 +89,9 @@ def _paths() -> dict[str, Any]:
                         "description": "A call's `call_id` or `call_sid`; or the call id a refused campaign attempt "
                                        "or scheduled fire would have had."}],
         "responses": {
-            "200": {"description": "The records, oldest first.", "content": {JSON: {"schema": _ref("CallEvidence")}}},
-            **_common_errors(),
-            "404": _error("No such call (or evidence) in the organization.", "Call call_0123 not found"),
+            "200": {"description": "The records, oldest first.", "content": {JSON: {"schema": ref("CallEvidence")}}},
+            **common_errors(),
+            "404": error("No such call (or evidence) in the organization.", "Call call_0123 not found"),
         }}}}
 
 

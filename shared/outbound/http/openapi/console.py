@@ -9,7 +9,7 @@ from outbound.http.console import TYPES
 
 
 def fragment() -> dict[str, Any]:
-    from outbound.http.openapi.calls import _error
+    from outbound.http.openapi.parts import error
 
     headers = {"Content-Security-Policy": {"description": "The console's strict policy: its own scripts, styles and "
                                                           "images only, no inline code, no eval, no framing.",
@@ -37,7 +37,7 @@ def fragment() -> dict[str, Any]:
                 "302": {"description": "The folder itself: to its index.html.",
                         "headers": {"Location": {"schema": {"type": "string"}}}},
                 "304": {"description": "Unchanged since the ETag given.", "headers": headers},
-                "404": _error("No such file of the console.", "Not found"),
+                "404": error("No such file of the console.", "Not found"),
             },
         }},
     }}

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from outbound.http.openapi.calls import _common_errors, _error, _ok, _ref
+from outbound.http.openapi.parts import common_errors, error, ok, ref
 
 
 def _schemas() -> dict[str, Any]:
@@ -40,7 +40,7 @@ def _schemas() -> dict[str, Any]:
         },
         "LedgerPage": {
             "type": "object", "required": ["entries", "next_token"],
-            "properties": {"entries": {"type": "array", "items": _ref("LedgerEntry")},
+            "properties": {"entries": {"type": "array", "items": ref("LedgerEntry")},
                            "next_token": {"type": ["string", "null"],
                                           "description": "Pass it as `next_token` for the next page."}},
         },
@@ -71,10 +71,10 @@ def _paths() -> dict[str, Any]:
              "schema": {"type": "string", "minLength": 1, "maxLength": 512},
              "description": "The previous page's `next_token` (empty: the first page)."}],
         "responses": {
-            "200": _ok("A page of ledger entries.", "LedgerPage", example),
-            "400": _error("A bad, repeated or unknown query parameter.",
+            "200": ok("A page of ledger entries.", "LedgerPage", example),
+            "400": error("A bad, repeated or unknown query parameter.",
                           f"limit must be an integer from 1 to {MAX_LIMIT}", "Invalid next_token"),
-            **_common_errors(),
+            **common_errors(),
         }}}}
 
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 import copy
 from typing import Any
 
-from outbound.http.openapi.calls import _common_errors
+from outbound.http.openapi.parts import common_errors
 
 OPERATION_IDS = {
     ("post", "/webhook-endpoints"): "createWebhookEndpoint",
@@ -44,6 +44,6 @@ def _operation(method: str, path: str, operation: dict[str, Any]) -> dict[str, A
     if "requestBody" in operation:
         responses.setdefault("400", {"description": "A body that is not valid (the detail names the field).",
                                      "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}})
-    responses.update(_common_errors())
+    responses.update(common_errors())
     operation["responses"] = dict(sorted(responses.items()))
     return operation
