@@ -29,7 +29,9 @@ from typing import Any
 from .campaign import FROM_NUMBER, Api, daytime_zone
 from .load import LocalTable, start_server
 
-SILENT, DROPPED, REFUSED, FAILING = "+15005550002", "+15005550003", "+15005550001", "+15005550004"
+# The emulators' failing destinations, as their twins of no known zone: a +1 500 number may be in
+# any NANP zone, which a campaign's calling rules allow only 22:00-07:00 UTC.
+SILENT, DROPPED, REFUSED, FAILING = "+15550000002", "+15550000003", "+15550000001", "+15550000004"
 # (start s, end s | None, operations, error, count | None): a window is on from start to end; a
 # count is served to the next requests of those operations.
 SCHEDULE = (
