@@ -79,8 +79,10 @@ def _outcomes(calls: list[dict[str, Any]], now: datetime) -> dict[str, Any]:
                for i in range(min(count, MAX_BUCKETS * 2))]
     for call in finals:
         index = int((_ended(call) - start).total_seconds() // (size * 60))
-        if 0 <= index < len(buckets):
-            buckets[index][call["status"]] += 1
+        # An end the provider dates after our clock (clock skew; an emulated call played ahead)
+        # counts in the last bucket: a final outcome never drops out of the totals.
+        index = min(max(index, 0), len(buckets) - 1)
+        buckets[index][call["status"]] += 1
     return {"bucket_minutes": size, "buckets": buckets}
 
 
