@@ -21,6 +21,8 @@ from __future__ import annotations
 from datetime import datetime, timezone
 from typing import Any
 
+from aws_lambda_powertools import Logger
+
 from outbound import store
 from outbound.campaigns.policy import IN_FLIGHT_STATUSES, WAITING_STATUSES
 from outbound.config import OPT_OUT_SAID_MAX_CHARS
@@ -36,6 +38,7 @@ from . import evidence
 METHODS = ("voice", "dtmf")
 FIELDS = ("method", "said", "at")
 ATTEMPTS = 3  # a contact moved by the engine meanwhile is read again
+logger = Logger(child=True)
 
 
 def parse_statement(raw_body: str | None) -> dict[str, Any]:
@@ -109,7 +112,10 @@ def _end_campaign_contacts(organization_id: str, number: str, call_id: str, reas
     in_flight: list[dict[str, str]] = []
     for campaign in opt_outs.organization_campaigns(organization_id):
         campaign_id = campaign["campaign_id"]
-        for contact in opt_outs.contacts_with_number(campaign_id, number, WAITING_STATUSES + IN_FLIGHT_STATUSES):
+        # Only the statuses the campaign's counters say it has (a finished campaign: none). Index
+        # reads lag by a moment: a contact they miss meets the do-not-call list at its dial.
+        statuses = tuple(s for s in WAITING_STATUSES + IN_FLIGHT_STATUSES if int(campaign.get(f"count_{s}") or 0) > 0)
+        for contact in opt_outs.contacts_with_number(campaign_id, number, statuses):
             outcome = _end_contact(campaign_id, contact, call_id, reason, now)
             if outcome == "ended":
                 ended.append({"campaign_id": campaign_id, "contact_id": contact["contact_id"]})
@@ -140,7 +146,11 @@ def _end_contact(campaign_id: str, contact: dict[str, Any], call_id: str, reason
         if not db.write_changes(campaign_id, [change], update):
             return outcome
         contact = db.get_contact(campaign_id, contact["contact_id"]) or {}  # moved meanwhile: as it is now
-    raise RuntimeError(f"contact {contact.get('contact_id')} of {mask(contact.get('phone_number') or '')} kept moving")
+    # Still moving (the engine dialing it right now): its dial meets the do-not-call list.
+    logger.warning("Opt-out: a contact kept moving, left to the do-not-call list",
+                   extra={"campaign_id": campaign_id, "contact_id": contact.get("contact_id"),
+                          "to": mask(contact.get("phone_number") or "")})
+    return "in_flight"
 
 
 def _cancel_schedules(organization_id: str, number: str, reason: str) -> list[str]:
