@@ -150,6 +150,16 @@ def test_an_opt_out_stops_every_dial_to_the_number_at_once(api):
     final = wait_for(lambda: (c := contact(api, live, person))["status"] not in
                      ("dialing", "in_progress", "retry_scheduled", "pending") and c, what="the live contact to end")
     assert final["status"] == "suppressed" and final["attempts"] == 1, final
+    # A late delivery of the canceled recurring schedule, and a fire not managed by the Schedules API
+    # (an operator's own EventBridge schedule), are refused by the list: no call.
+    call_body = {"from_phone_number": FROM, "to_phone_number": person, "variables": {"name": "Ada"}}
+    for schedule_id, managed in ((recurring, True), ("ops-nightly", False)):
+        fire = {"organization_id": "org_optout", "schedule_id": schedule_id, "managed": managed,
+                "scheduled_time": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"), "execution_id": f"late-{schedule_id}",
+                "attempt": "1", "call": call_body}
+        fired = requests.post(f"{api.url}/_local/scheduler/deliver", json=fire, timeout=30).json()
+        assert fired["outcome"] == "rejected" and fired["status_code"] == 403, fired
+        assert "do-not-call" in fired["detail"]
     # A direct initiate is refused, with consent or without.
     direct = api.initiate({"from_phone_number": FROM, "to_phone_number": person, "variables": {"name": "Ada"},
                            "consent": CONSENT}, key=KEY)
