@@ -112,8 +112,14 @@ def _line(record: dict[str, Any], ok: bool, why: str) -> str:
     reasons = "; ".join(r["detail"] for r in verdict.get("reasons") or ()) or "-"
     asked = ", ".join(f"{k}={v}" for k, v in (record.get("requested_by") or {}).items())
     state = "intact " if ok else "ALTERED"
-    return (f"  [{state}] {record.get('evidence_id')} {record.get('kind')} at {record.get('recorded_at')}\n"
-            f"      asked by {asked}; caller ID {record.get('caller_id')} -> {record.get('recipient')}\n"
+    head = (f"  [{state}] {record.get('evidence_id')} {record.get('kind')} at {record.get('recorded_at')}\n"
+            f"      asked by {asked}; caller ID {record.get('caller_id')} -> {record.get('recipient')}\n")
+    if record.get("kind") == "opt_out":  # what the person said, and what was stopped
+        said, done = record.get("opt_out") or {}, record.get("result") or {}
+        return (head + f"      opted out ({said.get('method') or 'method not given'}) at {done.get('opted_out_at')}: "
+                f"{said.get('said')!r}; {len(done.get('campaign_contacts_ended') or ())} campaign contacts ended, "
+                f"{len(done.get('schedules_canceled') or ())} schedules canceled\n      {why}")
+    return (head +
             f"      rules {'applied' if record.get('rules_applied') else 'off'} "
             f"(version {(verdict.get('rules') or {}).get('version')}); allowed {verdict.get('allowed')}; "
             f"zones {zones}; reasons {reasons}\n"

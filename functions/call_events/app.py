@@ -6,7 +6,8 @@ EventBridge bus and queued for every subscribed webhook endpoint of its organiza
 so Lambda retries from the first of them (the stream is in order per item), and a record
 published twice makes no second delivery. The template's FilterCriteria passes only MODIFY
 events of call items, campaigns' status moves and contacts reaching a final status (the
-campaign.* events, outbound.campaigns.events), so nothing else invokes this function.
+campaign.* events, outbound.campaigns.events) and opt-outs' evidence records being written
+(contact.opted_out, outbound.compliance.opt_out_events), so nothing else invokes this function.
 """
 from __future__ import annotations
 
@@ -20,6 +21,7 @@ from aws_lambda_powertools.utilities.batch import (
 )
 
 from outbound.campaigns.events import is_campaign_change, publish_campaign_change
+from outbound.compliance.opt_out_events import is_opt_out, publish_opt_out
 from outbound.outcome_events.publish import publish_call_change
 
 logger = Logger(service="outbound-call-events")
@@ -35,6 +37,10 @@ def lambda_handler(event: dict, context: Any) -> dict:
             kind = publish_campaign_change(record.raw_event, endpoints_by_org)
             if kind:
                 logger.info("Campaign event published", extra={"event_type": kind})
+            return
+        if is_opt_out(record.raw_event):  # an opt-out's evidence record (contact.opted_out)
+            if publish_opt_out(record.raw_event, endpoints_by_org):
+                logger.info("Opt-out event published", extra={"event_type": "contact.opted_out"})
             return
         published = publish_call_change(record.raw_event, endpoints_by_org)
         if published is not None:

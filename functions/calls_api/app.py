@@ -1,6 +1,6 @@
 """CallsApiFunction: POST /calls/initiate, GET /calls/{call_ref}, GET /calls (list),
-POST /calls/{call_ref}/terminate, a call's timeline, ledger entries and compliance evidence
-(GET /calls/{call_ref}/timeline, /ledger and /evidence), GET /organization/balance,
+POST /calls/{call_ref}/terminate, POST /calls/{call_ref}/opt-out, a call's timeline, ledger entries
+and compliance evidence (GET /calls/{call_ref}/timeline, /ledger and /evidence), GET /organization/balance,
 GET /organization/ledger and GET /organization/spend.
 
 Thin: parse the event, call one use case, shape the response. The organization comes from
@@ -64,6 +64,16 @@ def read_evidence(event: dict) -> dict:
     return call_evidence(organization_id(event), event["pathParameters"]["call_ref"])
 
 
+def opt_out(event: dict) -> dict:
+    # Here, beside terminate and the evidence, rather than in the campaigns' resolver: the voice
+    # runtime's call-scoped routes, and this function already reads the evidence key that seals
+    # the record. Imported when used: not on initiate's cold start.
+    from outbound.compliance.opt_out import opt_out as opt_out_of_call
+
+    return opt_out_of_call(organization_id(event), event["pathParameters"]["call_ref"], body_text(event),
+                           authorizer_context(event).get("api_key_prefix"))
+
+
 def read_balance(event: dict) -> dict:
     from outbound.money.ledger import get_balance  # imported when used: not on initiate's cold start
 
@@ -106,6 +116,7 @@ ROUTES = {
     ("GET", "/calls/{call_ref}/timeline"): read_timeline,
     ("GET", "/calls/{call_ref}/ledger"): read_call_ledger,
     ("GET", "/calls/{call_ref}/evidence"): read_evidence,
+    ("POST", "/calls/{call_ref}/opt-out"): opt_out,
     ("GET", "/organization/balance"): read_balance,
     ("GET", "/organization/ledger"): read_ledger,
     ("GET", "/organization/spend"): read_spend,

@@ -38,7 +38,8 @@ Features (use cases, each with its models):
   rules as stored, read on the call path), ``calling_rules`` and ``models`` (their API),
   ``consent`` (its hand validation), ``dial_check`` (the rules applied to one dial, and the
   reserve that counts it with its evidence), ``evidence`` and ``evidence_api`` (sealed records,
-  reading and verifying them).
+  reading and verifying them), ``opt_out`` (POST /calls/{call_ref}/opt-out: every dial to the number
+  stopped at once) and ``opt_out_events`` (its ``contact.opted_out``, from the stream).
 - ``money``: the balance as the API shows it (``ledger``: also a call's entries), ``spend`` (per day),
   ``reconcile`` (prove it from the ledger)
   and ``provider_reconcile`` (charges checked against the providers' own call records:

@@ -177,6 +177,11 @@ def compliance_settings() -> ComplianceSettings:
                               evidence_key_cache_s=float(env.get("OUTBOUND_SECRETS_CACHE_SECONDS", "300")))
 
 
+# POST /calls/{call_ref}/opt-out: how much of what the person said is kept in the evidence (the
+# voice runtime's transcript of the request, not the conversation).
+OPT_OUT_SAID_MAX_CHARS = 1000
+
+
 def public_api_url(request_context: dict | None = None) -> str:
     """The base URL providers call back (``<it>/webhooks/<provider>``): PublicApiUrl (a custom
     domain) when set; else the URL the request came in on (``https://{domainName}/{stage}``);

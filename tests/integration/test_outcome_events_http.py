@@ -306,7 +306,7 @@ def test_invalid_bodies_answer_400_naming_the_field(hooks):
     cases = [({"events": ["call.completed"]}, "url is required"),
              ({"url": "https://8.8.8.8/", "events": ["call.finished"]},
               "events.0 must be one of: call.queued, call.ringing, call.answered, call.completed, "
-              "campaign.status_changed, campaign.contact_finalized"),
+              "campaign.status_changed, campaign.contact_finalized, contact.opted_out"),
              ({"url": "https://8.8.8.8/", "events": ["call.completed"], "secret": "mine"}, "Unknown field: secret")]
     for body, detail in cases:
         answer = api(hooks, "POST", "/webhook-endpoints", body)

@@ -17,6 +17,11 @@ reports its real end) is ``call.completed`` again with sequence 5.
 Campaign events (``campaign.status_changed``, ``campaign.contact_finalized``) are accepted in
 endpoint subscriptions now and published through the same ``usecases.publish_events`` once the
 campaign engine emits them.
+
+``contact.opted_out``: the person asked during a call not to be called again (POST
+/calls/{call_ref}/opt-out); published from the stream when its evidence record is written
+(outbound.compliance.opt_out_events), about the call, with sequence OPT_OUT_SEQUENCE: apart from
+the call's status sequence (1-5), so it never takes the place of one of them.
 """
 from __future__ import annotations
 
@@ -29,13 +34,16 @@ from outbound.calls.models import call_record_view
 
 CALL_EVENT_TYPES = ("call.queued", "call.ringing", "call.answered", "call.completed")
 CAMPAIGN_EVENT_TYPES = ("campaign.status_changed", "campaign.contact_finalized")
-EVENT_TYPES = CALL_EVENT_TYPES + CAMPAIGN_EVENT_TYPES
+CONTACT_EVENT_TYPES = ("contact.opted_out",)
+EVENT_TYPES = CALL_EVENT_TYPES + CAMPAIGN_EVENT_TYPES + CONTACT_EVENT_TYPES
+OPT_OUT_SEQUENCE = 100
 CALL_EVENT_FOR_STATUS = {"queued": "call.queued", "ringing": "call.ringing", "in-progress": "call.answered"}
 FINAL_CORRECTION_SEQUENCE = 5
 
 # EventBridge: detail-type and source of each event family on the stack's bus.
 DETAIL_TYPES = {"call": ("Call Status Changed", "outbound.calls"),
-                "campaign": ("Campaign Event", "outbound.campaigns")}
+                "campaign": ("Campaign Event", "outbound.campaigns"),
+                "contact": ("Contact Opted Out", "outbound.compliance")}
 
 
 @dataclass(frozen=True)

@@ -276,6 +276,8 @@ def schedule_view(record: dict[str, Any], now: datetime, call: dict | None = Non
     view["status"] = status
     if record.get("canceled_at"):
         view["canceled_at"] = record["canceled_at"]
+    if record.get("canceled_reason"):  # canceled by an opt-out, not by a DELETE
+        view["canceled_reason"] = record["canceled_reason"]
     if call is not None:
         view["call_id"], view["call_sid"], view["call_status"] = call["call_id"], call.get("call_sid"), call.get("status")
     if failure is not None and call is None:
@@ -317,8 +319,13 @@ def cancel_schedule(organization_id: str, schedule_id: str) -> dict[str, Any]:
         store.cancel_schedule(organization_id, schedule_id)
     except store.ScheduleNotCancelable:
         raise Conflict(f"Schedule {schedule_id} can no longer be canceled") from None
-    # From here no fire places a call (each fire reads the record); removing the Scheduler
-    # schedule stops the deliveries themselves.
+    remove_scheduler_schedule(schedule_id)
+    return {"message": "Schedule canceled", "schedule_id": schedule_id, "status": "canceled"}
+
+
+def remove_scheduler_schedule(schedule_id: str) -> None:
+    """After the record was canceled: from then no fire places a call (each fire reads the
+    record); removing the Scheduler schedule stops the deliveries themselves."""
     scheduler = aws.client("scheduler")
     try:
         scheduler.delete_schedule(Name=schedule_id, GroupName=scheduler_settings().group_name)
@@ -326,4 +333,3 @@ def cancel_schedule(organization_id: str, schedule_id: str) -> dict[str, Any]:
         pass
     except Exception:  # the record is canceled already: a fire would place nothing
         logger.exception("DeleteSchedule failed; the canceled record refuses its fires", extra={"schedule_id": schedule_id})
-    return {"message": "Schedule canceled", "schedule_id": schedule_id, "status": "canceled"}

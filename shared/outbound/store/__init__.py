@@ -6,7 +6,8 @@
   ``suppressions``,
   ``webhook_endpoints``, ``webhook_deliveries``: each entity's queries and writes; ``campaigns``
   (campaigns, contacts, due entries, imports) is imported by the campaign engine directly
-  (``from outbound.store import campaigns``);
+  (``from outbound.store import campaigns``), and ``opt_outs`` (what may still dial one number) by
+  the opt-out;
 - ``limits``: caps on how many of something an organization may have, held by counters written
   in the same transaction as each create and delete (used by the entities they cap);
 - ``ledger``: the balance ledger (entries ride in the money transactions above; credits; reads);

@@ -25,6 +25,8 @@
 |               |                       |             | expires_at; read in initiate's BatchGetItem, written in the reserve |
 | evidence      | EVIDENCE#<call_id>    | DIAL        | why the call was allowed (write-once, keyed hash); written with the reserve |
 |               |                       | REFUSED#<at> | a dial refused by the calling rules (campaign, scheduled) |
+|               |                       | OPTOUT      | the person opted out during this call: what was said and done (write-once; |
+|               |                       |             | its INSERT on the stream is the ``contact.opted_out`` event) |
 | webhook endpoint | ORG#<org>          | WHEP#<id>   | url, events, description, secret_version (the secret: Secrets Manager) |
 | limit counter | ORG#<org>             | COUNT#<what> | in_use: how many of a capped thing exist (e.g. webhook_endpoints) |
 | webhook delivery | EVENTS#<subject>   | WHDEL#<seq>#<endpoint> | one event to one endpoint: payload, status, attempts; |
@@ -282,6 +284,7 @@ def webhook_delivery_key(subject: str, sequence: int, endpoint_id: str) -> dict[
 DIAL_COUNTER_SK = "DIALS"
 DIAL_EVIDENCE_SK = "DIAL"
 REFUSAL_EVIDENCE_PREFIX = "REFUSED#"
+OPT_OUT_EVIDENCE_SK = "OPTOUT"
 
 
 def dial_counter_key(organization_id: str, number: str) -> dict[str, str]:
@@ -299,3 +302,8 @@ def dial_evidence_key(call_id: str) -> dict[str, str]:
 
 def refusal_evidence_key(call_id: str, recorded_at: str) -> dict[str, str]:
     return {"pk": evidence_partition(call_id), "sk": f"{REFUSAL_EVIDENCE_PREFIX}{recorded_at}"}
+
+
+def opt_out_evidence_key(call_id: str) -> dict[str, str]:
+    """The opt-out said during one call: one record per call (a second opt-out finds it)."""
+    return {"pk": evidence_partition(call_id), "sk": OPT_OUT_EVIDENCE_SK}

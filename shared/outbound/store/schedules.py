@@ -65,18 +65,22 @@ class ScheduleNotCancelable(Exception):
         self.current = current
 
 
-def cancel_schedule(organization_id: str, schedule_id: str) -> dict[str, Any]:
-    """Mark the schedule canceled (conditional: only this organization's, only while scheduled).
-    A fire that reads the schedule afterwards places no call."""
+def cancel_schedule(organization_id: str, schedule_id: str, reason: str | None = None) -> dict[str, Any]:
+    """Mark the schedule canceled (conditional: only this organization's, only while scheduled),
+    with ``reason`` when it was not the customer's DELETE (an opt-out). A fire that reads the
+    schedule afterwards places no call."""
     now = now_iso()
+    values = {":canceled": "canceled", ":now": now, ":org": organization_id, ":scheduled": "scheduled"}
+    if reason:
+        values[":why"] = reason
     try:
         response = client().update_item(
             TableName=table(), Key=to_item(schedule_key(schedule_id)),
-            UpdateExpression="SET #s = :canceled, updated_at = :now, canceled_at = :now",
+            UpdateExpression="SET #s = :canceled, updated_at = :now, canceled_at = :now"
+                             + (", canceled_reason = :why" if reason else ""),
             ConditionExpression="organization_id = :org AND #s = :scheduled",
             ExpressionAttributeNames={"#s": "status"},
-            ExpressionAttributeValues=to_item({":canceled": "canceled", ":now": now, ":org": organization_id,
-                                               ":scheduled": "scheduled"}),
+            ExpressionAttributeValues=to_item(values),
             ReturnValues="ALL_NEW", ReturnValuesOnConditionCheckFailure="ALL_OLD",
         )
     except client().exceptions.ConditionalCheckFailedException as exc:

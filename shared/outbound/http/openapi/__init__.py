@@ -16,6 +16,7 @@ FRAGMENTS = (
     "outbound.http.openapi.schedules",
     "outbound.http.openapi.provider_callbacks",  # POST /webhooks/{provider}
     "outbound.http.openapi.compliance",  # initiate's compliance fields, a call's evidence
+    "outbound.http.openapi.opt_out",  # POST /calls/{call_ref}/opt-out
     "outbound.http.openapi.ledger",  # GET /organization/ledger
     "outbound.http.openapi.call_reads",  # a call's timeline and ledger entries, spend per day (the console's reads)
     "outbound.http.openapi.webhook_endpoints",  # webhook endpoints and deliveries (generated from their resolver)

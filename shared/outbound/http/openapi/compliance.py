@@ -50,9 +50,11 @@ def _schemas() -> dict[str, Any]:
             },
         },
         "EvidenceRecord": {
-            "type": "object", "required": ["evidence_id", "kind", "call_id", "recorded_at", "verdict", "hmac"],
+            "type": "object", "required": ["evidence_id", "kind", "call_id", "recorded_at", "hmac"],
+            "description": "`verdict` on a dial or a refusal; `opt_out` (what was said) and `result` (what was "
+                           "done) on an opt-out.",
             "properties": {
-                "evidence_id": {"type": "string"}, "kind": {"type": "string", "enum": ["dial", "refusal"]},
+                "evidence_id": {"type": "string"}, "kind": {"type": "string", "enum": ["dial", "refusal", "opt_out"]},
                 "call_id": {"type": "string"}, "organization_id": {"type": "string"},
                 "recorded_at": {"type": "string"},
                 "requested_by": {"type": "object", "description": "`via` (api, schedule, eventbridge, campaign) with "
