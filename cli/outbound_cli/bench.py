@@ -37,6 +37,12 @@ def cmd_bench(args: argparse.Namespace) -> int:
         if args.calls < 1:
             raise CliError("--calls must be at least 1")
         return webhook_delivery(args.calls, args.server, args.json)
+    if args.benchmark == "pre-dial":
+        from outbound_cli.benchmarks.pre_dial import pre_dial
+
+        if args.fires < 2:
+            raise CliError("--fires must be at least 2")
+        return pre_dial(args.fires, args.server, args.json)
     if args.benchmark == "load":
         from outbound_cli.benchmarks.load import load
 
@@ -79,6 +85,10 @@ def register(commands: Any) -> dict[str, Callable[[argparse.Namespace], int]]:
     delivery.add_argument("--calls", type=ascii_int, default=30)
     delivery.add_argument("--server", default=env_server(), help=SERVER_HELP)
     delivery.add_argument("--json", action="store_true")
+    check = bench_commands.add_parser("pre-dial", help="one dial with and without the organization's pre-dial check")
+    check.add_argument("--fires", type=ascii_int, default=30, help="dials measured each way")
+    check.add_argument("--server", default=env_server(), help=SERVER_HELP)
+    check.add_argument("--json", action="store_true")
     page = bench_commands.add_parser("console", help="the web console's first views, in Debian's chromium (Playwright)")
     page.add_argument("--runs", type=ascii_int, default=10)
     page.add_argument("--server", help="a running `outbound serve` (default: start one with the demo data)")

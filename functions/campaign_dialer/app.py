@@ -17,6 +17,7 @@ from aws_lambda_powertools.utilities.batch import (
 from outbound import aws, deadline
 from outbound.campaigns.dial import ClaimNotWritten, dial
 from outbound.config import campaign_settings, public_api_url
+from outbound.metrics import emits_metrics
 
 logger = Logger(service="outbound-campaign-dialer")
 processor = BatchProcessor(event_type=EventType.SQS)
@@ -42,6 +43,7 @@ def handle(record: Any) -> dict:
 
 
 @logger.inject_lambda_context
+@emits_metrics  # calls placed, dials the rules refused, the pre-dial checks' results
 def lambda_handler(event: dict, context: Any) -> dict:
     deadline.start(context)
     return process_partial_response(event=event, record_handler=handle, processor=processor, context=context)

@@ -39,7 +39,9 @@ Features (use cases, each with its models):
   ``consent`` (its hand validation), ``dial_check`` (the rules applied to one dial, and the
   reserve that counts it with its evidence), ``evidence`` and ``evidence_api`` (sealed records,
   reading and verifying them), ``opt_out`` (POST /calls/{call_ref}/opt-out: every dial to the number
-  stopped at once) and ``opt_out_events`` (its ``contact.opted_out``, from the stream).
+  stopped at once), ``opt_out_events`` (its ``contact.opted_out``, from the stream) and ``pre_dial``
+  (the organization's own endpoint asked before each campaign or scheduled dial: its registration,
+  the signed request, fail closed).
 - ``money``: the balance as the API shows it (``ledger``: also a call's entries), ``spend`` (per day),
   ``reconcile`` (prove it from the ledger)
   and ``provider_reconcile`` (charges checked against the providers' own call records:
@@ -52,7 +54,7 @@ Adapters:
 
 - ``http``: every HTTP adapter. ``router`` (the call path's lean route dict: measured cold start),
   ``resolver`` (Powertools' resolver for the APIs off that path), ``campaigns``, ``burki``,
-  ``compliance`` (the calling rules, included in the campaigns' resolver) and ``webhook_endpoints``
+  ``compliance`` (the calling rules and the pre-dial check, included in the campaigns' resolver) and ``webhook_endpoints``
   (their routes), ``openapi`` (the document GET /openapi.json serves; committed as
   docs/openapi.json), ``console`` (the web console's static files and their
   Content-Security-Policy: ConsoleFunction; the files are in functions/console/static).

@@ -169,12 +169,14 @@ def campaign_settings() -> CampaignSettings:
 class ComplianceSettings:
     evidence_key_secret: str  # EvidenceKeySecret: the Secrets Manager secret keying every evidence record's HMAC
     evidence_key_cache_s: float  # how long the key is reused (as provider credentials: OUTBOUND_SECRETS_CACHE_SECONDS)
+    pre_dial_retry_s: float  # a campaign contact whose pre-dial check could not be asked waits this long
 
 
 def compliance_settings() -> ComplianceSettings:
     env = os.environ
     return ComplianceSettings(evidence_key_secret=env.get("EVIDENCE_KEY_SECRET", ""),
-                              evidence_key_cache_s=float(env.get("OUTBOUND_SECRETS_CACHE_SECONDS", "300")))
+                              evidence_key_cache_s=float(env.get("OUTBOUND_SECRETS_CACHE_SECONDS", "300")),
+                              pre_dial_retry_s=float(env.get("OUTBOUND_PRE_DIAL_RETRY_SECONDS", "30")))
 
 
 # POST /calls/{call_ref}/opt-out: how much of what the person said is kept in the evidence (the

@@ -46,6 +46,9 @@ PROVIDER_ADJUSTMENTS = "ProviderAdjustments"  # a call's money corrected (or set
 PROVIDER_CALLS_FLAGGED = "ProviderCallsFlagged"  # the provider does not report the call as finished
 AWS_CONFIGURATION_ERRORS = "AwsConfigurationErrors"  # AWS refused a function's role or credentials
 DIALS_REFUSED = "DialsRefusedByRules"  # a dial the calling rules refused (a direct one is answered 409/422)
+PRE_DIAL_ALLOWED = "PreDialChecksAllowed"  # the organization's own pre-dial check allowed a dial
+PRE_DIAL_DENIED = "PreDialChecksDenied"  # ... denied it (no call)
+PRE_DIAL_FAILED = "PreDialChecksFailed"  # ... could not be asked or gave no readable answer (no call: fail closed)
 
 _invocation: contextvars.ContextVar[dict[str | None, AmazonCloudWatchEMFProvider] | None] = \
     contextvars.ContextVar("outbound_metrics", default=None)

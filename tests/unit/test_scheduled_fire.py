@@ -1,5 +1,7 @@
 """ScheduledCallFunction's inputs (Scheduler input, EventBridge envelopes) and how each failure
 is classified: recorded and returned (not retried) or raised (retried, then dead-lettered)."""
+from dataclasses import dataclass, field
+
 import pytest
 
 from outbound import store
@@ -108,11 +110,22 @@ def test_failures_retrying_cannot_fix_are_recorded_and_returned(monkeypatch, rec
     assert record["fire_id"] == parse_fire(SCHEDULER_INPUT).fire_id and record["status_code"] == error.status
 
 
+@dataclass(frozen=True)
+class Prepared:
+    """What run_fire reads of a prepared call before placing it: no pre-dial check registered."""
+
+    organization: dict = field(default_factory=dict)
+    dial: object = None
+
+
+PREPARED = Prepared()
+
+
 def test_a_provider_timeout_is_not_retried_and_left_to_the_webhook(monkeypatch, recorded):
     def time_out(*args, **kwargs):
         raise ProviderTimedOut("Telephony provider did not answer in time", call_id="call_x")
 
-    monkeypatch.setattr(scheduled_call, "prepare_call", lambda *a, **k: object())
+    monkeypatch.setattr(scheduled_call, "prepare_call", lambda *a, **k: PREPARED)
     monkeypatch.setattr(scheduled_call, "place_prepared", time_out)
     result = run_fire(parse_fire(SCHEDULER_INPUT), "https://api.example.com/v1")
     assert result["outcome"] == "provider_timeout" and result["call_id"] == "call_x"
@@ -138,7 +151,7 @@ def test_a_repeated_delivery_returns_the_first_outcome(monkeypatch, recorded):
     def duplicate(*args, **kwargs):
         raise store.CallAlreadyExists(existing)
 
-    monkeypatch.setattr(scheduled_call, "prepare_call", lambda *a, **k: object())
+    monkeypatch.setattr(scheduled_call, "prepare_call", lambda *a, **k: PREPARED)
     monkeypatch.setattr(scheduled_call, "place_prepared", duplicate)
     result = run_fire(parse_fire(SCHEDULER_INPUT), "https://api.example.com/v1")
     assert result["outcome"] == "duplicate" and result["call_sid"] == "CA123" and result["call_id"] == "call_abc"

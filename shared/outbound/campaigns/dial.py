@@ -18,7 +18,10 @@ written:
 - the calling rules refuse it (outbound.compliance: the organization's rules narrowed by the
   campaign's, in every zone the contact may be in, its caps counted over every path, consent):
   the refusal's evidence is written, and the contact waits for the next allowed time (attempt
-  not burned) or, when waiting cannot help (consent missing), ends ``skipped``.
+  not burned) or, when waiting cannot help (consent missing), ends ``skipped``;
+- the organization's own pre-dial check (compliance.pre_dial, when registered) denies it: the
+  contact ends ``skipped`` with the customer's reason; cannot be asked: it waits briefly, and the
+  third failure in a row ends it ``skipped`` (_refused_by_pre_dial).
 A 402 puts the contact back (attempt not burned): while the balance itself covers a call, the
 shortfall is reserves of calls in flight, so the dial waits 10 s and tries again; only when the
 balance cannot cover one more call is the campaign paused (``insufficient_balance``; a credit
@@ -43,7 +46,7 @@ from outbound.campaigns import queues, timers
 from outbound.campaigns.lifecycle import pause_for_balance
 from outbound.campaigns.policy import WAITING_STATUSES
 from outbound.campaigns.settings import Campaign
-from outbound.compliance import evidence
+from outbound.compliance import evidence, pre_dial
 from outbound.compliance.dial_check import CallingRulesRefused, DialOrigin
 from outbound.errors import (
     ApiError,
@@ -53,7 +56,7 @@ from outbound.errors import (
     ServiceUnavailable,
     Suppressed,
 )
-from outbound.config import campaign_settings
+from outbound.config import campaign_settings, compliance_settings
 from outbound.phone import mask
 
 logger = Logger(child=True)
@@ -102,6 +105,12 @@ def dial(message: dict[str, Any], public_api_url: str) -> dict[str, Any]:
     prepared = replace(prepared, dial=prepared.dial.for_campaign(campaign.rules, message.get("timezone"),
                                                                  campaign.timezone, contact.get("consent")))
     _wait_for_slot(message.get("dial_at"))
+    try:  # the organization's own pre-dial check, when it registered one
+        prepared = replace(prepared, dial=pre_dial.checked(prepared.dial, prepared.organization, message["call_id"], {
+            "campaign_id": campaign_id, "contact_id": contact_id, "attempt": attempt,
+            "external_id": message.get("external_id"), "variables": prepared.request.variables}))
+    except pre_dial.PreDialRefused as refused:
+        return _refused_by_pre_dial(message, refused, about)
     extra = {"campaign_id": campaign_id, "contact_id": contact_id, "attempt": attempt,
              "recipient_timezone": message.get("timezone")}
     try:
@@ -151,6 +160,26 @@ def _refused_by_rules(message: dict[str, Any], refused: CallingRulesRefused, abo
         return _deferred(message, about, "calling_rules", not_before=iso(refused.verdict.next_allowed_at),
                          evidence=summary)
     return _not_placed(message, "skipped", refused.detail, about, evidence=summary)
+
+
+PRE_DIAL_MAX_FAILURES = 3  # an unreachable pre-dial check defers the contact; this many in a row skip it
+
+
+def _refused_by_pre_dial(message: dict[str, Any], refused: pre_dial.PreDialRefused,
+                         about: dict[str, Any]) -> dict[str, Any]:
+    """Denied: the contact ends skipped with the customer's reason. Not reached (fail closed): it
+    waits OUTBOUND_PRE_DIAL_RETRY_SECONDS (attempt not burned), and its third failure in a row
+    (counted with the attempt's other dial failures) ends it skipped. Each is sealed evidence."""
+    record = refused.evidence(message["call_id"])
+    store.put_evidence(record)
+    summary = {k: v for k, v in evidence.summary(record).items() if v not in (None, "")}
+    if refused.denied:
+        return _not_placed(message, "skipped", refused.detail, about, evidence=summary)
+    failures = int(message.get("dial_failures") or 0) + 1
+    if failures >= PRE_DIAL_MAX_FAILURES:
+        return _not_placed(message, "skipped", f"{refused.detail} ({failures} tries)", about, evidence=summary)
+    return _deferred(message, about, "pre_dial_failed", dial_failures=failures, evidence=summary,
+                     retry_after_s=compliance_settings().pre_dial_retry_s, detail=refused.detail)
 
 
 def iso(at: datetime) -> str:

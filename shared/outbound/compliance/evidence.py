@@ -3,7 +3,8 @@
 Each dial writes, in the transaction that reserves it, a write-once record (``EVIDENCE#<call_id>``
 / ``DIAL``): who asked (API key prefix, schedule, campaign), the caller ID, the rules applied
 and their version, the verdict (every zone with its local time, the frequency count, the
-consent), the do-not-call result and the pre-dial check's (None until an organization has one).
+consent), the do-not-call result and the organization's own pre-dial check's answer (None when it
+has none registered: compliance.pre_dial).
 A dial the rules refused is recorded too when no person is there to be told (a campaign's or a
 schedule's: ``REFUSED#<when>``); a refused POST /calls/initiate is answered, and counted in
 metrics.
@@ -122,7 +123,11 @@ def summary(record: dict[str, Any] | None) -> dict[str, Any]:
     else:
         outcome = "allowed" if record.get("rules_applied") else "not_checked"
     zones = "; ".join(f"{z['zone']} {str(z['local_time'])[11:16]}" for z in verdict.get("zones") or ())
+    reasons = [r["code"] for r in verdict.get("reasons") or ()]
+    pre_dial = record.get("pre_dial") or {}
+    if pre_dial.get("result") in ("denied", "failed"):  # the organization's own check said no, or was not reached
+        reasons.append(f"pre_dial_{pre_dial['result']}")
     return {"evidence_id": record.get("evidence_id"), "evidence_verdict": outcome,
-            "evidence_reasons": " ".join(r["code"] for r in verdict.get("reasons") or ()),
+            "evidence_reasons": " ".join(reasons),
             "evidence_zones": zones, "evidence_rules_version": (verdict.get("rules") or {}).get("version"),
             "evidence_hmac": record.get("hmac"), "recorded_at": record.get("recorded_at")}

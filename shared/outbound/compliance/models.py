@@ -98,6 +98,17 @@ class CallingRulesIn(_Strict):
                 "version": version, "updated_at": updated_at}
 
 
+class PreDialCheckIn(_Strict):
+    """PUT /organization/pre-dial-check: your endpoint asked before each campaign or scheduled dial."""
+
+    url: str = Field(min_length=1, max_length=2048,
+                     description="https URL (publicly routable: no private, loopback, link-local or metadata "
+                                 "address). POSTed a signed JSON body (Standard Webhooks headers) before each dial.")
+    timeout_ms: int | None = Field(None, ge=100, le=5000,
+                                   description="How long a check may take (100-5000, default 2000); "
+                                               "no answer in time means no call.")
+
+
 def now_iso() -> str:
     from datetime import timezone
 

@@ -24,6 +24,7 @@ class PostResult:
     status_code: int | None  # None: no HTTP answer (refused, timed out, TLS...)
     latency_ms: int
     error: str | None  # None: a 2xx
+    body: bytes = b""  # the answer's first 64 KiB (a webhook's is ignored; a pre-dial check's is its verdict)
 
     @property
     def succeeded(self) -> bool:
@@ -83,15 +84,16 @@ def post(checked: CheckedUrl, body: bytes, headers: dict[str, str], timeout_s: f
             return _result(None, started, f"TLS failed: {_reason(exc)}")
         except urllib3.exceptions.HTTPError as exc:
             return _result(None, started, f"connection failed: {_reason(exc)}")
+        answer = b""
         try:
-            response.read(64 * 1024, decode_content=False)  # the answer's body is not kept
+            answer = response.read(64 * 1024, decode_content=False)
         except urllib3.exceptions.HTTPError:
             pass
         finally:
             response.release_conn()
         status = response.status
         if 200 <= status < 300:
-            return _result(status, started, None)
+            return _result(status, started, None, answer)
         note = ": redirects are not followed" if 300 <= status < 400 else ""
         return _result(status, started, f"HTTP {status}{note}")
     return _result(None, started, error)
@@ -102,5 +104,5 @@ def _reason(exc: Exception) -> str:
     return type(reason).__name__ if not str(reason) else str(reason)[:200]
 
 
-def _result(status: int | None, started: float, error: str | None) -> PostResult:
-    return PostResult(status, round((time.monotonic() - started) * 1000), error)
+def _result(status: int | None, started: float, error: str | None, body: bytes = b"") -> PostResult:
+    return PostResult(status, round((time.monotonic() - started) * 1000), error, body)

@@ -19,7 +19,8 @@ from the refused write itself (ALL_OLD). No extra round trip for the safety.
 
 Outcomes (the function's result; nothing is raised for them, so nothing is retried):
 ``placed``, ``duplicate`` (an earlier delivery owns this fire), ``canceled`` (a managed schedule
-that was canceled), ``rejected`` (400/401/402/403/404: retrying cannot fix it; recorded as a fire
+that was canceled), ``rejected`` (400/401/402/403/404, the calling rules' 409/422, the
+organization's pre-dial check's denial 422 or failure 502: retrying cannot fix it; recorded as a fire
 failure), ``provider_failed`` (502: the provider refused; the call record says why) and
 ``provider_timeout`` (504: the call may exist; the status webhook reconciles its record).
 Anything else (DynamoDB or Secrets Manager unavailable, throttling, a bug) raises: the delivery is
@@ -29,7 +30,7 @@ the dead-letter queue; retrying is safe because the fire id makes it idempotent.
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from aws_lambda_powertools import Logger
@@ -37,6 +38,7 @@ from aws_lambda_powertools import Logger
 from outbound import store
 from outbound.calls.initiate import place_prepared, prepare_call
 from outbound.calls.models import initiate_request_from
+from outbound.compliance import pre_dial
 from outbound.compliance.dial_check import CallingRulesRefused, DialOrigin
 from outbound.errors import (
     ApiError,
@@ -141,6 +143,8 @@ def run_fire(fire: Fire, public_api_url: str) -> dict[str, Any]:
                     or schedule.get("status") != "scheduled"):
                 logger.info("Schedule canceled: no call", extra=about)
                 return {"outcome": "canceled", "message": "The schedule was canceled: no call placed", **about}
+        prepared = replace(prepared, dial=pre_dial.checked(prepared.dial, prepared.organization, fire.call_id,
+                                                           {**about, "variables": request.variables}))
         extra = {k: v for k, v in about.items() if v is not None}
         result = place_prepared(prepared, public_api_url, fire.call_id, extra)
     except store.CallAlreadyExists as exc:
@@ -151,7 +155,7 @@ def run_fire(fire: Fire, public_api_url: str) -> dict[str, Any]:
                 "status": existing.get("status"), **about}
     except ServiceUnavailable:
         raise  # nothing placed, the reserve given back: the delivery is retried
-    except CallingRulesRefused as exc:  # recorded with its reason, and its evidence
+    except (CallingRulesRefused, pre_dial.PreDialRefused) as exc:  # recorded with its reason, and its evidence
         _record_refusal(fire, exc)
         return _refused(fire, exc, about)
     except ApiError as exc:
@@ -178,8 +182,8 @@ def _refused(fire: Fire, exc: ApiError, about: dict[str, Any]) -> dict[str, Any]
     return {"outcome": outcome, "status_code": exc.status, **exc.body(), **about}
 
 
-def _record_refusal(fire: Fire, refused: CallingRulesRefused) -> None:
-    """The evidence of a fire the calling rules refused, under the call id the fire would have had
+def _record_refusal(fire: Fire, refused: CallingRulesRefused | pre_dial.PreDialRefused) -> None:
+    """The evidence of a fire the calling rules (or the organization's pre-dial check) refused, under the call id the fire would have had
     (a repeated delivery of the same refusal writes a record of its own instant)."""
     call_id = fire.call_id or f"call_{hashlib.sha256(repr(fire).encode()).hexdigest()[:24]}"
     store.put_evidence(refused.evidence(call_id))

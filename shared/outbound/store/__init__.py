@@ -43,6 +43,8 @@ from .calls import (
 )
 from .compliance import (
     DialCounterMoved,
+    PreDialCheckChanged,
+    PreDialCheckMissing,
     RulesChanged,
     counter_update,
     dial_evidence_of,
@@ -50,7 +52,9 @@ from .compliance import (
     evidence_put,
     put_evidence,
     recent_dials,
+    remove_pre_dial_check,
     set_calling_rules,
+    set_pre_dial_check,
 )
 from .keys import (
     BY_CALL_SID_INDEX,

@@ -139,5 +139,39 @@ def set_calling_rules(organization_id: str, stored: dict[str, Any], read_version
         raise RulesChanged() from None
 
 
+class PreDialCheckMissing(Exception):
+    """The organization has no pre-dial check (or the organization is gone)."""
+
+
+class PreDialCheckChanged(Exception):
+    """The pre-dial check was registered or replaced by another request meanwhile."""
+
+
+def set_pre_dial_check(organization_id: str, config: dict[str, Any], replacing: str | None) -> None:
+    """Register (``replacing`` None: none may exist) or replace the check whose id is ``replacing``
+    (only that attribute of the organization item)."""
+    condition = ("attribute_exists(pk) AND pre_dial_check.id = :id" if replacing
+                 else "attribute_exists(pk) AND attribute_not_exists(pre_dial_check)")
+    try:
+        client().update_item(
+            TableName=table(), Key=to_item(organization_key(organization_id)),
+            UpdateExpression="SET pre_dial_check = :check", ConditionExpression=condition,
+            ExpressionAttributeValues=to_item({":check": config, **({":id": replacing} if replacing else {})}))
+    except client().exceptions.ConditionalCheckFailedException:
+        raise PreDialCheckChanged() from None
+
+
+def remove_pre_dial_check(organization_id: str) -> dict[str, Any]:
+    """Remove it; returns what was registered (PreDialCheckMissing when nothing was)."""
+    try:
+        answer = client().update_item(
+            TableName=table(), Key=to_item(organization_key(organization_id)),
+            UpdateExpression="REMOVE pre_dial_check", ConditionExpression="attribute_exists(pre_dial_check)",
+            ReturnValues="ALL_OLD")
+    except client().exceptions.ConditionalCheckFailedException:
+        raise PreDialCheckMissing() from None
+    return (from_item(answer.get("Attributes")) or {}).get("pre_dial_check") or {}
+
+
 def from_reason(reason: dict[str, Any]) -> dict[str, Any] | None:
     return from_item(reason.get("Item"))

@@ -1,11 +1,12 @@
 """Compliance's part of the calls API's hand-written document: the fields initiate (and schedule)
 take for the calling rules, their refusals, and ``GET /calls/{call_ref}/evidence``. (The
-calling-rules routes are generated from their resolver: outbound.http.compliance.)"""
+calling-rules and pre-dial-check routes are generated from their resolver: outbound.http.compliance;
+the pre-dial check's request, answer and result are described here.)"""
 from __future__ import annotations
 
 from typing import Any
 
-from outbound.http.openapi.parts import JSON, ref
+from outbound.http.openapi.parts import JSON, nullable, ref
 
 
 def compliance_field_schemas() -> dict[str, Any]:
@@ -66,11 +67,45 @@ def _schemas() -> dict[str, Any]:
                 "verdict": {"type": "object", "description": "allowed, reasons, every zone with its local time, "
                                                              "next_allowed_at, frequency, the rules and their "
                                                              "version, consent."},
-                "suppression": {"type": "object"}, "pre_dial": {"type": ["object", "null"]},
+                "suppression": {"type": "object"},
+                "pre_dial": nullable(ref("PreDialResult")),
                 "key_version": {"type": "string"},
                 "hmac": {"type": "string", "description": "HMAC-SHA256 of the record (stack key): `outbound admin "
                                                           "evidence` checks it."},
             },
+        },
+        "PreDialResult": {
+            "type": "object", "required": ["check_id", "result", "asked_at"],
+            "description": "Your pre-dial check's answer to this dial (null when none is registered, or the "
+                           "calling rules refused the dial before it was asked).",
+            "properties": {
+                "check_id": {"type": "string"}, "host": {"type": "string"},
+                "result": {"type": "string", "enum": ["allowed", "denied", "failed"],
+                           "description": "failed: no answer, a timeout, a non-2xx or an unreadable answer "
+                                          "(no call: it fails closed)."},
+                "reason": {"type": ["string", "null"], "description": "Your reason (denied), or what failed."},
+                "status_code": {"type": ["integer", "null"]}, "latency_ms": {"type": "integer"},
+                "asked_at": {"type": "string"},
+            },
+        },
+        "PreDialCheckRequest": {
+            "type": "object", "required": ["type", "check_id", "dial_at", "from_phone_number", "to_phone_number", "via"],
+            "description": "What your pre-dial check receives (POST, Standard Webhooks headers signed with the "
+                           "secret shown at registration). Answer 2xx with PreDialCheckAnswer within timeout_ms.",
+            "properties": {
+                "type": {"type": "string", "enum": ["pre_dial.check"]}, "check_id": {"type": "string"},
+                "call_id": {"type": ["string", "null"]}, "dial_at": {"type": "string"},
+                "from_phone_number": {"type": "string"}, "to_phone_number": {"type": "string"},
+                "via": {"type": "string", "enum": ["campaign", "schedule", "eventbridge"]},
+                "campaign_id": {"type": "string"}, "contact_id": {"type": "string"}, "attempt": {"type": "integer"},
+                "external_id": {"type": "string"}, "schedule_id": {"type": "string"}, "fire_id": {"type": "string"},
+                "scheduled_time": {"type": "string"}, "variables": {"type": "object"},
+            },
+        },
+        "PreDialCheckAnswer": {
+            "type": "object", "required": ["allow"],
+            "properties": {"allow": {"type": "boolean"},
+                           "reason": {"type": "string", "description": "Why not (kept, cut to 300 characters)."}},
         },
         "CallEvidence": {
             "type": "object", "required": ["call_id", "evidence"],
