@@ -1,0 +1,91 @@
+"""POST /campaigns/{id}/preview: a draft or paused campaign's dry run. Nothing is dialed,
+reserved or written: the contacts are read a Query page at a time (with their recipients'
+frequency counters and the do-not-call list, 100 numbers a BatchGetItem) and each is judged by
+outbound.campaigns.forecast, which applies THE calling rules as the dialer does.
+
+The answer: ``contacts``, a page of per-contact forecasts (``limit``, ``next_token`` over the
+contacts in key order), and on the first page (no next_token) ``summary``, over EVERY contact,
+built in the same single pass over the contacts' Query pages (later pages leave it out: it
+would be the same). Measured: `outbound bench preview`.
+"""
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from typing import Any
+
+from outbound import pages, store
+from outbound.campaigns.forecast import Judge, Summary
+from outbound.campaigns.lifecycle import load
+from outbound.campaigns.settings import Campaign
+from outbound.compliance.destinations import check_destination
+from outbound.compliance.organization_rules import organization_rules
+from outbound.config import settings
+from outbound.errors import ApiError, Conflict
+from outbound.store import campaign_preview as db
+from outbound.store.keys import campaign_partition
+
+UTC = timezone.utc
+PREVIEWABLE = ("draft", "paused")
+
+
+def preview_campaign(organization_id: str, campaign_id: str, limit: Any = None, next_token: str | None = None,
+                     now: datetime | None = None) -> dict[str, Any]:
+    item = load(organization_id, campaign_id)
+    if item["status"] not in PREVIEWABLE:
+        raise Conflict(f"Campaign {campaign_id} is {item['status']}: only a draft or paused campaign can be "
+                       "previewed")
+    size = pages.parse_limit(limit)
+    start = pages.decode(next_token, "pk", campaign_partition(campaign_id))
+    organization = store.get_item(store.organization_key(organization_id)) or {}
+    campaign = Campaign.from_item(item)
+    own = organization_rules(organization)
+    judge = Judge(campaign, own.rules.narrowed(campaign.rules), now or datetime.now(UTC),
+                  _destination_check(item["from_phone_number"], organization.get("allowed_destination_countries")))
+    summary = Summary() if start is None else None
+    shown: list[dict[str, Any]] = []
+    last_key: dict[str, Any] | None = None
+    more = False
+    for page in db.contact_pages(campaign_id, start, db.QUERY_PAGE if summary else min(db.QUERY_PAGE, size + 1)):
+        numbers = [c.get("phone_number") or "" for c in page]
+        suppressed = store.suppressed_numbers(organization_id, numbers)
+        counters = db.dial_counters(organization_id, numbers)
+        for contact in page:
+            if len(shown) == size:
+                more = True
+                if summary is None:
+                    break
+            number = contact.get("phone_number") or ""
+            forecast = judge.contact(contact, number in suppressed, tuple(store.recent_dials(counters.get(number))))
+            if summary is not None:
+                summary.add(forecast)
+            if len(shown) < size:
+                shown.append(forecast.view())
+                last_key = {"pk": contact["pk"], "sk": contact["sk"]}
+        if more and summary is None:
+            break
+    answer: dict[str, Any] = {"campaign_id": campaign_id, "status": item["status"], "at": _iso(judge.now),
+                              "rules": judge.rules.as_dict(), "timezone": campaign.timezone}
+    if summary is not None:
+        rate = organization.get("per_minute_rate_cents")
+        answer["summary"] = summary.view(campaign, judge.rules.window_only(),
+                                         settings().per_minute_rate_cents if rate is None else int(rate),
+                                         int(organization.get("call_reserve_cents", settings().call_reserve_cents)))
+    answer["contacts"] = shown
+    answer["next_token"] = pages.encode(last_key) if more else None
+    return answer
+
+
+def _destination_check(from_number: str, allowed: Any):
+    def problem(number: str) -> str | None:
+        try:
+            check_destination(number, from_number, allowed)
+        except ApiError as exc:
+            return exc.detail
+        except Exception:  # noqa: BLE001 - a number phonenumbers cannot parse
+            return f"{number} is not a valid destination"
+        return None
+    return problem
+
+
+def _iso(at: datetime) -> str:
+    return at.astimezone(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
