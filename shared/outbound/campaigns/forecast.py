@@ -141,6 +141,7 @@ class Summary:
     """Counts and ranges over every contact, built one contact at a time (``add``)."""
 
     contacts: int = 0
+    complete: bool = True  # False: the count stopped early (see preview), the figures cover ``contacts``
     by_reason: dict[str, int] = field(default_factory=dict)
     dialable: list[tuple[datetime, int, tuple[Zone, ...]]] = field(default_factory=list)
 
@@ -161,6 +162,9 @@ class Summary:
         earliest = _paced_finish(first, spacing, window, campaign.retry_policy, retries=False)
         latest = _paced_finish(first, spacing, window, campaign.retry_policy, retries=True)
         return {
+            "complete": self.complete, **({} if self.complete else {"note": (
+                f"Only the first {self.contacts:,} contacts (in the contacts' order) could be judged within the "
+                "API's 29 s: every figure below covers those")}),
             "contacts": self.contacts, "dialed": len(first), "not_dialed": self.contacts - len(first),
             "by_reason": dict(sorted(self.by_reason.items())),
             "first_dial_at": iso(first[0][0]) if first else None,

@@ -13,18 +13,19 @@ from .keys import CONTACT_PREFIX, campaign_partition, dial_counter_key
 PREVIEW_ATTRIBUTES = ("pk", "sk", "contact_id", "phone_number", "#tz", "#st", "attempts", "consent",
                       "next_attempt_at", "external_id",
                       "final_reason")
-QUERY_PAGE = 1000
 
 
 def contact_pages(campaign_id: str, start_key: dict[str, Any] | None = None,
-                  page_size: int = QUERY_PAGE) -> Iterator[list[dict[str, Any]]]:
-    """The campaign's contacts in key order, one Query page at a time (never a Scan)."""
+                  page_size: int | None = None) -> Iterator[list[dict[str, Any]]]:
+    """The campaign's contacts in key order, one Query page at a time (never a Scan); without
+    ``page_size``, DynamoDB's own pages (1 MB each: some 5,000 contacts' projected attributes)."""
     request: dict[str, Any] = {
         "TableName": table(), "KeyConditionExpression": "pk = :pk AND begins_with(sk, :k)",
         "ProjectionExpression": ", ".join(PREVIEW_ATTRIBUTES),
         "ExpressionAttributeNames": {"#tz": "timezone", "#st": "status"},
-        "ExpressionAttributeValues": to_item({":pk": campaign_partition(campaign_id), ":k": CONTACT_PREFIX}),
-        "Limit": page_size}
+        "ExpressionAttributeValues": to_item({":pk": campaign_partition(campaign_id), ":k": CONTACT_PREFIX})}
+    if page_size:
+        request["Limit"] = page_size
     if start_key:
         request["ExclusiveStartKey"] = to_item(start_key)
     while True:

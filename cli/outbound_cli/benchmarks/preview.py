@@ -1,0 +1,86 @@
+"""``outbound bench preview --contacts N``: a campaign's dry run (POST /campaigns/{id}/preview) on
+the local stack, timed: the first page, whose summary covers every contact in one pass over the
+contacts' Query pages (with the do-not-call list and the recipients' dial counters, 100 numbers a
+BatchGetItem), and a later page (no summary). Prints the time, the DynamoDB requests it made, and
+what the summary said.
+
+The contacts mix what a real list holds: numbers of one zone (Honolulu, New York, Los Angeles),
+numbers of no zone with the contact's own, a few on the do-not-call list. Without ``--server``
+it starts ``outbound serve`` in a child process.
+"""
+from __future__ import annotations
+
+import json
+import statistics
+import time
+from typing import Any
+
+from .campaign import API_KEY, FROM_NUMBER, Api, daytime_zone
+from .load import start_server
+
+PREFIXES = ("+1808", "+1212", "+1415", "+1555")
+ADD_PER_REQUEST = 1000
+
+
+def contacts_of(count: int, run: int) -> list[dict[str, Any]]:
+    zone = daytime_zone()
+    rows = []
+    for i in range(count):
+        prefix = PREFIXES[i % len(PREFIXES)]
+        rows.append({"phone_number": f"{prefix}{run % 10}{i:06d}", **({"timezone": zone} if i % 3 else {})})
+    return rows
+
+
+def preview(contacts: int = 10_000, runs: int = 3, server: str | None = None, as_json: bool = False) -> int:
+    process = None
+    if server is None:
+        process, server = start_server()
+    api = Api(server)
+    try:
+        run = int(time.time()) % 10
+        created = api("POST", "/campaigns", {"name": f"bench preview {contacts}", "from_phone_number": FROM_NUMBER,
+                                             "retry_policy": {"max_attempts": 3, "delays_minutes": [60]},
+                                             "pacing": {"max_concurrent_calls": 20, "calls_per_minute": 120}})
+        campaign_id = created["campaign_id"]
+        rows = contacts_of(contacts, run)
+        started = time.perf_counter()
+        for first in range(0, len(rows), ADD_PER_REQUEST):
+            api("POST", f"/campaigns/{campaign_id}/contacts", {"contacts": rows[first:first + ADD_PER_REQUEST]})
+        added_s = time.perf_counter() - started
+        for row in rows[:contacts // 100]:  # 1% on the do-not-call list, after they were added
+            api("POST", "/suppressions", {"phone_number": row["phone_number"]})
+        first_page, later_page, operations, answer = [], [], {}, {}
+        for _ in range(runs):
+            before = api.local("/_local/dynamodb-operations?exclude=event-sources")
+            started = time.perf_counter()
+            answer = api("POST", f"/campaigns/{campaign_id}/preview?limit=50")
+            first_page.append(time.perf_counter() - started)
+            after = api.local("/_local/dynamodb-operations?exclude=event-sources")
+            operations = {op: n - before.get(op, 0) for op, n in after.items() if n != before.get(op, 0)}
+            started = time.perf_counter()
+            api("POST", f"/campaigns/{campaign_id}/preview?limit=50&next_token={answer['next_token']}")
+            later_page.append(time.perf_counter() - started)
+        summary = answer["summary"]
+        result = {"contacts": contacts, "runs": runs, "add_contacts_s": round(added_s, 1),
+                  "preview_first_page_s": {"median": round(statistics.median(first_page), 2),
+                                           "max": round(max(first_page), 2)},
+                  "preview_later_page_s": round(statistics.median(later_page), 3),
+                  "per_1000_contacts_ms": round(statistics.median(first_page) / contacts * 1e6, 1),
+                  "dynamodb_requests": operations, "summary_counted": summary["contacts"],
+                  "by_reason": summary["by_reason"], "attempts": summary["attempts"]["min"],
+                  "finish": summary["finish"]}
+        if as_json:
+            print(json.dumps(result, indent=2))
+        else:
+            print(f"Campaign preview, {contacts:,} contacts on the local stack ({runs} runs):")
+            print(f"  first page with the summary over every contact: {result['preview_first_page_s']['median']} s "
+                  f"median, {result['preview_first_page_s']['max']} s max "
+                  f"({result['per_1000_contacts_ms']} ms per 1,000 contacts)")
+            print(f"  a later page (50 contacts, no summary): {result['preview_later_page_s']} s")
+            print(f"  DynamoDB requests of one summary: {json.dumps(operations)}")
+            print(f"  summary: {summary['contacts']:,} contacts, by reason {json.dumps(summary['by_reason'])}")
+            print(f"  (adding the contacts took {result['add_contacts_s']} s; not part of the preview)")
+        return 0
+    finally:
+        if process is not None:
+            process.terminate()
