@@ -203,11 +203,24 @@ def _paced_finish(first: list[tuple[datetime, int, tuple[Zone, ...]]], spacing: 
     cursor: datetime | None = None
     step, call = timedelta(seconds=spacing), timedelta(seconds=ASSUMED_CALL_S)
     last = first[0][0]
+    openings: dict[tuple[tuple[Zone, ...], datetime], datetime | None] = {}
+
+    def opens_from(zones: tuple[Zone, ...], at: datetime) -> datetime | None:
+        """next_allowed_at, remembered per zones and UTC minute: windows open and close on whole
+        minutes in every zone, so within one minute an instant is allowed exactly when the
+        minute's first instant is (and a closed minute opens at the same later instant)."""
+        minute = at.replace(second=0, microsecond=0)
+        key = (zones, minute)
+        if key not in openings:
+            openings[key] = next_allowed_at(window, zones, minute)
+        found = openings[key]
+        return None if found is None else max(found, at) if found < minute + timedelta(minutes=1) else found
+
     while queue:
         due, index, attempt = heapq.heappop(queue)
         slot = due if cursor is None else max(due, cursor + step)
         if slot > due:
-            opens = next_allowed_at(window, first[index][2], slot)
+            opens = opens_from(first[index][2], slot)
             if opens is None:
                 continue
             if opens > slot:
