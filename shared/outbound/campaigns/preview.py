@@ -28,6 +28,7 @@ from outbound.store.keys import campaign_partition
 UTC = timezone.utc
 PREVIEWABLE = ("draft", "paused")
 SUMMARY_MARGIN_S = 2.0  # left for shaping the answer when the summary's count must stop early
+ESTIMATE_S_PER_CONTACT = 0.0002  # the finish estimate's walk (measured ~0.1 ms a contact on a busy 2-core machine)
 
 
 def preview_campaign(organization_id: str, campaign_id: str, limit: Any = None, next_token: str | None = None,
@@ -48,7 +49,7 @@ def preview_campaign(organization_id: str, campaign_id: str, limit: Any = None, 
     last_key: dict[str, Any] | None = None
     more = False
     page_started = time.monotonic()
-    for page in db.contact_pages(campaign_id, start, None if summary else size + 1):
+    for page, another in db.contact_pages(campaign_id, start, None if summary else size + 1):
         numbers = [c.get("phone_number") or "" for c in page]
         suppressed = store.suppressed_numbers(organization_id, numbers)
         counters = db.dial_counters(organization_id, numbers)
@@ -66,9 +67,9 @@ def preview_campaign(organization_id: str, campaign_id: str, limit: Any = None, 
                 last_key = {"pk": contact["pk"], "sk": contact["sk"]}
         if more and summary is None:
             break
-        if summary is not None:  # stop counting while the answer can still be sent (API Gateway's 29 s)
+        if summary is not None and another:  # stop counting while the answer can still be sent (29 s)
             took, page_started = time.monotonic() - page_started, time.monotonic()
-            if deadline.remaining() < SUMMARY_MARGIN_S + 2 * took:
+            if deadline.remaining() < SUMMARY_MARGIN_S + 2 * took + summary.contacts * ESTIMATE_S_PER_CONTACT:
                 summary.complete = False
                 if len(shown) < size:  # the page shown is then what was judged: its token goes on from there
                     more = True

@@ -16,9 +16,10 @@ PREVIEW_ATTRIBUTES = ("pk", "sk", "contact_id", "phone_number", "#tz", "#st", "a
 
 
 def contact_pages(campaign_id: str, start_key: dict[str, Any] | None = None,
-                  page_size: int | None = None) -> Iterator[list[dict[str, Any]]]:
-    """The campaign's contacts in key order, one Query page at a time (never a Scan); without
-    ``page_size``, DynamoDB's own pages (1 MB each: some 5,000 contacts' projected attributes)."""
+                  page_size: int | None = None) -> Iterator[tuple[list[dict[str, Any]], bool]]:
+    """The campaign's contacts in key order, one Query page at a time (never a Scan), each with
+    whether another page follows; without ``page_size``, DynamoDB's own pages (1 MB each: some
+    5,000 contacts' projected attributes)."""
     request: dict[str, Any] = {
         "TableName": table(), "KeyConditionExpression": "pk = :pk AND begins_with(sk, :k)",
         "ProjectionExpression": ", ".join(PREVIEW_ATTRIBUTES),
@@ -30,7 +31,7 @@ def contact_pages(campaign_id: str, start_key: dict[str, Any] | None = None,
         request["ExclusiveStartKey"] = to_item(start_key)
     while True:
         page = client().query(**request)
-        yield [from_item(item) for item in page.get("Items", [])]
+        yield [from_item(item) for item in page.get("Items", [])], bool(page.get("LastEvaluatedKey"))
         if not page.get("LastEvaluatedKey"):
             return
         request["ExclusiveStartKey"] = page["LastEvaluatedKey"]
