@@ -203,3 +203,15 @@ def test_the_cli_prints_the_summary_first(api):
     as_json = json.loads(api.outbound("campaign", "preview", campaign_id, "--server", api.url, "--api-key", KEY,
                                       "--json").stdout)
     assert as_json["summary"]["contacts"] == 2
+
+
+def test_a_destination_no_longer_permitted_is_shown_so(api):
+    api.outbound("admin", "org", "update", "org_preview", "--allowed-countries", "US,FR", "--local-server", api.url)
+    paris = "+3361273" + f"{next(_numbers):04d}"
+    try:
+        campaign_id = campaign(api, [{"phone_number": paris, "timezone": zone_at(12)}])
+    finally:
+        api.outbound("admin", "org", "update", "org_preview", "--allowed-countries", "US", "--local-server", api.url)
+    forecast = by_number(preview(api, campaign_id))[paris]
+    assert forecast["dialed"] is False and forecast["reason"] == "invalid_destination"
+    assert forecast["detail"] == f"Destination {paris} is not permitted for your organization"
