@@ -177,7 +177,7 @@ def test_a_preview_writes_nothing(api):
     after = api.dynamodb_operations()
     used = {op: after[op] - before.get(op, 0) for op in after if after[op] != before.get(op, 0)}
     assert not {op for op in used if op in WRITES}, used
-    assert used.get("Query", 0) >= 1 and used.get("BatchGetItem", 0) >= 2, used  # it did read
+    assert used.get("Query", 0) >= 1 and used.get("BatchGetItem", 0) >= 1, used  # it did read (list and counters)
     item = api.request("GET", f"/campaigns/{campaign_id}", key=KEY).json()
     assert item["status"] == "draft"
 

@@ -55,8 +55,7 @@ def preview_campaign(organization_id: str, campaign_id: str, limit: Any = None, 
     page_started = time.monotonic()
     for page, another in db.contact_pages(campaign_id, start, SUMMARY_QUERY_PAGE if summary else size + 1):
         numbers = [c.get("phone_number") or "" for c in page]
-        suppressed = store.suppressed_numbers(organization_id, numbers)
-        counters = db.dial_counters(organization_id, numbers)
+        suppressed, counters = db.recipients(organization_id, numbers)
         for contact in page:
             if len(shown) == size:
                 more = True
