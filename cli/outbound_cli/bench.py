@@ -31,6 +31,12 @@ def cmd_bench(args: argparse.Namespace) -> int:
         from outbound_cli.benchmarks.campaign import campaign
 
         return campaign(contacts, max_concurrent, calls_per_minute, hold, args.server, args.json)
+    if args.benchmark == "preview":
+        from outbound_cli.benchmarks.preview import preview
+
+        if not 1 <= args.contacts <= 100_000 or args.runs < 1:
+            raise CliError("--contacts must be 1 to 100000 and --runs at least 1")
+        return preview(args.contacts, args.runs, args.server, args.json, args.campaign)
     if args.benchmark == "webhook-delivery":
         from outbound_cli.benchmarks.webhook_delivery import webhook_delivery
 
@@ -80,6 +86,12 @@ def register(commands: Any) -> dict[str, Callable[[argparse.Namespace], int]]:
                           help="through a schedule of DynamoDB and provider faults: does the campaign heal?")
     campaign.add_argument("--server", default=env_server(), help=SERVER_HELP)
     campaign.add_argument("--json", action="store_true")
+    dry_run = bench_commands.add_parser("preview", help="a campaign's dry run: its summary over N contacts, timed")
+    dry_run.add_argument("--contacts", type=ascii_int, default=10_000)
+    dry_run.add_argument("--runs", type=ascii_int, default=3)
+    dry_run.add_argument("--campaign", help="time this campaign of the demo organization instead of making one")
+    dry_run.add_argument("--server", default=env_server(), help=SERVER_HELP)
+    dry_run.add_argument("--json", action="store_true")
     delivery = bench_commands.add_parser(
         "webhook-delivery", help="status webhook -> signed delivery at the customer's endpoint (latency, round trips)")
     delivery.add_argument("--calls", type=ascii_int, default=30)

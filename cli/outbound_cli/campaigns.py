@@ -9,6 +9,7 @@ import sys
 import time
 from typing import Any, Callable
 
+from . import campaign_preview
 from .common import SERVER_ENV, CliError, ascii_int, server_default
 
 DEMO_KEY = "sk_live_acme_demo"
@@ -38,10 +39,16 @@ def register(commands: Any) -> dict[str, Callable[[argparse.Namespace], int]]:
                          help="outcomes and their weights (completed, busy, no-answer, failed, canceled)")
     emulate.add_argument("--duration", type=ascii_int, default=45, help="seconds talked on a completed call")
     emulate.add_argument("--answered-by", help="answering-machine detection result for answered calls")
+    shown = actions.add_parser("preview", help="a draft or paused campaign's dry run: summary first, then contacts")
+    campaign_preview.add_arguments(
+        shown, f"the API's base URL, local or deployed (default ${SERVER_ENV}, else http://127.0.0.1:3000)",
+        server_default(), os.environ.get("OUTBOUND_API_KEY") or DEMO_KEY)
     return {"campaign": cmd_campaign}
 
 
 def cmd_campaign(args: argparse.Namespace) -> int:
+    if args.action == "preview":
+        return campaign_preview.preview(args.server, args.campaign_id, args.api_key, args.limit, args.json)
     if args.action == "emulate":
         return emulate(args.server, args.campaign_id, args.api_key, _mix(args.mix), args.duration, args.answered_by)
     return watch(args.server, args.campaign_id, args.api_key, args.every, args.timeout)

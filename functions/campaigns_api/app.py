@@ -7,6 +7,7 @@ from typing import Any
 
 from aws_lambda_powertools import Logger
 
+from outbound import deadline
 from outbound.http.campaigns import app
 from outbound.metrics import emits_metrics
 
@@ -16,4 +17,5 @@ logger = Logger(service="outbound-campaigns")
 @logger.inject_lambda_context(correlation_id_path="requestContext.requestId")
 @emits_metrics  # AwsConfigurationErrors (outbound.http.router.failure_answer)
 def lambda_handler(event: dict, context: Any) -> dict:
+    deadline.start(context, event)  # a preview stops counting in time to answer within API Gateway's 29 s
     return app.resolve(event, context)

@@ -24,7 +24,9 @@ Features (use cases, each with its models):
   campaign deleted), ``stats`` (a campaign's live figures, read from its calls),
   ``timers`` (waking a campaign at a second), ``messages`` (what the dispatcher receives, and a
   failed tick tried again within seconds), ``repair`` (the heartbeat's repairs, unknown outcomes
-  resolved from the provider's records).
+  resolved from the provider's records), ``preview`` and ``forecast`` (POST /campaigns/{id}/preview: the
+  dry run, each contact judged by the calling rules as the dialer judges it; its reads in
+  ``store.campaign_preview``).
 - ``provider_callbacks``: INCOMING status callbacks from the providers (POST /webhooks/{provider},
   ProviderCallbacksFunction): one module per provider's signature scheme and event format, and
   ``apply`` (verify, then move the call forward and settle it once).

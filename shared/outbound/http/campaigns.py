@@ -106,6 +106,19 @@ def stats(campaign_id: str):
     return _json(campaign_stats(organization_id(app), campaign_id))
 
 
+@app.post("/campaigns/<campaign_id>/preview", tags=["campaigns"],
+          summary="Dry run of a draft or paused campaign: when each contact would first be dialed, or why not; "
+                  "counts, attempts, finish time and cost (nothing dialed, reserved or written)",
+          responses={**_ok("A page of per-contact forecasts; on the first page (no next_token) the summary over "
+                           "every contact."), **FOUND,
+                     409: _error("The campaign is neither a draft nor paused.")})
+def preview(campaign_id: str, limit: Annotated[str | None, Query()] = None,
+            next_token: Annotated[str | None, Query()] = None):
+    from outbound.campaigns.preview import preview_campaign
+
+    return _json(preview_campaign(organization_id(app), campaign_id, limit, next_token))
+
+
 # --- contacts ---------------------------------------------------------------------------------------------
 
 @app.post("/campaigns/<campaign_id>/contacts", tags=["campaigns"],
