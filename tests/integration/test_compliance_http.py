@@ -322,7 +322,10 @@ def test_a_refused_scheduled_fire_is_recorded_with_its_reason_and_its_evidence(a
     view = wait_for(lambda: (v := api.request("GET", f"/calls/schedules/{schedule_id}", key=KEY).json())["status"]
                     == "failed" and v, what="the fire to be refused")
     assert view["failure"]["status_code"] == 409 and "Pacific/Honolulu" in view["failure"]["detail"]
-    [delivery] = fire_deliveries(api, schedule_id)
+    # The local scheduler records the delivery once the invocation has returned: after the fire
+    # wrote the schedule's failure.
+    [delivery] = wait_for(lambda: [d for d in fire_deliveries(api, schedule_id) if d.get("result")],
+                          what="the fire's delivery record")
     assert delivery["result"]["outcome"] == "rejected" and delivery["result"]["reasons"] == ["outside_window"]
     [record] = evidence(api, f"call_{delivery['result']['fire_id']}")
     assert record["kind"] == "refusal" and not record["verdict"]["allowed"]
