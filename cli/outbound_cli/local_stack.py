@@ -13,6 +13,9 @@ from .common import (SERVER_ENV, CliError, ascii_int, aws_credentials_configured
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
+    from outbound_local import stdout
+
+    stdout.install()  # every function's log and metric lines whole, though they share one process
     from outbound_local.server import LocalServer
     from outbound_local.stack import DEMO_FIXTURE, LocalStack
 
