@@ -6,19 +6,14 @@ from __future__ import annotations
 
 from typing import Any
 
+from outbound.http.openapi.parts import without_default_validation_answer
+
 
 def fragment() -> dict[str, Any]:
     from outbound.http.burki import PREFIX, openapi_fragment
 
-    part = openapi_fragment()
-    for operations in part["paths"].values():
-        for operation in operations.values():
-            responses = operation.get("responses", {})
-            generated = responses.get("422", {}).get("content", {}).get("application/json", {}).get("schema", {})
-            if generated.get("$ref", "").endswith("/HTTPValidationError"):
-                del responses["422"]
+    part = without_default_validation_answer(openapi_fragment())
     native = {"$ref": "#/components/schemas/InitiateCallRequest"}  # the calls fragment defines it
     part["paths"][f"{PREFIX}/calls/initiate"]["post"]["requestBody"] = {
         "required": True, "content": {"application/json": {"schema": native}}}
-    part["schemas"] = {name: schema for name, schema in part["schemas"].items() if name != "ResponseValidationError"}
     return part

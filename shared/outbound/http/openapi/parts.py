@@ -69,3 +69,16 @@ def idempotency_key_parameter() -> dict[str, Any]:
         "schema": {"type": "string", "minLength": 1, "maxLength": MAX_KEY_CHARS,
                    "pattern": "^[\\x21-\\x7e]([\\x20-\\x7e]*[\\x21-\\x7e])?$"},
         "example": "7c1e5d4a-9f0b-4c2e-8a57-2d7f0e3b9c11"}
+
+
+def without_default_validation_answer(part: dict[str, Any]) -> dict[str, Any]:
+    """A resolver-generated fragment without Powertools' default 422 validation answer: these APIs
+    answer a 400 ``{"detail"}`` naming the field, like every route."""
+    for operations in part["paths"].values():
+        for operation in operations.values():
+            responses = operation.get("responses", {})
+            generated = responses.get("422", {}).get("content", {}).get(JSON, {}).get("schema", {})
+            if generated.get("$ref", "").endswith("/HTTPValidationError"):
+                del responses["422"]
+    part["schemas"] = {name: schema for name, schema in part["schemas"].items() if name != "ResponseValidationError"}
+    return part
