@@ -55,12 +55,13 @@ def suppress(server, phone) -> requests.Response:
 
 def provider_numbers(server) -> list[str]:
     """Every To and From the Twilio emulator has received."""
-    return [n for r in server.provider_requests() if r["provider"] == "twilio"
+    return [n for r in server.provider_requests() if r["provider"] == "twilio" and isinstance(r["body"], dict)
             for n in (r["body"].get("To") or []) + (r["body"].get("From") or [])]
 
 
 def twilio_calls_to(server, phone) -> list[dict]:
-    return [r for r in server.provider_requests() if r["provider"] == "twilio" and r["body"].get("To") == [phone]]
+    return [r for r in server.provider_requests() if r["provider"] == "twilio" and isinstance(r["body"], dict)
+            and r["body"].get("To") == [phone]]
 
 
 # --- do-not-call, initiate, provider -------------------------------------------------------------------
